@@ -1,0 +1,65 @@
+// Env: the file-system operations Hydrant's durable stages use, behind an interface so
+// crash behaviour (lost unsynced bytes, failed syncs) can be tested deterministically.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace hydrant {
+
+// An open file written sequentially. Not thread-safe: one writer at a time.
+class WritableFile {
+ public:
+  virtual ~WritableFile() = default;
+  virtual Status Append(std::string_view data) = 0;
+  // Makes every appended byte durable (fdatasync). Bytes not synced may be lost on a crash.
+  virtual Status Sync() = 0;
+  virtual Status Close() = 0;
+};
+
+// An open file read at arbitrary offsets. Thread-safe (pread).
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  // Reads up to n bytes at offset into scratch; *out points at what was read (may be short at EOF).
+  virtual Status Read(uint64_t offset, size_t n, std::string* out) const = 0;
+  virtual Result<uint64_t> Size() const = 0;
+};
+
+// Thread-safe.
+class Env {
+ public:
+  virtual ~Env() = default;
+  // Opens for appending; creates the file if missing. truncate=true empties it first.
+  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
+                                                                bool truncate) = 0;
+  virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) = 0;
+  virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  virtual bool FileExists(const std::string& path) = 0;
+  // Names (not paths) of the entries in dir, unsorted.
+  virtual Result<std::vector<std::string>> GetChildren(const std::string& dir) = 0;
+  virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  virtual Status RemoveDirRecursively(const std::string& path) = 0;
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
+  virtual Status CreateDirs(const std::string& path) = 0;
+  // fsyncs a directory so entries created, renamed or removed in it survive a crash.
+  virtual Status SyncDir(const std::string& dir) = 0;
+
+  // Writes data to path so that a crash leaves either the old or the new content:
+  // temp file in the same directory, sync, rename, sync directory.
+  Status WriteFileAtomic(const std::string& path, std::string_view data);
+
+  static Env* Default();  // the POSIX file system
+};
+
+std::string DirName(const std::string& path);
+std::string JoinPath(const std::string& a, const std::string& b);
+
+}  // namespace hydrant

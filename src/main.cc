@@ -1,0 +1,2 @@
+// hydrant: the server binary.
+int main() { return 0; }

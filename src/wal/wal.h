@@ -1,0 +1,104 @@
+// Wal: one delivery stream's durable, append-only record log with group commit.
+//
+// Contract:
+//  - Append() frames records into an in-memory pending group and returns at once; a single
+//    sync thread writes each group to the current segment and fdatasyncs it, then runs the
+//    `done` callbacks of every Append in that group (group commit: concurrent appends share
+//    one fdatasync). A record is acknowledged only by its callback with an OK status.
+//  - A failed write or sync is sticky: every later Append fails with the same IOError, as
+//    leveldb does, because the state of the file after a failed fsync is unknown.
+//  - Segments roll at Options::max_segment_bytes; a new segment's directory entry is synced
+//    before any record in it is acknowledged.
+//  - Open() replays the segments: a torn or corrupt tail (bad length, bad CRC, short frame)
+//    is truncated away and reported; everything before it is kept.
+//  - ReleaseBefore(p) deletes whole segments all of whose records lie before p.
+// Thread-safety: every method may be called from any thread.
+// The byte layout is documented in wal_format.h and docs/wal-format.md.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "common/env.h"
+#include "common/status.h"
+
+namespace hydrant::wal {
+
+// Where a record starts in the log. Ordered by (segment, offset).
+struct LogPosition {
+  uint64_t segment = 0;  // segment number (file name)
+  uint64_t offset = 0;   // byte offset of the frame within the segment
+  auto operator<=>(const LogPosition&) const = default;
+};
+
+// A record read back from the log; `data` is valid only during the visit callback.
+struct RecordView {
+  LogPosition position;  // where this record's frame starts
+  LogPosition next;      // where the following frame starts
+  int64_t arrival_millis;
+  std::string_view data;
+};
+
+// What one group commit made durable, for the buffering stage.
+struct DurableGroup {
+  LogPosition end;          // new durable end of the log
+  uint64_t records = 0;     // records in the group
+  uint64_t data_bytes = 0;  // payload bytes (no framing)
+  int64_t oldest_arrival_millis = 0;
+};
+
+struct RecoveryReport {
+  uint64_t records = 0;           // intact records found
+  uint64_t truncated_bytes = 0;   // bytes cut from a torn/corrupt tail
+  std::string detail;             // human-readable description of what was cut, if anything
+};
+
+struct Options {
+  Env* env = nullptr;
+  std::string dir;                        // created if missing; holds the segment files
+  uint64_t max_segment_bytes = 64ull << 20;
+};
+
+class Wal {
+ public:
+  using AppendCallback = std::function<void(Status)>;
+  using DurableListener = std::function<void(const DurableGroup&)>;
+
+  virtual ~Wal() = default;
+
+  // Opens (creating if needed) and recovers the log in options.dir.
+  static Result<std::unique_ptr<Wal>> Open(const Options& options, RecoveryReport* report);
+
+  // Frames `records` (all with the same arrival time) and queues them for the next group
+  // commit. The views need to live only for the duration of the call. Returns the position
+  // of the first record's frame (records follow contiguously, possibly across a segment roll
+  // only at group boundaries). `done` runs on the sync thread; it must not block.
+  virtual LogPosition Append(std::span<const std::string_view> records, int64_t arrival_millis,
+                             AppendCallback done) = 0;
+
+  // Called on the sync thread after every successful group commit. Set before the first Append.
+  virtual void SetDurableListener(DurableListener listener) = 0;
+
+  // The first retained position and the durable end (after the last acknowledged record).
+  virtual LogPosition Begin() const = 0;
+  virtual LogPosition DurableEnd() const = 0;
+
+  // Visits durable records from `from` (a frame start) in order until `visit` returns false
+  // or the durable end is reached.
+  virtual Status Read(LogPosition from, const std::function<bool(const RecordView&)>& visit) const = 0;
+
+  // Deletes every segment whose records all lie before `position`.
+  virtual Status ReleaseBefore(LogPosition position) = 0;
+
+  // Bytes currently held on disk by this log (all retained segments).
+  virtual uint64_t RetainedBytes() const = 0;
+
+  // Writes and syncs anything pending, runs outstanding callbacks, stops the sync thread.
+  virtual Status Close() = 0;
+};
+
+}  // namespace hydrant::wal
