@@ -1,2 +1,260 @@
-// hydrant: the server binary.
-int main() { return 0; }
+// hydrant: the server binary. Parses the command line and config file, wires the stages
+// together, serves until SIGTERM/SIGINT, then drains.
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <fstream>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <yaml-cpp/yaml.h>
+
+#include "api/firehose_handler.h"
+#include "api/http_server.h"
+#include "api/model_validator.h"
+#include "api/router.h"
+#include "api/s3_handler.h"
+#include "common/clock.h"
+#include "common/env.h"
+#include "destination/local_s3_destination.h"
+#include "store/object_store.h"
+#include "stream/catalog.h"
+
+namespace hydrant {
+namespace {
+
+namespace json = boost::json;
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:4573";
+  std::string data_dir = "./hydrant-data";
+  std::string config_file;
+  std::string region = "us-east-1";
+  std::string account_id = "123456789012";
+  int64_t activation_delay_ms = 500;
+  uint64_t max_buffered_bytes = 10ull << 30;
+  int io_threads = 2;
+  std::string log_level = "info";
+  std::vector<std::string> buckets;  // created at start if missing
+  json::array streams;               // CreateDeliveryStream requests from the config file
+};
+
+// YAML → JSON. Quoted scalars stay strings; plain scalars become numbers/booleans/null when
+// they read as one, so a config can paste the JSON request shape in YAML or JSON syntax.
+json::value YamlToJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      json::object o;
+      for (const auto& kv : node) o[kv.first.as<std::string>()] = YamlToJson(kv.second);
+      return o;
+    }
+    case YAML::NodeType::Sequence: {
+      json::array a;
+      for (const auto& item : node) a.push_back(YamlToJson(item));
+      return a;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& s = node.Scalar();
+      if (node.Tag() == "!") return json::string(s);
+      if (s == "true" || s == "True") return true;
+      if (s == "false" || s == "False") return false;
+      if (s == "null" || s == "~") return nullptr;
+      char* end = nullptr;
+      long long i = std::strtoll(s.c_str(), &end, 10);
+      if (!s.empty() && *end == '\0') return static_cast<int64_t>(i);
+      double d = std::strtod(s.c_str(), &end);
+      if (!s.empty() && *end == '\0') return d;
+      return json::string(s);
+    }
+    default:
+      return nullptr;
+  }
+}
+
+Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI::App& serve) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument("cannot read config file " + path + ": " + e.what());
+  }
+  if (!root.IsMap()) return Status::InvalidArgument("config file " + path + " must be a mapping");
+  auto set_string = [&](const char* key, const char* flag, std::string* out) {
+    if (root[key] && serve.count(flag) == 0) *out = root[key].as<std::string>();
+  };
+  try {
+    set_string("listen", "--listen", &options->listen);
+    set_string("data_dir", "--data-dir", &options->data_dir);
+    set_string("region", "--region", &options->region);
+    set_string("account_id", "--account-id", &options->account_id);
+    set_string("log_level", "--log-level", &options->log_level);
+    if (root["max_buffered_bytes"] && serve.count("--max-buffered-bytes") == 0)
+      options->max_buffered_bytes = root["max_buffered_bytes"].as<uint64_t>();
+    if (root["stream_activation_delay_ms"] && serve.count("--stream-activation-delay-ms") == 0)
+      options->activation_delay_ms = root["stream_activation_delay_ms"].as<int64_t>();
+    if (root["io_threads"] && serve.count("--io-threads") == 0)
+      options->io_threads = root["io_threads"].as<int>();
+    if (root["buckets"]) {
+      for (const auto& b : root["buckets"]) options->buckets.push_back(b.as<std::string>());
+    }
+    if (root["streams"]) {
+      for (const auto& s : root["streams"]) options->streams.push_back(YamlToJson(s));
+    }
+    for (const auto& kv : root) {
+      static const char* kKnown[] = {"listen", "data_dir", "region", "account_id", "log_level",
+                                     "max_buffered_bytes", "stream_activation_delay_ms",
+                                     "io_threads", "buckets", "streams"};
+      std::string key = kv.first.as<std::string>();
+      if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
+        return Status::InvalidArgument("config file " + path + ": unknown setting '" + key + "'");
+      }
+    }
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument("config file " + path + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+// Streams declared in the config file are created unless they already exist (a stream
+// changed through the API keeps its changes across restarts).
+Status CreateConfiguredStreams(const ServeOptions& options, stream::Catalog* catalog) {
+  for (const auto& request : options.streams) {
+    if (!request.is_object()) return Status::InvalidArgument("config file: each stream must be a mapping");
+    Status valid = api::FirehoseModel::Get().ValidateInput("CreateDeliveryStream", request);
+    if (!valid.ok()) return Status(valid.code(), "config file stream: " + valid.message());
+    auto config = stream::StreamConfig::FromCreateRequest(request.as_object());
+    if (!config.ok()) return Status(config.status().code(), "config file stream: " + config.status().message());
+    if (catalog->Find(config->name())) continue;
+    std::vector<std::pair<std::string, std::string>> tags;
+    std::string name = config->name();
+    HYDRANT_RETURN_IF_ERROR(catalog->Create(std::move(*config), std::move(tags)));
+    spdlog::info("created delivery stream {} from the config file", name);
+  }
+  return Status::Ok();
+}
+
+sigset_t BlockTerminationSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int Serve(ServeOptions options, const CLI::App& serve) {
+  if (!options.config_file.empty()) {
+    Status s = LoadConfigFile(options.config_file, &options, serve);
+    if (!s.ok()) {
+      spdlog::error("{}", s.ToString());
+      return 2;
+    }
+  }
+  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  auto colon = options.listen.rfind(':');
+  if (colon == std::string::npos) {
+    spdlog::error("--listen must be HOST:PORT, got '{}'", options.listen);
+    return 2;
+  }
+  api::HttpServerOptions http;
+  http.host = options.listen.substr(0, colon);
+  http.port = static_cast<uint16_t>(std::stoi(options.listen.substr(colon + 1)));
+  http.io_threads = options.io_threads;
+
+  // Signals are blocked before any thread starts, so only the main thread receives them.
+  sigset_t termination = BlockTerminationSignals();
+
+  Env* env = Env::Default();
+  Clock* clock = SystemClock::Default();
+  if (Status s = env->CreateDirs(options.data_dir); !s.ok()) {
+    spdlog::error("cannot create data directory: {}", s.ToString());
+    return 1;
+  }
+  store::ObjectStore store(env, JoinPath(options.data_dir, "buckets"), clock);
+  for (const auto& bucket : options.buckets) {
+    if (!store.BucketExists(bucket)) {
+      if (Status s = store.CreateBucket(bucket); !s.ok()) {
+        spdlog::error("cannot create bucket {}: {}", bucket, s.ToString());
+        return 1;
+      }
+    }
+  }
+  destination::LocalS3Destination s3_destination(&store);
+  stream::DiskBudget budget(options.max_buffered_bytes);
+  stream::DeliveryStreamDeps deps{env, clock, &s3_destination, &budget};
+  stream::CatalogOptions catalog_options{options.data_dir, options.region, options.account_id,
+                                         options.activation_delay_ms};
+  auto catalog = stream::Catalog::Open(catalog_options, deps);
+  if (!catalog.ok()) {
+    spdlog::error("cannot open the stream catalog: {}", catalog.status().ToString());
+    return 1;
+  }
+  if (Status s = CreateConfiguredStreams(options, catalog->get()); !s.ok()) {
+    spdlog::error("{}", s.ToString());
+    return 2;
+  }
+
+  api::FirehoseHandler firehose(catalog->get(), clock);
+  api::S3Handler s3(&store);
+  api::Router router(&firehose, &s3);
+  api::HttpServer server(http, [&router](api::HttpRequest request, api::Respond respond) {
+    router.Handle(std::move(request), std::move(respond));
+  });
+  auto port = server.Start();
+  if (!port.ok()) {
+    spdlog::error("{}", port.status().ToString());
+    return 1;
+  }
+  // Tests and scripts wait for this exact line.
+  fprintf(stderr, "hydrant listening on %s:%u\n", http.host.c_str(), static_cast<unsigned>(*port));
+  fflush(stderr);
+
+  int signal_number = 0;
+  sigwait(&termination, &signal_number);
+  spdlog::info("received {}; draining: no new connections, delivering buffered records",
+               signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  router.SetDraining();
+  server.StopAccepting();
+  (*catalog)->DrainAll();
+  server.Stop();
+  spdlog::info("drained; exiting");
+  return 0;
+}
+
+}  // namespace
+}  // namespace hydrant
+
+int main(int argc, char** argv) {
+  using hydrant::ServeOptions;
+  CLI::App app{"Hydrant: a self-hosted server for the Amazon Kinesis Data Firehose API"};
+  app.require_subcommand(1);
+  ServeOptions options;
+  CLI::App* serve = app.add_subcommand("serve", "Serve the Firehose API, the embedded S3 store and /health");
+  serve->add_option("--listen", options.listen, "HOST:PORT to listen on (port 0 picks a free port)")
+      ->capture_default_str();
+  serve->add_option("--data-dir", options.data_dir,
+                    "Directory for write-ahead logs, stream metadata and the embedded buckets")
+      ->capture_default_str();
+  serve->add_option("--config", options.config_file,
+                    "YAML config file: server settings, buckets, and streams in the "
+                    "CreateDeliveryStream request shape (see README)");
+  serve->add_option("--region", options.region, "Region that appears in every ARN")->capture_default_str();
+  serve->add_option("--account-id", options.account_id, "12-digit account id that appears in every ARN")
+      ->capture_default_str();
+  serve->add_option("--stream-activation-delay-ms", options.activation_delay_ms,
+                    "How long a new stream stays CREATING before it is ACTIVE")
+      ->capture_default_str();
+  serve->add_option("--max-buffered-bytes", options.max_buffered_bytes,
+                    "Cap on undelivered record bytes on disk; beyond it puts get "
+                    "ServiceUnavailableException \"Slow down.\"")
+      ->capture_default_str();
+  serve->add_option("--io-threads", options.io_threads, "HTTP I/O threads")->capture_default_str();
+  serve->add_option("--log-level", options.log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_default_logger(spdlog::stderr_color_mt("hydrant"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  if (serve->parsed()) return hydrant::Serve(options, *serve);
+  return 0;
+}

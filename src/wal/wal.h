@@ -10,7 +10,8 @@
 //  - Segments roll at Options::max_segment_bytes; a new segment's directory entry is synced
 //    before any record in it is acknowledged.
 //  - Open() replays the segments: a torn or corrupt tail (bad length, bad CRC, short frame)
-//    is truncated away and reported; everything before it is kept.
+//    is truncated away and reported; everything before it is kept. In an earlier segment,
+//    the rest of that segment after a bad frame is cut and the following segments are kept.
 //  - ReleaseBefore(p) deletes whole segments all of whose records lie before p.
 // Thread-safety: every method may be called from any thread.
 // The byte layout is documented in wal_format.h and docs/wal-format.md.
@@ -75,8 +76,14 @@ class Wal {
 
   // Frames `records` (all with the same arrival time) and queues them for the next group
   // commit. The views need to live only for the duration of the call. Returns the position
-  // of the first record's frame (records follow contiguously, possibly across a segment roll
-  // only at group boundaries). `done` runs on the sync thread; it must not block.
+  // of the first record's frame; the records of one call follow contiguously in one segment
+  // (the log rolls to a new segment only between calls). `done` may be empty; it runs on
+  // the sync thread, must not block and must not call Close(). An empty `records` span acts
+  // as a barrier: `done` runs once everything appended before it is durable.
+  // Refused at once, with `done` run on the calling thread: a record larger than
+  // kMaxRecordBytes (wal_format.h; InvalidArgument), or any Append after Close()
+  // (FailedPrecondition). The pending group is in memory and unbounded: callers bound it by
+  // waiting for their callbacks.
   virtual LogPosition Append(std::span<const std::string_view> records, int64_t arrival_millis,
                              AppendCallback done) = 0;
 
@@ -87,17 +94,21 @@ class Wal {
   virtual LogPosition Begin() const = 0;
   virtual LogPosition DurableEnd() const = 0;
 
-  // Visits durable records from `from` (a frame start) in order until `visit` returns false
-  // or the durable end is reached.
+  // Visits durable records from `from` (a frame start, a segment's end, or Begin()) in order
+  // until `visit` returns false or the durable end is reached. Reads in chunks of up to
+  // 1 MiB. NotFound if `from` lies in a released segment; InvalidArgument if it lies past
+  // the durable end; Corruption if a durable frame fails its checks.
   virtual Status Read(LogPosition from, const std::function<bool(const RecordView&)>& visit) const = 0;
 
-  // Deletes every segment whose records all lie before `position`.
+  // Deletes every segment whose records all lie before `position` (a record's `next` after
+  // its last record releases it), except the segment being written.
   virtual Status ReleaseBefore(LogPosition position) = 0;
 
   // Bytes currently held on disk by this log (all retained segments).
   virtual uint64_t RetainedBytes() const = 0;
 
   // Writes and syncs anything pending, runs outstanding callbacks, stops the sync thread.
+  // Returns the sticky failure, if any. Idempotent; the destructor calls it.
   virtual Status Close() = 0;
 };
 

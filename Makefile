@@ -1,0 +1,36 @@
+# Hydrant: `make run` (install what is missing, build, serve) and `make test`.
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+LISTEN ?= 127.0.0.1:4573
+DATA_DIR ?= ./hydrant-data
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps build run test unit-test e2e-test bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+	@cd tests/js && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --silent; }
+
+build:
+	@scripts/install-deps.sh
+	@[ -f $(BUILD_DIR)/build.ninja ] || cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+run: build
+	$(BUILD_DIR)/hydrant serve --listen $(LISTEN) --data-dir $(DATA_DIR)
+
+unit-test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+e2e-test: build deps
+	HYDRANT_BIN=$(abspath $(BUILD_DIR))/hydrant python3 tests/run_pytest.py -q tests/e2e
+
+test: unit-test e2e-test
+
+bench: build
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD_DIR)

@@ -1,0 +1,352 @@
+// FirehoseHandler: request decoding, validation, and the operations.
+#include "api/firehose_handler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <cstdio>
+
+#include "api/errors.h"
+#include "api/model_validator.h"
+#include "api/put_request_parser.h"
+#include "common/ids.h"
+
+namespace hydrant::api {
+namespace {
+
+namespace json = boost::json;
+using stream::StreamMetadata;
+
+constexpr char kDestinationId[] = "destinationId-000000000001";
+constexpr size_t kMaxTagsPerStream = 50;
+
+HttpResponse JsonOk(std::string body, const std::string& request_id) {
+  HttpResponse res;
+  res.SetHeader("Content-Type", "application/x-amz-json-1.1");
+  res.SetHeader("x-amzn-RequestId", request_id);
+  res.body = std::move(body);
+  return res;
+}
+
+double EpochSeconds(int64_t millis) { return static_cast<double>(millis) / 1000.0; }
+
+std::string StringMember(const json::object& o, std::string_view name) {
+  const json::value* v = o.if_contains(name);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+Status NotFound(const stream::Catalog& catalog, const std::string& name) {
+  return Status::NotFound("Firehose " + name + " under account " + catalog.options().account_id +
+                          " not found.");
+}
+
+// The operations that change or read the catalog. `in` passed the model validation.
+class ControlPlane {
+ public:
+  ControlPlane(stream::Catalog* catalog, Clock* clock) : catalog_(catalog), clock_(clock) {}
+
+  Result<json::object> Run(std::string_view op, const json::object& in) {
+    if (op == "CreateDeliveryStream") return Create(in);
+    if (op == "DescribeDeliveryStream") return Describe(in);
+    if (op == "ListDeliveryStreams") return List(in);
+    if (op == "DeleteDeliveryStream") return Delete(in);
+    if (op == "UpdateDestination") return Update(in);
+    if (op == "TagDeliveryStream") return Tag(in);
+    if (op == "UntagDeliveryStream") return Untag(in);
+    if (op == "ListTagsForDeliveryStream") return ListTags(in);
+    if (op == "StartDeliveryStreamEncryption" || op == "StopDeliveryStreamEncryption") {
+      return Status::InvalidArgument(
+          "Server-side encryption of delivery streams is not supported by this Hydrant version; "
+          "records are stored unencrypted in the server's data directory.");
+    }
+    return Status::InvalidArgument(std::string(op) + " is not supported by this Hydrant version.");
+  }
+
+ private:
+  Result<std::shared_ptr<stream::DeliveryStream>> FindStream(const json::object& in) {
+    std::string name = StringMember(in, "DeliveryStreamName");
+    auto stream = catalog_->Find(name);
+    if (!stream) return NotFound(*catalog_, name);
+    return stream;
+  }
+
+  Result<json::object> Create(const json::object& in) {
+    auto config = stream::StreamConfig::FromCreateRequest(in);
+    if (!config.ok()) return config.status();
+    std::vector<std::pair<std::string, std::string>> tags;
+    if (const json::value* t = in.if_contains("Tags"); t && t->is_array()) {
+      for (const auto& tag : t->as_array()) {
+        const auto& o = tag.as_object();
+        tags.emplace_back(StringMember(o, "Key"), StringMember(o, "Value"));
+      }
+    }
+    std::string name = config->name();
+    HYDRANT_RETURN_IF_ERROR(catalog_->Create(std::move(*config), std::move(tags)));
+    spdlog::info("created delivery stream {}", name);
+    return json::object{{"DeliveryStreamARN", catalog_->Arn(name)}};
+  }
+
+  Result<json::object> Describe(const json::object& in) {
+    auto stream = FindStream(in);
+    if (!stream.ok()) return stream.status();
+    StreamMetadata m = (*stream)->metadata();
+    const std::string& name = m.config.name();
+    bool creating = catalog_->StatusOf(m) == stream::StreamStatus::kCreating;
+    json::object d;
+    d["DeliveryStreamName"] = name;
+    d["DeliveryStreamARN"] = catalog_->Arn(name);
+    d["DeliveryStreamStatus"] = creating ? "CREATING" : "ACTIVE";
+    d["DeliveryStreamEncryptionConfiguration"] = json::object{{"Status", "DISABLED"}};
+    d["DeliveryStreamType"] = m.config.type();
+    d["VersionId"] = std::to_string(m.version);
+    d["CreateTimestamp"] = EpochSeconds(m.create_millis);
+    if (m.last_update_millis) d["LastUpdateTimestamp"] = EpochSeconds(*m.last_update_millis);
+    if (auto source = m.config.DescribeSource()) d["Source"] = std::move(*source);
+    json::array destinations;
+    std::string start = StringMember(in, "ExclusiveStartDestinationId");
+    if (start != kDestinationId) {
+      json::object destination{{"DestinationId", kDestinationId}};
+      for (auto& [k, v] : m.config.DescribeDestination()) destination[k] = v;
+      destinations.push_back(std::move(destination));
+    }
+    d["Destinations"] = std::move(destinations);
+    d["HasMoreDestinations"] = false;
+    return json::object{{"DeliveryStreamDescription", std::move(d)}};
+  }
+
+  Result<json::object> List(const json::object& in) {
+    int64_t limit = 10;
+    if (const json::value* l = in.if_contains("Limit"); l && l->is_int64()) limit = l->as_int64();
+    std::string type = StringMember(in, "DeliveryStreamType");
+    std::string start = StringMember(in, "ExclusiveStartDeliveryStreamName");
+    json::array names;
+    bool has_more = false;
+    for (const std::string& name : catalog_->ListNames()) {
+      if (!start.empty() && name <= start) continue;
+      if (!type.empty()) {
+        auto s = catalog_->Find(name);
+        if (!s || s->metadata().config.type() != type) continue;
+      }
+      if (static_cast<int64_t>(names.size()) == limit) {
+        has_more = true;
+        break;
+      }
+      names.push_back(json::string(name));
+    }
+    return json::object{{"DeliveryStreamNames", std::move(names)}, {"HasMoreDeliveryStreams", has_more}};
+  }
+
+  Result<json::object> Delete(const json::object& in) {
+    std::string name = StringMember(in, "DeliveryStreamName");
+    HYDRANT_RETURN_IF_ERROR(catalog_->Delete(name));
+    spdlog::info("deleted delivery stream {}", name);
+    return json::object{};
+  }
+
+  Result<json::object> Update(const json::object& in) {
+    auto stream = FindStream(in);
+    if (!stream.ok()) return stream.status();
+    std::string name = StringMember(in, "DeliveryStreamName");
+    std::string expected = StringMember(in, "CurrentDeliveryStreamVersionId");
+    std::string destination_id = StringMember(in, "DestinationId");
+    int64_t now = clock_->NowMillis();
+    Status s = (*stream)->UpdateMetadata([&](StreamMetadata* m) -> Status {
+      if (expected != std::to_string(m->version)) {
+        return Status::FailedPrecondition("Cannot update firehose: " + name +
+                                          " since the current version id: " + std::to_string(m->version) +
+                                          " and specified version id: " + expected + " do not match");
+      }
+      if (destination_id != kDestinationId) {
+        return Status::InvalidArgument("Destination Id " + destination_id + " not found.");
+      }
+      auto updated = m->config.ApplyUpdate(in);
+      if (!updated.ok()) return updated.status();
+      m->config = std::move(*updated);
+      m->version += 1;
+      m->last_update_millis = now;
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    return json::object{};
+  }
+
+  Result<json::object> Tag(const json::object& in) {
+    auto stream = FindStream(in);
+    if (!stream.ok()) return stream.status();
+    Status s = (*stream)->UpdateMetadata([&](StreamMetadata* m) -> Status {
+      for (const auto& tag : in.at("Tags").as_array()) {
+        const auto& o = tag.as_object();
+        std::string key = StringMember(o, "Key"), value = StringMember(o, "Value");
+        bool replaced = false;
+        for (auto& [k, v] : m->tags) {
+          if (k == key) {
+            v = value;
+            replaced = true;
+          }
+        }
+        if (!replaced) m->tags.emplace_back(key, value);
+      }
+      if (m->tags.size() > kMaxTagsPerStream) {
+        return Status::LimitExceeded("A delivery stream can have at most " +
+                                     std::to_string(kMaxTagsPerStream) + " tags.");
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    return json::object{};
+  }
+
+  Result<json::object> Untag(const json::object& in) {
+    auto stream = FindStream(in);
+    if (!stream.ok()) return stream.status();
+    Status s = (*stream)->UpdateMetadata([&](StreamMetadata* m) -> Status {
+      for (const auto& key : in.at("TagKeys").as_array()) {
+        std::string k(key.as_string());
+        std::erase_if(m->tags, [&](const auto& tag) { return tag.first == k; });
+      }
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    return json::object{};
+  }
+
+  Result<json::object> ListTags(const json::object& in) {
+    auto stream = FindStream(in);
+    if (!stream.ok()) return stream.status();
+    int64_t limit = 50;
+    if (const json::value* l = in.if_contains("Limit"); l && l->is_int64()) limit = l->as_int64();
+    std::string start = StringMember(in, "ExclusiveStartTagKey");
+    StreamMetadata m = (*stream)->metadata();
+    auto tags = m.tags;
+    std::sort(tags.begin(), tags.end());
+    json::array out;
+    bool has_more = false;
+    for (const auto& [k, v] : tags) {
+      if (!start.empty() && k <= start) continue;
+      if (static_cast<int64_t>(out.size()) == limit) {
+        has_more = true;
+        break;
+      }
+      out.push_back(json::object{{"Key", k}, {"Value", v}});
+    }
+    return json::object{{"Tags", std::move(out)}, {"HasMoreTags", has_more}};
+  }
+
+  stream::Catalog* catalog_;
+  Clock* clock_;
+};
+
+}  // namespace
+
+FirehoseHandler::FirehoseHandler(stream::Catalog* catalog, Clock* clock)
+    : catalog_(catalog), clock_(clock), record_id_salt_(RandomHex(16)) {}
+
+void FirehoseHandler::Handle(std::string_view operation, HttpRequest request, Respond respond) {
+  std::string request_id = NewUuid();
+  const FirehoseModel& model = FirehoseModel::Get();
+  if (!model.HasOperation(operation)) {
+    return respond(JsonErrorResponse("UnknownOperationException", 400, "", request_id));
+  }
+  if (operation == "PutRecordBatch" || operation == "PutRecord") {
+    return Put(operation == "PutRecordBatch", request, request_id, std::move(respond));
+  }
+  json::error_code ec;
+  json::value body = json::parse(request.body.empty() ? std::string_view("{}") : request.body, ec);
+  if (ec || !body.is_object()) {
+    return respond(JsonErrorResponse(Status::Malformed("Request body is not a JSON object."), request_id));
+  }
+  if (Status valid = model.ValidateInput(operation, body); !valid.ok()) {
+    return respond(JsonErrorResponse(valid, request_id));
+  }
+  ControlPlane control(catalog_, clock_);
+  auto result = control.Run(operation, body.as_object());
+  if (!result.ok()) return respond(JsonErrorResponse(result.status(), request_id));
+  respond(JsonOk(json::serialize(*result), request_id));
+}
+
+std::string FirehoseHandler::NextRecordIdBase(size_t count) {
+  uint64_t first = record_counter_.fetch_add(count);
+  char buf[17];
+  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(first));
+  return buf;
+}
+
+void FirehoseHandler::Put(bool batch, HttpRequest& request, const std::string& request_id,
+                          Respond respond) {
+  int64_t arrival = clock_->NowMillis();
+  ParsedPut put;
+  Status parsed = ParsePutRequest(request.body, batch, &put);
+  if (!parsed.ok()) {
+    if (parsed.code() == StatusCode::kValidation) {
+      // Rare path: let the model validator word the error exactly as the service does.
+      json::error_code ec;
+      json::value body = json::parse(request.body, ec);
+      Status exact = ec ? parsed : FirehoseModel::Get().ValidateInput(batch ? "PutRecordBatch" : "PutRecord", body);
+      if (!exact.ok()) parsed = exact;
+    }
+    return respond(JsonErrorResponse(parsed, request_id));
+  }
+  if (batch && put.data.size() > kMaxBatchBytes) {
+    return respond(JsonErrorResponse(
+        Status::InvalidArgument("Records size exceeds 4 MB limit"), request_id));
+  }
+  auto stream = catalog_->Find(put.stream_name);
+  if (!stream) return respond(JsonErrorResponse(NotFound(*catalog_, put.stream_name), request_id));
+  if (catalog_->StatusOf(stream->metadata()) != stream::StreamStatus::kActive) {
+    return respond(JsonErrorResponse(
+        Status::NotFound("Firehose " + put.stream_name + " under account " +
+                         catalog_->options().account_id + " is not ACTIVE yet (status CREATING)."),
+        request_id));
+  }
+
+  const size_t total = put.records.size();
+  std::string id_base = record_id_salt_ + NextRecordIdBase(total);
+  // The response is built before the append so the WAL's sync thread only sends it.
+  auto build = [&](size_t accepted) {
+    std::string body;
+    if (!batch) {
+      body = "{\"RecordId\":\"" + id_base + "\",\"Encrypted\":false}";
+      return body;
+    }
+    body.reserve(64 + total * 56);
+    body += "{\"FailedPutCount\":";
+    body += std::to_string(total - accepted);
+    body += ",\"Encrypted\":false,\"RequestResponses\":[";
+    char id[20];
+    uint64_t first = std::stoull(id_base.substr(16), nullptr, 16);
+    for (size_t i = 0; i < total; ++i) {
+      if (i) body += ',';
+      if (i < accepted) {
+        snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(first + i));
+        body += "{\"RecordId\":\"";
+        body += record_id_salt_;
+        body += id;
+        body += "\"}";
+      } else {
+        body += R"({"ErrorCode":"ServiceUnavailableException","ErrorMessage":"Slow down."})";
+      }
+    }
+    body += "]}";
+    return body;
+  };
+
+  size_t accepted = stream->Reserve(put.records);
+  if (accepted == 0 && !batch) {
+    return respond(JsonErrorResponse(Status::Unavailable("Slow down."), request_id));
+  }
+  if (accepted == 0) return respond(JsonOk(build(0), request_id));
+  // The WAL's sync thread only sends the prebuilt answer.
+  stream->Append(std::span(put.records).first(accepted), arrival,
+                 [respond = std::move(respond), body = build(accepted), request_id](Status s) mutable {
+                   if (!s.ok()) {
+                     respond(JsonErrorResponse(
+                         Status::Unavailable("The stream's write-ahead log cannot be written: " +
+                                             s.message()),
+                         request_id));
+                     return;
+                   }
+                   respond(JsonOk(std::move(body), request_id));
+                 });
+}
+
+}  // namespace hydrant::api

@@ -1,0 +1,33 @@
+// FirehoseHandler: the Firehose_20150804 operations (AWS JSON 1.1) over the stream catalog.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <string_view>
+
+#include "api/http_server.h"
+#include "common/clock.h"
+#include "stream/catalog.h"
+
+namespace hydrant::api {
+
+// Thread-safe. Control-plane operations answer synchronously; PutRecord/PutRecordBatch answer
+// once their records are durable (after the WAL group commit).
+class FirehoseHandler {
+ public:
+  FirehoseHandler(stream::Catalog* catalog, Clock* clock);
+
+  // `operation` is the part of X-Amz-Target after "Firehose_20150804.".
+  void Handle(std::string_view operation, HttpRequest request, Respond respond);
+
+ private:
+  void Put(bool batch, HttpRequest& request, const std::string& request_id, Respond respond);
+  std::string NextRecordIdBase(size_t count);
+
+  stream::Catalog* catalog_;
+  Clock* clock_;
+  const std::string record_id_salt_;     // random per process: ids never repeat across restarts
+  std::atomic<uint64_t> record_counter_{0};
+};
+
+}  // namespace hydrant::api

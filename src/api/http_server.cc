@@ -1,0 +1,226 @@
+// HttpServer over Boost.Beast: one strand per connection, async reads and writes.
+#include "api/http_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <future>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace hydrant::api {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const HttpServerOptions& options, const Handler& handler)
+      : stream_(std::move(socket)), options_(options), handler_(handler) {}
+
+  void Start() {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+ private:
+  void ReadHeader() {
+    parser_.emplace();
+    parser_->body_limit(options_.max_body_bytes);
+    parser_->header_limit(64 * 1024);
+    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              self->OnHeader(ec);
+                            });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    auto& req = parser_->get();
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+        if (ec) return self->Close();
+        self->ReadBody();
+      });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::eof ||
+        ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset) {
+      return Close();
+    }
+    HttpResponse res;
+    keep_alive_ = false;
+    if (ec == http::error::body_limit) {
+      res.status = 413;
+      res.body = "request body too large";
+    } else if (ec == http::error::header_limit) {
+      res.status = 431;
+      res.body = "request headers too large";
+    } else {
+      res.status = 400;
+      res.body = "malformed HTTP request: " + ec.message();
+    }
+    Write(std::move(res));
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    http::request<http::string_body> req = parser_->release();
+    keep_alive_ = req.keep_alive();
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    for (const auto& field : req) {
+      request.headers.emplace(std::string(field.name_string()), std::string(field.value()));
+    }
+    request.body = std::move(req.body());
+    request.remote = remote_;
+    // The handler may take a while (group commit); no read deadline while it runs.
+    stream_.expires_never();
+    handler_(std::move(request), [self = shared_from_this()](HttpResponse response) {
+      net::post(self->stream_.get_executor(),
+                [self, response = std::move(response)]() mutable { self->Write(std::move(response)); });
+    });
+  }
+
+  void Write(HttpResponse response) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(response.status), 11);
+    for (auto& [name, value] : response.headers) res->insert(name, value);
+    res->keep_alive(keep_alive_);
+    if (response.head_only) {
+      res->set(http::field::content_length, std::to_string(response.head_content_length));
+    } else {
+      res->body() = std::move(response.body);
+      res->prepare_payload();
+    }
+    auto serializer = std::make_shared<http::response_serializer<http::string_body>>(*res);
+    if (response.head_only) serializer->split(true);
+    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+    if (response.head_only) {
+      http::async_write_header(stream_, *serializer,
+                               [self = shared_from_this(), res, serializer](beast::error_code ec, size_t) {
+                                 self->OnWrite(ec);
+                               });
+    } else {
+      http::async_write(stream_, *serializer,
+                        [self = shared_from_this(), res, serializer](beast::error_code ec, size_t) {
+                          self->OnWrite(ec);
+                        });
+    }
+  }
+
+  void OnWrite(beast::error_code ec) {
+    if (ec || !keep_alive_) return Close();
+    ReadHeader();
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  const HttpServerOptions& options_;
+  const Handler& handler_;
+  std::string remote_;
+  bool keep_alive_ = true;
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  Handler handler;
+  net::io_context ioc;
+  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::thread> threads;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+
+  void Accept() {
+    acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
+        spdlog::warn("accept failed: {}", ec.message());
+      } else {
+        std::make_shared<Session>(std::move(socket), options, handler)->Start();
+      }
+      Accept();
+    });
+  }
+};
+
+HttpServer::HttpServer(HttpServerOptions options, Handler handler) : impl_(new Impl) {
+  impl_->options = std::move(options);
+  impl_->handler = std::move(handler);
+}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Result<uint16_t> HttpServer::Start() {
+  beast::error_code ec;
+  auto address = net::ip::make_address(impl_->options.host, ec);
+  if (ec) return Status::InvalidArgument("bad listen address '" + impl_->options.host + "'");
+  tcp::endpoint endpoint(address, impl_->options.port);
+  auto& acceptor = impl_->acceptor.emplace(net::make_strand(impl_->ioc));
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::IOError("cannot listen on " + impl_->options.host + ":" +
+                           std::to_string(impl_->options.port) + ": " + ec.message());
+  }
+  uint16_t port = acceptor.local_endpoint().port();
+  impl_->work.emplace(impl_->ioc.get_executor());
+  impl_->Accept();
+  for (int i = 0; i < std::max(1, impl_->options.io_threads); ++i) {
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  }
+  return port;
+}
+
+void HttpServer::StopAccepting() {
+  if (!impl_->acceptor) return;
+  std::promise<void> done;
+  net::post(impl_->acceptor->get_executor(), [this, &done] {
+    beast::error_code ec;
+    impl_->acceptor->close(ec);
+    done.set_value();
+  });
+  done.get_future().wait();
+}
+
+void HttpServer::Stop() {
+  if (impl_->threads.empty()) return;
+  impl_->work.reset();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+  impl_->threads.clear();
+}
+
+}  // namespace hydrant::api

@@ -1,0 +1,47 @@
+// HttpServer: the one listening port. HTTP/1.1 with keep-alive on a pool of I/O threads;
+// every request is handed to a Handler, which answers through a callback from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "api/http_types.h"
+#include "common/status.h"
+
+namespace hydrant::api {
+
+// Invoked once per request, on an I/O thread. `respond` must be called exactly once, from any
+// thread, possibly later (e.g. after a WAL group commit); the connection waits for it.
+using Respond = std::function<void(HttpResponse)>;
+using Handler = std::function<void(HttpRequest request, Respond respond)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 4573;          // 0 picks a free port
+  int io_threads = 2;
+  uint64_t max_body_bytes = 64ull << 20;
+  int idle_timeout_seconds = 60;   // a connection that sends nothing for this long is closed
+};
+
+class HttpServer {
+ public:
+  HttpServer(HttpServerOptions options, Handler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts the I/O threads. Returns the bound port (useful with port 0).
+  Result<uint16_t> Start();
+  // Stops accepting new connections; in-flight requests finish (up to a short grace period).
+  void StopAccepting();
+  // Stops every thread; pending responses are dropped.
+  void Stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hydrant::api

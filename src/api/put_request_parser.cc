@@ -1,0 +1,99 @@
+// PutRequestParser with simdjson on-demand.
+#include "api/put_request_parser.h"
+
+#include <simdjson.h>
+
+#include "common/base64.h"
+
+namespace hydrant::api {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// Decodes one record object {"Data": "<base64>"} into out->data.
+Status ReadRecord(od::value record_value, ParsedPut* out) {
+  od::object record;
+  if (record_value.get_object().get(record)) return Status::Malformed("a record must be a JSON object");
+  bool has_data = false;
+  for (auto field : record) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return Status::Malformed("bad JSON in a record");
+    if (key != "Data") continue;
+    od::value value;
+    if (field.value().get(value)) return Status::Malformed("bad JSON in a record");
+    bool is_null = false;
+    if (value.is_null().get(is_null) == simdjson::SUCCESS && is_null) continue;
+    std::string_view encoded;
+    if (value.get_string().get(encoded)) return Status::Malformed("Data must be a base64 string");
+    size_t start = out->data.size();
+    if (!Base64Decode(encoded, &out->data)) {
+      return Status::Malformed("Data is not valid base64");
+    }
+    out->records.emplace_back(out->data.data() + start, out->data.size() - start);
+    has_data = true;
+  }
+  if (!has_data) return Status::Validation("record without Data");
+  if (out->records.back().size() > kMaxRecordBytes) return Status::Validation("record too large");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status ParsePutRequest(std::string& body, bool batch, ParsedPut* out) {
+  thread_local od::parser parser;
+  out->stream_name.clear();
+  out->data.clear();
+  out->records.clear();
+  // Decoded data is never longer than the body: reserving it keeps the views stable.
+  out->data.reserve(body.size());
+  if (body.capacity() - body.size() < simdjson::SIMDJSON_PADDING) {
+    body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  }
+  simdjson::padded_string_view view(body.data(), body.size(), body.capacity());
+  od::document doc;
+  if (parser.iterate(view).get(doc)) return Status::Malformed("request body is not JSON");
+  od::object root;
+  if (doc.get_object().get(root)) return Status::Malformed("request body must be a JSON object");
+  bool has_name = false, has_records = false;
+  for (auto field : root) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return Status::Malformed("request body is not JSON");
+    od::value value;
+    if (field.value().get(value)) return Status::Malformed("request body is not JSON");
+    bool is_null = false;
+    if (value.is_null().get(is_null) == simdjson::SUCCESS && is_null) continue;
+    if (key == "DeliveryStreamName") {
+      std::string_view name;
+      if (value.get_string().get(name)) return Status::Malformed("DeliveryStreamName must be a string");
+      out->stream_name.assign(name);
+      has_name = true;
+    } else if (batch && key == "Records") {
+      od::array records;
+      if (value.get_array().get(records)) return Status::Malformed("Records must be a list");
+      for (auto element : records) {
+        od::value record;
+        if (element.get(record)) return Status::Malformed("bad JSON in Records");
+        HYDRANT_RETURN_IF_ERROR(ReadRecord(record, out));
+      }
+      has_records = true;
+    } else if (!batch && key == "Record") {
+      HYDRANT_RETURN_IF_ERROR(ReadRecord(value, out));
+      has_records = true;
+    }
+    // Other members are ignored, as the service ignores members it does not model.
+  }
+  if (!has_name || !has_records) return Status::Validation("missing member");
+  const std::string& name = out->stream_name;
+  if (name.empty() || name.size() > 64) return Status::Validation("name length");
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-';
+    if (!ok) return Status::Validation("name pattern");
+  }
+  if (batch && (out->records.empty() || out->records.size() > kMaxBatchRecords)) {
+    return Status::Validation("record count");
+  }
+  return Status::Ok();
+}
+
+}  // namespace hydrant::api

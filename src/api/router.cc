@@ -1,0 +1,53 @@
+// Router: protocol detection and authentication-header checks.
+#include "api/router.h"
+
+#include "api/errors.h"
+#include "api/sigv4.h"
+#include "common/ids.h"
+
+namespace hydrant::api {
+namespace {
+constexpr std::string_view kFirehoseTargetPrefix = "Firehose_20150804.";
+}
+
+void Router::Handle(HttpRequest request, Respond respond) {
+  std::string_view target = request.Header("X-Amz-Target");
+  std::string_view authorization = request.Header("Authorization");
+  std::optional<SigV4Credential> credential;
+  if (!authorization.empty()) credential = ParseSigV4Authorization(authorization);
+
+  bool firehose = !target.empty() ||
+                  (credential && credential->service == "firehose" && request.RawPath() == "/");
+  if (firehose) {
+    std::string request_id = NewUuid();
+    if (authorization.empty()) {
+      return respond(JsonErrorResponse("MissingAuthenticationTokenException", 403,
+                                       "Missing Authentication Token", request_id));
+    }
+    if (!credential) {
+      return respond(JsonErrorResponse(
+          "IncompleteSignatureException", 400,
+          "Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters "
+          "of an AWS4-HMAC-SHA256 signature.",
+          request_id));
+    }
+    if (request.method != "POST" || target.substr(0, kFirehoseTargetPrefix.size()) != kFirehoseTargetPrefix) {
+      return respond(JsonErrorResponse("UnknownOperationException", 400, "", request_id));
+    }
+    std::string operation(target.substr(kFirehoseTargetPrefix.size()));
+    return firehose_->Handle(operation, std::move(request), std::move(respond));
+  }
+  // A request signed for S3 is S3 even on /health (a bucket may be called "health").
+  bool signed_for_s3 = credential && credential->service == "s3";
+  if (request.RawPath() == "/health" && !signed_for_s3 &&
+      (request.method == "GET" || request.method == "HEAD")) {
+    HttpResponse res;
+    res.status = draining_ ? 503 : 200;
+    res.SetHeader("Content-Type", "application/json");
+    res.body = draining_ ? R"({"status":"draining"})" : R"({"status":"ok"})";
+    return respond(std::move(res));
+  }
+  respond(s3_->Handle(request));
+}
+
+}  // namespace hydrant::api

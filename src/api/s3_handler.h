@@ -1,0 +1,39 @@
+// S3Handler: the path-style S3 REST API (what aws s3 / s3api, boto3 and the JS SDK v3 with
+// forcePathStyle send) served from the embedded ObjectStore.
+//
+// Supported: ListBuckets; CreateBucket, HeadBucket, DeleteBucket, GetBucketLocation,
+// GetBucketVersioning (never enabled); ListObjects (v1) and ListObjectsV2 (prefix, delimiter,
+// max-keys <= 1000, marker / start-after / continuation-token, encoding-type=url,
+// fetch-owner); PutObject, GetObject (Range, If-Match, If-None-Match, If-Modified-Since,
+// If-Unmodified-Since, response-* overrides), HeadObject, DeleteObject, DeleteObjects,
+// CopyObject; CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload,
+// AbortMultipartUpload. Request bodies sent with Content-Encoding: aws-chunked (signed or
+// unsigned streaming, with or without trailers) are decoded. Content-MD5, a hex
+// x-amz-content-sha256 and x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256} (header or
+// trailer) are verified; verified checksums are echoed on the response. Signatures are not
+// checked here.
+// Every other S3 operation answers 501 NotImplemented. Errors are S3 XML
+// (<Error><Code/><Message/><Resource/><RequestId/></Error>) with S3's HTTP status; HEAD
+// errors carry no body. Every response has x-amz-request-id. Content-Length is left to the
+// HTTP server (body size, or head_content_length for HEAD).
+#pragma once
+
+#include "api/http_types.h"
+#include "store/object_store.h"
+
+namespace hydrant::api {
+
+class S3Handler {
+ public:
+  // store is not owned and must outlive the handler.
+  explicit S3Handler(store::ObjectStore* store) : store_(store) {}
+
+  // Thread-safe; never fails (failures are S3 error responses). request.target is the raw
+  // request target ("/bucket/key?query"); the Host header is only used in Location values.
+  HttpResponse Handle(const HttpRequest& request);
+
+ private:
+  store::ObjectStore* store_;
+};
+
+}  // namespace hydrant::api

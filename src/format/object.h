@@ -1,0 +1,40 @@
+// Object and ObjectFormat: how a batch of records becomes the bytes of one delivered object.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace hydrant::format {
+
+// One object ready for a destination.
+struct Object {
+  std::string bucket;
+  std::string key;
+  std::string body;
+  std::string content_type = "application/octet-stream";
+  uint64_t records = 0;
+};
+
+// Records concatenated byte for byte, no delimiter: what the service delivers for
+// CompressionFormat UNCOMPRESSED. Not thread-safe.
+class ConcatenatingFormat {
+ public:
+  void Reserve(size_t bytes) { body_.reserve(bytes); }
+  void Append(std::string_view record) {
+    body_.append(record);
+    ++records_;
+  }
+  // Moves the accumulated bytes into `object` and resets this format.
+  void Finish(Object* object) {
+    object->body = std::move(body_);
+    object->records = records_;
+    body_.clear();
+    records_ = 0;
+  }
+
+ private:
+  std::string body_;
+  uint64_t records_ = 0;
+};
+
+}  // namespace hydrant::format

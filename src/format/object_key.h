@@ -1,0 +1,25 @@
+// Object keys exactly as the service names them:
+//   <evaluated Prefix>[YYYY/MM/DD/HH/]<stream>-<version>-YYYY-MM-DD-HH-MM-SS-<uuid><extension>
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace hydrant::format {
+
+struct ObjectKeyParts {
+  std::string_view prefix;       // the stream's Prefix as configured
+  std::string_view stream_name;
+  int64_t stream_version = 1;
+  int64_t timestamp_millis = 0;  // arrival time of the oldest record in the object (UTC)
+  std::string_view uuid;
+  std::string_view extension;    // "" for uncompressed objects
+};
+
+// The full key. Expressions in the prefix are evaluated (prefix_expression.h); a prefix without
+// a !{timestamp:...} expression gets "YYYY/MM/DD/HH/" appended verbatim (no slash is inserted:
+// "logs" gives "logs2026/...", as the service does).
+std::string ObjectKey(const ObjectKeyParts& parts);
+
+}  // namespace hydrant::format

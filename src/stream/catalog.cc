@@ -1,0 +1,151 @@
+// Catalog: stream folders on disk and the live DeliveryStreams.
+#include "stream/catalog.h"
+
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+
+#include "common/ids.h"
+
+namespace hydrant::stream {
+namespace {
+constexpr char kStreamDirPrefix[] = "ds-";
+constexpr char kCreatingPrefix[] = ".creating-";
+constexpr char kDeletingPrefix[] = ".deleting-";
+}  // namespace
+
+Result<std::unique_ptr<Catalog>> Catalog::Open(const CatalogOptions& options,
+                                               const DeliveryStreamDeps& deps) {
+  std::unique_ptr<Catalog> catalog(new Catalog(options, deps));
+  HYDRANT_RETURN_IF_ERROR(catalog->Load());
+  return catalog;
+}
+
+Catalog::~Catalog() {
+  std::unique_lock lock(mu_);
+  for (auto& [name, stream] : streams_) stream->Stop();
+}
+
+std::string Catalog::StreamsDir() const { return JoinPath(options_.data_dir, "streams"); }
+
+std::string Catalog::StreamDir(const std::string& name) const {
+  return JoinPath(StreamsDir(), kStreamDirPrefix + name);
+}
+
+std::string Catalog::Arn(const std::string& name) const {
+  return "arn:aws:firehose:" + options_.region + ":" + options_.account_id + ":deliverystream/" + name;
+}
+
+StreamStatus Catalog::StatusOf(const StreamMetadata& metadata) const {
+  return deps_.clock->NowMillis() < metadata.create_millis + options_.activation_delay_millis
+             ? StreamStatus::kCreating
+             : StreamStatus::kActive;
+}
+
+Status Catalog::Load() {
+  Env* env = deps_.env;
+  HYDRANT_RETURN_IF_ERROR(env->CreateDirs(StreamsDir()));
+  auto children = env->GetChildren(StreamsDir());
+  if (!children.ok()) return children.status();
+  for (const std::string& entry : *children) {
+    std::string path = JoinPath(StreamsDir(), entry);
+    if (entry.rfind(kCreatingPrefix, 0) == 0 || entry.rfind(kDeletingPrefix, 0) == 0) {
+      HYDRANT_RETURN_IF_ERROR(env->RemoveDirRecursively(path));  // interrupted create/delete
+      continue;
+    }
+    if (entry.rfind(kStreamDirPrefix, 0) != 0) continue;
+    auto text = env->ReadFile(JoinPath(path, "stream.json"));
+    if (!text.ok()) return text.status();
+    auto metadata = StreamMetadata::FromJsonText(*text);
+    if (!metadata.ok()) {
+      return Status::Corruption("stream folder " + path + ": " + metadata.status().ToString());
+    }
+    std::string name = metadata->config.name();
+    auto stream = DeliveryStream::Open(path, std::move(*metadata), deps_);
+    if (!stream.ok()) return Status(stream.status().code(), "stream " + name + ": " + stream.status().message());
+    streams_.emplace(name, std::move(*stream));
+  }
+  if (!streams_.empty()) spdlog::info("loaded {} delivery stream(s) from {}", streams_.size(), StreamsDir());
+  return Status::Ok();
+}
+
+Status Catalog::Create(StreamConfig config, std::vector<std::pair<std::string, std::string>> tags) {
+  const std::string name = config.name();
+  std::unique_lock lock(mu_);
+  if (streams_.count(name)) {
+    return Status::ResourceInUse("Firehose " + name + " under accountId " + options_.account_id +
+                                 " already exists");
+  }
+  if (streams_.size() >= options_.max_streams) {
+    return Status::LimitExceeded("You have already consumed your firehose quota of " +
+                                 std::to_string(options_.max_streams) + " delivery streams.");
+  }
+  StreamMetadata metadata{std::move(config)};
+  metadata.create_millis = deps_.clock->NowMillis();
+  metadata.tags = std::move(tags);
+
+  Env* env = deps_.env;
+  std::string staging = JoinPath(StreamsDir(), kCreatingPrefix + RandomHex(12));
+  HYDRANT_RETURN_IF_ERROR(env->CreateDirs(staging));
+  Status s = env->WriteFileAtomic(JoinPath(staging, "stream.json"), metadata.ToJsonText());
+  if (s.ok()) s = env->RenameFile(staging, StreamDir(name));
+  if (s.ok()) s = env->SyncDir(StreamsDir());
+  if (!s.ok()) {
+    (void)env->RemoveDirRecursively(staging);
+    return s;
+  }
+  auto stream = DeliveryStream::Open(StreamDir(name), std::move(metadata), deps_);
+  if (!stream.ok()) return stream.status();
+  streams_.emplace(name, std::move(*stream));
+  return Status::Ok();
+}
+
+Status Catalog::Delete(const std::string& name) {
+  std::shared_ptr<DeliveryStream> stream;
+  {
+    std::unique_lock lock(mu_);
+    auto it = streams_.find(name);
+    if (it == streams_.end()) {
+      return Status::NotFound("Firehose " + name + " under account " + options_.account_id + " not found.");
+    }
+    stream = it->second;
+    if (StatusOf(stream->metadata()) == StreamStatus::kCreating) {
+      return Status::ResourceInUse("Firehose " + name + " under account " + options_.account_id +
+                                   " is in CREATING state; it can be deleted once it is ACTIVE.");
+    }
+    streams_.erase(it);
+  }
+  stream->Stop();
+  Env* env = deps_.env;
+  std::string doomed = JoinPath(StreamsDir(), kDeletingPrefix + RandomHex(12));
+  HYDRANT_RETURN_IF_ERROR(env->RenameFile(StreamDir(name), doomed));
+  HYDRANT_RETURN_IF_ERROR(env->SyncDir(StreamsDir()));
+  uint64_t released = stream->retained_wal_bytes();
+  deps_.budget->Release(released);
+  return env->RemoveDirRecursively(doomed);
+}
+
+std::shared_ptr<DeliveryStream> Catalog::Find(const std::string& name) const {
+  std::shared_lock lock(mu_);
+  auto it = streams_.find(name);
+  return it == streams_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> Catalog::ListNames() const {
+  std::shared_lock lock(mu_);
+  std::vector<std::string> names;
+  names.reserve(streams_.size());
+  for (const auto& [name, stream] : streams_) names.push_back(name);
+  return names;
+}
+
+void Catalog::DrainAll() {
+  std::vector<std::shared_ptr<DeliveryStream>> streams;
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& [name, stream] : streams_) streams.push_back(stream);
+  }
+  for (auto& stream : streams) stream->Drain();
+}
+
+}  // namespace hydrant::stream

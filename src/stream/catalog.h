@@ -1,0 +1,66 @@
+// Catalog: the control plane's set of delivery streams, persisted under <data-dir>/streams/.
+//
+// Each stream lives in its own folder "ds-<name>" (the prefix keeps names like ".." safe)
+// holding stream.json (metadata), wal/ and delivery.journal. Creation writes the folder under a
+// temporary name and renames it into place, deletion renames it away before removing it, so a
+// crash never leaves half a stream behind.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "stream/delivery_stream.h"
+#include "stream/stream_metadata.h"
+
+namespace hydrant::stream {
+
+struct CatalogOptions {
+  std::string data_dir;
+  std::string region = "us-east-1";
+  std::string account_id = "123456789012";
+  int64_t activation_delay_millis = 500;  // CREATING lasts this long after CreateDeliveryStream
+  size_t max_streams = 5000;              // the service's default quota per region
+};
+
+enum class StreamStatus { kCreating, kActive };
+
+// Thread-safe.
+class Catalog {
+ public:
+  static Result<std::unique_ptr<Catalog>> Open(const CatalogOptions& options,
+                                               const DeliveryStreamDeps& deps);
+  ~Catalog();
+
+  // Creates and starts a stream. Errors: kResourceInUse (name taken), kLimitExceeded.
+  Status Create(StreamConfig config, std::vector<std::pair<std::string, std::string>> tags);
+  // Stops a stream and removes its data. Errors: kNotFound, kResourceInUse (still CREATING).
+  Status Delete(const std::string& name);
+  // nullptr when there is no such stream.
+  std::shared_ptr<DeliveryStream> Find(const std::string& name) const;
+  std::vector<std::string> ListNames() const;  // sorted
+
+  StreamStatus StatusOf(const StreamMetadata& metadata) const;
+  std::string Arn(const std::string& name) const;
+  const CatalogOptions& options() const { return options_; }
+
+  // Delivers everything buffered in every stream (SIGTERM), then stops them.
+  void DrainAll();
+
+ private:
+  Catalog(CatalogOptions options, DeliveryStreamDeps deps)
+      : options_(std::move(options)), deps_(deps) {}
+  Status Load();
+  std::string StreamsDir() const;
+  std::string StreamDir(const std::string& name) const;
+
+  const CatalogOptions options_;
+  const DeliveryStreamDeps deps_;
+  mutable std::shared_mutex mu_;
+  std::map<std::string, std::shared_ptr<DeliveryStream>> streams_;  // guarded by mu_
+};
+
+}  // namespace hydrant::stream

@@ -1,0 +1,127 @@
+// DeliveryJournal: JSON-lines plan/done log with compaction.
+#include "stream/delivery_journal.h"
+
+#include <boost/json.hpp>
+
+namespace hydrant::stream {
+namespace json = boost::json;
+namespace {
+
+json::array PositionToJson(wal::LogPosition p) { return {p.segment, p.offset}; }
+
+bool PositionFromJson(const json::value* v, wal::LogPosition* out) {
+  if (v == nullptr || !v->is_array() || v->as_array().size() != 2) return false;
+  const auto& a = v->as_array();
+  auto seg = a[0].to_number<uint64_t>();
+  auto off = a[1].to_number<uint64_t>();
+  *out = {seg, off};
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<DeliveryJournal>> DeliveryJournal::Open(Env* env, const std::string& path,
+                                                               wal::LogPosition log_begin,
+                                                               uint64_t compact_at_bytes) {
+  std::unique_ptr<DeliveryJournal> journal(new DeliveryJournal(env, path, compact_at_bytes));
+  journal->delivered_end_ = log_begin;
+  if (env->FileExists(path)) {
+    auto content = env->ReadFile(path);
+    if (!content.ok()) return content.status();
+    std::string_view rest = *content;
+    while (!rest.empty()) {
+      auto nl = rest.find('\n');
+      if (nl == std::string_view::npos) break;  // torn last line: never acted upon
+      std::string_view line = rest.substr(0, nl);
+      rest.remove_prefix(nl + 1);
+      json::error_code ec;
+      json::value v = json::parse(line, ec);
+      if (ec || !v.is_object()) break;
+      const json::object& o = v.as_object();
+      try {
+        if (o.contains("plan")) {
+          PlannedBatch b;
+          b.sequence = o.at("plan").to_number<uint64_t>();
+          if (!PositionFromJson(o.if_contains("begin"), &b.begin) ||
+              !PositionFromJson(o.if_contains("end"), &b.end)) {
+            break;
+          }
+          b.records = o.at("records").to_number<uint64_t>();
+          b.data_bytes = o.at("bytes").to_number<uint64_t>();
+          b.bucket = json::value_to<std::string>(o.at("bucket"));
+          b.key = json::value_to<std::string>(o.at("key"));
+          journal->next_sequence_ = b.sequence + 1;
+          journal->in_flight_ = std::move(b);
+        } else if (o.contains("done")) {
+          if (journal->in_flight_ && journal->in_flight_->sequence == o.at("done").to_number<uint64_t>()) {
+            journal->delivered_end_ = journal->in_flight_->end;
+            journal->in_flight_.reset();
+          }
+        } else if (o.contains("checkpoint")) {
+          if (!PositionFromJson(o.if_contains("checkpoint"), &journal->delivered_end_)) break;
+          journal->next_sequence_ = o.at("next_sequence").to_number<uint64_t>();
+          journal->in_flight_.reset();
+        }
+      } catch (const std::exception&) {
+        break;  // a line we cannot read ends the journal, like a torn write
+      }
+    }
+    if (journal->delivered_end_ < log_begin) journal->delivered_end_ = log_begin;
+  }
+  // Start from a compact file: drops anything torn and keeps the journal small.
+  HYDRANT_RETURN_IF_ERROR(journal->Compact());
+  return journal;
+}
+
+Status DeliveryJournal::Plan(const PlannedBatch& batch) {
+  json::object o;
+  o["plan"] = batch.sequence;
+  o["begin"] = PositionToJson(batch.begin);
+  o["end"] = PositionToJson(batch.end);
+  o["records"] = batch.records;
+  o["bytes"] = batch.data_bytes;
+  o["bucket"] = batch.bucket;
+  o["key"] = batch.key;
+  HYDRANT_RETURN_IF_ERROR(Append(json::serialize(o)));
+  in_flight_ = batch;
+  next_sequence_ = batch.sequence + 1;
+  return Status::Ok();
+}
+
+Status DeliveryJournal::Done() {
+  if (!in_flight_) return Status::Internal("delivery journal: Done without a planned batch");
+  json::object o;
+  o["done"] = in_flight_->sequence;
+  HYDRANT_RETURN_IF_ERROR(Append(json::serialize(o)));
+  delivered_end_ = in_flight_->end;
+  in_flight_.reset();
+  if (file_bytes_ >= compact_at_bytes_) return Compact();
+  return Status::Ok();
+}
+
+Status DeliveryJournal::Append(const std::string& line) {
+  std::string data = line + "\n";
+  HYDRANT_RETURN_IF_ERROR(file_->Append(data));
+  HYDRANT_RETURN_IF_ERROR(file_->Sync());
+  file_bytes_ += data.size();
+  return Status::Ok();
+}
+
+Status DeliveryJournal::Compact() {
+  json::object checkpoint;
+  checkpoint["checkpoint"] = PositionToJson(delivered_end_);
+  checkpoint["next_sequence"] = next_sequence_;
+  std::string content = json::serialize(checkpoint) + "\n";
+  std::optional<PlannedBatch> in_flight = in_flight_;
+  if (file_) HYDRANT_RETURN_IF_ERROR(file_->Close());
+  HYDRANT_RETURN_IF_ERROR(env_->WriteFileAtomic(path_, content));
+  auto file = env_->NewWritableFile(path_, /*truncate=*/false);
+  if (!file.ok()) return file.status();
+  file_ = std::move(*file);
+  file_bytes_ = content.size();
+  in_flight_.reset();
+  if (in_flight) return Plan(*in_flight);
+  return Status::Ok();
+}
+
+}  // namespace hydrant::stream

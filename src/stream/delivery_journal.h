@@ -1,0 +1,68 @@
+// DeliveryJournal: the durable record of which WAL ranges became which objects.
+//
+// Before a batch is uploaded its boundaries and object key are written and synced (Plan);
+// after the upload, Done is written and synced, and only then may WAL space before the batch's
+// end be released. After a crash, a planned batch without Done is delivered again with the
+// same boundaries and the same key, so the destination never holds a duplicate object.
+//
+// File: JSON lines, each terminated by '\n'. A last line without '\n' or that does not parse is
+// a torn write of an action that never happened, and is ignored. Not thread-safe: used by one
+// delivery loop.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/env.h"
+#include "common/status.h"
+#include "wal/wal.h"
+
+namespace hydrant::stream {
+
+struct PlannedBatch {
+  uint64_t sequence = 0;
+  wal::LogPosition begin;  // first record of the batch
+  wal::LogPosition end;    // first record after the batch
+  uint64_t records = 0;
+  uint64_t data_bytes = 0;
+  std::string bucket;
+  std::string key;
+};
+
+class DeliveryJournal {
+ public:
+  // Opens or creates the journal at `path`. `log_begin` is where delivery starts when the
+  // journal is new (the WAL's first record). The file is rewritten to one checkpoint line
+  // whenever it grows past compact_at_bytes.
+  static Result<std::unique_ptr<DeliveryJournal>> Open(Env* env, const std::string& path,
+                                                       wal::LogPosition log_begin,
+                                                       uint64_t compact_at_bytes = 256 * 1024);
+
+  // Everything before this position was delivered.
+  wal::LogPosition delivered_end() const { return delivered_end_; }
+  // A batch planned but not confirmed delivered (to be delivered again, identically).
+  const std::optional<PlannedBatch>& in_flight() const { return in_flight_; }
+  uint64_t next_sequence() const { return next_sequence_; }
+
+  Status Plan(const PlannedBatch& batch);  // requires no batch in flight
+  Status Done();                           // confirms the in-flight batch
+
+ private:
+  DeliveryJournal(Env* env, std::string path, uint64_t compact_at_bytes)
+      : env_(env), path_(std::move(path)), compact_at_bytes_(compact_at_bytes) {}
+  Status Append(const std::string& line);
+  Status Compact();
+
+  Env* env_;
+  std::string path_;
+  const uint64_t compact_at_bytes_;
+  std::unique_ptr<WritableFile> file_;
+  uint64_t file_bytes_ = 0;
+  wal::LogPosition delivered_end_;
+  std::optional<PlannedBatch> in_flight_;
+  uint64_t next_sequence_ = 1;
+};
+
+}  // namespace hydrant::stream

@@ -1,0 +1,104 @@
+// DeliveryStream: one stream's data plane. Puts go into the stream's WAL; a delivery thread
+// (Run) takes buffered batches and moves them through format and destination, then
+// checkpoints so WAL space can be released. Only this file knows the order of the stages.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "buffer/buffer_policy.h"
+#include "common/clock.h"
+#include "common/env.h"
+#include "common/status.h"
+#include "destination/destination.h"
+#include "stream/delivery_journal.h"
+#include "stream/disk_budget.h"
+#include "stream/stream_metadata.h"
+#include "wal/wal.h"
+
+namespace hydrant::stream {
+
+struct DeliveryStreamDeps {
+  Env* env = nullptr;
+  Clock* clock = nullptr;
+  destination::Destination* destination = nullptr;  // not owned
+  DiskBudget* budget = nullptr;                      // not owned
+  uint64_t wal_segment_bytes = 64ull << 20;
+  int64_t max_retry_backoff_millis = 30000;
+};
+
+// Counters for /health-style introspection and tests. Monotonic.
+struct DeliveryStats {
+  uint64_t objects_delivered = 0;
+  uint64_t records_delivered = 0;
+  uint64_t bytes_delivered = 0;
+  uint64_t failed_attempts = 0;
+};
+
+// Thread-safe.
+class DeliveryStream {
+ public:
+  // Called once the records are durable (OK) or could not be stored.
+  using PutCallback = std::function<void(Status)>;
+
+  // Opens the stream's directory (WAL + journal), recovers, and starts the delivery thread.
+  static Result<std::unique_ptr<DeliveryStream>> Open(const std::string& dir, StreamMetadata metadata,
+                                                      const DeliveryStreamDeps& deps);
+  ~DeliveryStream();
+
+  // Reserves disk budget for the longest prefix of `records` that fits and returns its length
+  // (0 when the cap is reached: the caller answers "Slow down.").
+  size_t Reserve(std::span<const std::string_view> records);
+  // Stores records (a prefix already reserved) that arrived at `arrival_millis`; `done` runs
+  // once they are durable or could not be stored. Never blocks on I/O.
+  void Append(std::span<const std::string_view> records, int64_t arrival_millis, PutCallback done);
+
+  StreamMetadata metadata() const;
+  // Replaces the metadata (UpdateDestination, tags); persists it before returning.
+  Status UpdateMetadata(const std::function<Status(StreamMetadata*)>& mutate);
+
+  // Delivers everything buffered (one attempt per batch), then stops the delivery thread.
+  void Drain();
+  // Stops the delivery thread without flushing (the data stays in the WAL).
+  void Stop();
+
+  DeliveryStats stats() const;
+  uint64_t retained_wal_bytes() const { return wal_->RetainedBytes(); }
+
+ private:
+  DeliveryStream(std::string dir, StreamMetadata metadata, const DeliveryStreamDeps& deps);
+  Status Recover();
+  void OnDurable(const wal::DurableGroup& group);
+  void Run();
+  // Cuts the next batch from the front of the buffer and plans it in the journal.
+  Status PlanNextBatch();
+  // Reads the in-flight batch back from the WAL and formats it into an object.
+  Result<format::Object> BuildObject(const PlannedBatch& batch);
+  // Delivers the in-flight batch, retrying with backoff until delivered or stopping.
+  bool DeliverInFlight(bool single_attempt);
+  void Checkpoint();
+
+  const std::string dir_;
+  const DeliveryStreamDeps deps_;
+  std::unique_ptr<wal::Wal> wal_;
+  std::unique_ptr<DeliveryJournal> journal_;  // used by the delivery thread only
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  StreamMetadata metadata_;                    // guarded by mu_
+  buffer::BufferPolicy policy_;                // guarded by mu_
+  wal::LogPosition pending_begin_;             // guarded by mu_: first record not yet planned
+  bool stopping_ = false;                      // guarded by mu_
+  bool draining_ = false;                      // guarded by mu_
+  DeliveryStats stats_;                        // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace hydrant::stream

@@ -1,0 +1,113 @@
+// StreamConfig: one delivery stream's validated, immutable configuration (CreateDeliveryStream,
+// UpdateDestination, DescribeDeliveryStream, persistence).
+//
+// Input requests have already passed the generic model validator (types, required members,
+// lengths, patterns, enums, ranges -> ValidationException). StreamConfig applies what comes
+// after: the service's semantic rules (kInvalidArgument, with the real messages where known), the
+// scope of this Hydrant version, the service's defaults, UpdateDestination's merge, and the
+// persisted form.
+//
+// Scope of this version; anything else is kInvalidArgument "... is not supported by this version
+// of Hydrant yet", never accepted and ignored:
+//   - DeliveryStreamType DirectPut only; no Kinesis/MSK/Database source configuration; no
+//     DeliveryStreamEncryptionConfigurationInput (stream SSE).
+//   - Destinations S3DestinationConfiguration (legacy) and ExtendedS3DestinationConfiguration.
+//   - CompressionFormat UNCOMPRESSED; EncryptionConfiguration NoEncryption; CustomTimeZone UTC.
+//   - ProcessingConfiguration only when disabled (Enabled false, or no processors);
+//     S3BackupMode Disabled and no S3BackupConfiguration; DataFormatConversionConfiguration only
+//     with Enabled false; DynamicPartitioningConfiguration only with Enabled false or absent.
+//   Accepted, stored and echoed though Hydrant does nothing with them: CloudWatchLoggingOptions,
+//   DirectPutSourceConfiguration (ThroughputHintInMBs is informational).
+//
+// A legacy S3DestinationConfiguration becomes an ExtendedS3 destination with the same members,
+// as on AWS: Describe shows both S3DestinationDescription and ExtendedS3DestinationDescription,
+// and S3DestinationUpdate and ExtendedS3DestinationUpdate both merge into it.
+//
+// Values are immutable; copying is cheap enough for the control plane. Thread-compatible: const
+// methods may be called concurrently.
+#pragma once
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "common/status.h"
+
+namespace hydrant::stream {
+
+struct BufferingHints {
+  int64_t size_mb = 5;             // SizeInMBs, 1-128
+  int64_t interval_seconds = 300;  // IntervalInSeconds, 0-900
+  bool operator==(const BufferingHints&) const = default;
+};
+
+// The S3 destination as the delivery runtime reads it.
+struct S3Destination {
+  std::string bucket;  // from BucketARN arn:<partition>:s3:::<bucket>
+  std::string prefix;  // "" if absent; may hold !{...} (prefix_expression.h)
+  std::optional<std::string> error_output_prefix;  // nullopt if absent or empty
+  BufferingHints buffering;
+  std::string compression = "UNCOMPRESSED";  // the only format this version delivers
+  std::string file_extension;            // "" = the compression's default (none for UNCOMPRESSED)
+  std::string custom_time_zone = "UTC";  // the only zone this version evaluates
+  bool operator==(const S3Destination&) const = default;
+};
+
+class StreamConfig {
+ public:
+  // From a CreateDeliveryStream request body. Errors: kInvalidArgument (a semantic rule or an
+  // unsupported feature), kMalformed (a member of the wrong JSON type slipped past the validator).
+  static Result<StreamConfig> FromCreateRequest(const boost::json::object& request);
+
+  // The configuration after an UpdateDestination request (the whole request body; version and
+  // DestinationId checks are the caller's, and so is bumping the version). Unspecified members
+  // keep their values; structures merge member by member (a list such as Processors is replaced
+  // whole), except EncryptionConfiguration, which is replaced. So {"ProcessingConfiguration":
+  // {"Enabled": true}} re-enables the stored processors, as on AWS. The merged result must pass
+  // every rule of FromCreateRequest except the create-only one that BufferingHints name both
+  // members. Errors as FromCreateRequest; *this is unchanged either way.
+  Result<StreamConfig> ApplyUpdate(const boost::json::object& update_request) const;
+
+  // DescribeDeliveryStream's Destinations[0] without DestinationId:
+  // {"S3DestinationDescription": {...}, "ExtendedS3DestinationDescription": {...}}, members in the
+  // model's order, absent ones filled with the service's defaults (BufferingHints 5/300,
+  // CompressionFormat UNCOMPRESSED, EncryptionConfiguration NoEncryption, CloudWatchLoggingOptions
+  // Enabled false, S3BackupMode Disabled). Prefix/ErrorOutputPrefix appear only when configured.
+  // Callers put "DestinationId" first, as AWS does.
+  boost::json::object DescribeDestination() const;
+
+  // DescribeDeliveryStream's Source for a stream created with DirectPutSourceConfiguration:
+  // {"DirectPutSourceDescription": {"ThroughputHintInMBs": n}}; nullopt otherwise.
+  std::optional<boost::json::object> DescribeSource() const;
+
+  // The persisted form: {"format_version": 1, "DeliveryStreamName", "DeliveryStreamType",
+  // "DirectPutSourceConfiguration"?, "ExtendedS3DestinationConfiguration"} with the members as the
+  // user configured them (defaults are applied when read, so they can't go stale). Tags are not
+  // included: after creation the catalog owns them.
+  boost::json::value ToJson() const;
+  // Reads ToJson()'s output. kCorruption if it is not that shape or no longer passes the rules.
+  static Result<StreamConfig> FromJson(const boost::json::value& json);
+
+  const std::string& name() const { return name_; }
+  const std::string& type() const { return type_; }  // "DirectPut"
+  const S3Destination& s3() const { return s3_; }
+  // Tags of the create request (empty if none, and after FromJson).
+  const boost::json::array& initial_tags() const { return initial_tags_; }
+
+ private:
+  StreamConfig() = default;
+  // Checks `destination` (ExtendedS3 members) and derives s3_.
+  static Result<StreamConfig> Build(std::string name, std::string type,
+                                    boost::json::object destination,
+                                    std::optional<boost::json::object> source);
+
+  std::string name_;
+  std::string type_;
+  boost::json::object destination_;  // ExtendedS3DestinationConfiguration members, as configured
+  std::optional<boost::json::object> source_;  // DirectPutSourceConfiguration, if given
+  boost::json::array initial_tags_;
+  S3Destination s3_;
+};
+
+}  // namespace hydrant::stream

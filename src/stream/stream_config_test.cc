@@ -1,0 +1,545 @@
+// Tests for StreamConfig: the service's rules, defaults, Describe rendering, merge and persistence.
+#include "stream/stream_config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace hydrant::stream {
+namespace {
+
+namespace json = boost::json;
+using ::testing::HasSubstr;
+
+// The seed's s3-config.json without its ProcessingConfiguration.
+constexpr std::string_view kSeedDestination = R"({
+  "RoleARN": "arn:aws:iam::123456789012:role/FirehoseDeliveryRole",
+  "BucketARN": "arn:aws:s3:::firehose-etl-demo-bucket",
+  "Prefix": "etl-output/",
+  "BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 300},
+  "CompressionFormat": "UNCOMPRESSED"
+})";
+
+// The seed's ProcessingConfiguration.
+constexpr std::string_view kSeedProcessing = R"({
+  "Enabled": true,
+  "Processors": [{"Type": "Lambda", "Parameters": [{"ParameterName": "LambdaArn",
+    "ParameterValue": "arn:aws:lambda:ap-northeast-2:123456789012:function:TransformETLFunction"}]}]
+})";
+
+// What DescribeDeliveryStream shows for the seed's destination, member order included.
+constexpr std::string_view kSeedDescription = R"({
+  "S3DestinationDescription": {
+    "RoleARN": "arn:aws:iam::123456789012:role/FirehoseDeliveryRole",
+    "BucketARN": "arn:aws:s3:::firehose-etl-demo-bucket",
+    "Prefix": "etl-output/",
+    "BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 300},
+    "CompressionFormat": "UNCOMPRESSED",
+    "EncryptionConfiguration": {"NoEncryptionConfig": "NoEncryption"},
+    "CloudWatchLoggingOptions": {"Enabled": false}
+  },
+  "ExtendedS3DestinationDescription": {
+    "RoleARN": "arn:aws:iam::123456789012:role/FirehoseDeliveryRole",
+    "BucketARN": "arn:aws:s3:::firehose-etl-demo-bucket",
+    "Prefix": "etl-output/",
+    "BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 300},
+    "CompressionFormat": "UNCOMPRESSED",
+    "EncryptionConfiguration": {"NoEncryptionConfig": "NoEncryption"},
+    "CloudWatchLoggingOptions": {"Enabled": false},
+    "S3BackupMode": "Disabled"
+  }
+})";
+
+json::object Obj(std::string_view text) { return json::parse(text).as_object(); }
+
+// A create request for `name` with `destination` under `member`.
+json::object CreateRequest(json::object destination,
+                           std::string_view member = "ExtendedS3DestinationConfiguration") {
+  json::object request{{"DeliveryStreamName", "firehose-etl-stream"}};
+  request[member] = std::move(destination);
+  return request;
+}
+
+// The seed destination with `patch` members set (a null value removes the member).
+json::object Seed(std::string_view patch = "{}") {
+  json::object d = Obj(kSeedDestination);
+  for (auto& [k, v] : Obj(patch)) {
+    if (v.is_null()) {
+      d.erase(k);
+    } else {
+      d[k] = v;
+    }
+  }
+  return d;
+}
+
+StreamConfig Create(const json::object& request) {
+  auto config = StreamConfig::FromCreateRequest(request);
+  EXPECT_TRUE(config.ok()) << config.status().ToString();
+  return std::move(config).value();
+}
+
+// The message of a create request that must fail with InvalidArgument.
+std::string CreateError(const json::object& request) {
+  auto config = StreamConfig::FromCreateRequest(request);
+  EXPECT_FALSE(config.ok()) << json::serialize(request);
+  if (config.ok()) return "";
+  EXPECT_EQ(config.status().code(), StatusCode::kInvalidArgument) << config.status().ToString();
+  return config.status().message();
+}
+
+json::object Update(std::string_view member, std::string_view update) {
+  json::object request{{"DeliveryStreamName", "firehose-etl-stream"},
+                       {"CurrentDeliveryStreamVersionId", "1"},
+                       {"DestinationId", "destinationId-000000000001"}};
+  request[member] = Obj(update);
+  return request;
+}
+
+const json::object& Extended(const json::object& description) {
+  return description.at("ExtendedS3DestinationDescription").as_object();
+}
+
+TEST(StreamConfigTest, SeedAsExtendedS3DescribesWithDefaults) {
+  StreamConfig config = Create(CreateRequest(Seed()));
+  EXPECT_EQ(config.name(), "firehose-etl-stream");
+  EXPECT_EQ(config.type(), "DirectPut");
+  EXPECT_EQ(json::serialize(config.DescribeDestination()),
+            json::serialize(json::parse(kSeedDescription)));
+  EXPECT_FALSE(config.DescribeSource().has_value());
+}
+
+TEST(StreamConfigTest, SeedAsLegacyS3DescribesTheSameWay) {
+  StreamConfig config = Create(CreateRequest(Seed(), "S3DestinationConfiguration"));
+  EXPECT_EQ(json::serialize(config.DescribeDestination()),
+            json::serialize(json::parse(kSeedDescription)));
+}
+
+TEST(StreamConfigTest, TypedViewForTheRuntime) {
+  StreamConfig config = Create(CreateRequest(Seed()));
+  const S3Destination& s3 = config.s3();
+  EXPECT_EQ(s3.bucket, "firehose-etl-demo-bucket");
+  EXPECT_EQ(s3.prefix, "etl-output/");
+  EXPECT_EQ(s3.error_output_prefix, std::nullopt);
+  EXPECT_EQ(s3.buffering, (BufferingHints{5, 300}));
+  EXPECT_EQ(s3.compression, "UNCOMPRESSED");
+  EXPECT_EQ(s3.file_extension, "");
+  EXPECT_EQ(s3.custom_time_zone, "UTC");
+
+  StreamConfig other = Create(CreateRequest(Seed(R"({"BucketARN": "arn:aws-cn:s3:::my.bucket-1",
+      "Prefix": "p/!{timestamp:yyyy}/", "ErrorOutputPrefix": "e/!{firehose:error-output-type}/",
+      "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0}, "FileExtension": ".json"})")));
+  EXPECT_EQ(other.s3().bucket, "my.bucket-1");
+  EXPECT_EQ(other.s3().error_output_prefix, "e/!{firehose:error-output-type}/");
+  EXPECT_EQ(other.s3().buffering, (BufferingHints{1, 0}));
+  EXPECT_EQ(other.s3().file_extension, ".json");
+}
+
+TEST(StreamConfigTest, MinimalDestinationGetsEveryDefault) {
+  StreamConfig config = Create(CreateRequest(
+      Obj(R"({"RoleARN": "arn:aws:iam::123456789012:role/r", "BucketARN": "arn:aws:s3:::b"})")));
+  // No Prefix member when none was configured (AWS omits it), defaults for the rest.
+  EXPECT_EQ(json::serialize(Extended(config.DescribeDestination())),
+            json::serialize(json::parse(R"({"RoleARN": "arn:aws:iam::123456789012:role/r",
+              "BucketARN": "arn:aws:s3:::b", "BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 300},
+              "CompressionFormat": "UNCOMPRESSED", "EncryptionConfiguration": {"NoEncryptionConfig": "NoEncryption"},
+              "CloudWatchLoggingOptions": {"Enabled": false}, "S3BackupMode": "Disabled"})")));
+  EXPECT_EQ(config.s3().prefix, "");
+  EXPECT_EQ(config.s3().buffering, (BufferingHints{5, 300}));
+}
+
+TEST(StreamConfigTest, EchoesAcceptedOptionalMembers) {
+  StreamConfig config = Create(CreateRequest(Seed(R"({
+    "Prefix": "", "ErrorOutputPrefix": "errors/",
+    "EncryptionConfiguration": {"NoEncryptionConfig": "NoEncryption"},
+    "CloudWatchLoggingOptions": {"LogGroupName": "/aws/kinesisfirehose/x", "LogStreamName": "S3Delivery"},
+    "ProcessingConfiguration": {"Enabled": false, "Processors": [{"Type": "Lambda", "Parameters": [
+        {"ParameterName": "LambdaArn", "ParameterValue": "arn:aws:lambda:us-east-1:123456789012:function:f"}]}]},
+    "S3BackupMode": "Disabled",
+    "DataFormatConversionConfiguration": {"Enabled": false},
+    "DynamicPartitioningConfiguration": {"Enabled": false},
+    "FileExtension": ".log", "CustomTimeZone": "UTC"})")));
+  json::object description = config.DescribeDestination();
+  EXPECT_EQ(json::serialize(Extended(description)), json::serialize(json::parse(R"({
+    "RoleARN": "arn:aws:iam::123456789012:role/FirehoseDeliveryRole",
+    "BucketARN": "arn:aws:s3:::firehose-etl-demo-bucket",
+    "Prefix": "", "ErrorOutputPrefix": "errors/",
+    "BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 300},
+    "CompressionFormat": "UNCOMPRESSED",
+    "EncryptionConfiguration": {"NoEncryptionConfig": "NoEncryption"},
+    "CloudWatchLoggingOptions": {"Enabled": false, "LogGroupName": "/aws/kinesisfirehose/x", "LogStreamName": "S3Delivery"},
+    "ProcessingConfiguration": {"Enabled": false, "Processors": [{"Type": "Lambda", "Parameters": [
+        {"ParameterName": "LambdaArn", "ParameterValue": "arn:aws:lambda:us-east-1:123456789012:function:f"}]}]},
+    "S3BackupMode": "Disabled",
+    "DataFormatConversionConfiguration": {"Enabled": false},
+    "DynamicPartitioningConfiguration": {"Enabled": false},
+    "FileExtension": ".log", "CustomTimeZone": "UTC"})")));
+  // The legacy description carries only the S3 members.
+  const json::object& s3 = description.at("S3DestinationDescription").as_object();
+  EXPECT_EQ(s3.size(), 8u);
+  EXPECT_EQ(s3.at("ErrorOutputPrefix"), "errors/");
+  EXPECT_FALSE(s3.contains("ProcessingConfiguration"));
+  EXPECT_EQ(config.s3().error_output_prefix, "errors/");
+}
+
+TEST(StreamConfigTest, LegacyConfigurationKeepsOnlyLegacyMembers) {
+  // A hand-made request can carry ExtendedS3 members in S3DestinationConfiguration; the shape has
+  // none, so they are not part of the stream (AWS clients refuse to send them at all).
+  StreamConfig config =
+      Create(CreateRequest(Seed(R"({"FileExtension": ".txt"})"), "S3DestinationConfiguration"));
+  EXPECT_FALSE(Extended(config.DescribeDestination()).contains("FileExtension"));
+  EXPECT_EQ(config.s3().file_extension, "");
+}
+
+TEST(StreamConfigTest, DirectPutSourceAndTags) {
+  json::object request = CreateRequest(Seed());
+  request["DeliveryStreamType"] = "DirectPut";
+  request["DirectPutSourceConfiguration"] = Obj(R"({"ThroughputHintInMBs": 10})");
+  request["Tags"] = json::parse(R"([{"Key": "team", "Value": "etl"}])");
+  StreamConfig config = Create(request);
+  EXPECT_EQ(json::serialize(*config.DescribeSource()),
+            R"({"DirectPutSourceDescription":{"ThroughputHintInMBs":10}})");
+  EXPECT_EQ(json::serialize(config.initial_tags()), R"([{"Key":"team","Value":"etl"}])");
+}
+
+// --- Unsupported features and the service's rules ------------------------------------------
+
+TEST(StreamConfigTest, SeedLambdaProcessingIsNotSupportedYet) {
+  std::string message = CreateError(CreateRequest(
+      Seed(std::string(R"({"ProcessingConfiguration": )") + std::string(kSeedProcessing) + "}")));
+  EXPECT_THAT(message, HasSubstr("ProcessingConfiguration with processors: Lambda"));
+  EXPECT_THAT(message, HasSubstr("not supported by this version of Hydrant yet"));
+  // Enabled defaults to true when processors are listed.
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"ProcessingConfiguration": {"Processors": [
+      {"Type": "AppendDelimiterToRecord"}]}})"))),
+              HasSubstr("processors: AppendDelimiterToRecord"));
+}
+
+TEST(StreamConfigTest, ExactlyOneDestination) {
+  const std::string expected = "Exactly one destination configuration is supported for a Firehose";
+  EXPECT_EQ(CreateError(json::object{{"DeliveryStreamName", "s"}}), expected);
+  json::object two = CreateRequest(Seed());
+  two["S3DestinationConfiguration"] = Seed();
+  EXPECT_EQ(CreateError(two), expected);
+  // A JSON null is the same as an absent member.
+  json::object with_null = CreateRequest(Seed());
+  with_null["RedshiftDestinationConfiguration"] = nullptr;
+  EXPECT_TRUE(StreamConfig::FromCreateRequest(with_null).ok());
+}
+
+TEST(StreamConfigTest, OtherDestinationsAreNotSupportedYet) {
+  std::string message =
+      CreateError(CreateRequest(Obj(R"({"EndpointConfiguration": {"Url": "https://example.com"}})"),
+                                "HttpEndpointDestinationConfiguration"));
+  EXPECT_THAT(message, HasSubstr("HttpEndpointDestinationConfiguration"));
+  EXPECT_THAT(message, HasSubstr("not supported by this version of Hydrant yet"));
+}
+
+TEST(StreamConfigTest, OnlyDirectPutStreams) {
+  json::object request = CreateRequest(Seed());
+  request["DeliveryStreamType"] = "KinesisStreamAsSource";
+  EXPECT_THAT(CreateError(request), HasSubstr("DeliveryStreamType KinesisStreamAsSource"));
+
+  request = CreateRequest(Seed());
+  request["KinesisStreamSourceConfiguration"] =
+      Obj(R"({"KinesisStreamARN": "arn:aws:kinesis:us-east-1:123456789012:stream/s",
+      "RoleARN": "arn:aws:iam::123456789012:role/r"})");
+  EXPECT_EQ(CreateError(request),
+            "KinesisSourceStreamConfig is only applicable for KinesisStreamAsSource stream type");
+
+  request = CreateRequest(Seed());
+  request["DeliveryStreamEncryptionConfigurationInput"] = Obj(R"({"KeyType": "AWS_OWNED_CMK"})");
+  EXPECT_THAT(CreateError(request), HasSubstr("DeliveryStreamEncryptionConfigurationInput"));
+}
+
+TEST(StreamConfigTest, OnlyUncompressedDelivery) {
+  for (const char* format : {"GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"}) {
+    json::object d = Seed();
+    d["CompressionFormat"] = format;
+    std::string message = CreateError(CreateRequest(d));
+    EXPECT_THAT(message, HasSubstr(std::string("CompressionFormat ") + format));
+    EXPECT_THAT(message, HasSubstr("not supported by this version of Hydrant yet"));
+  }
+}
+
+TEST(StreamConfigTest, EncryptionConfiguration) {
+  EXPECT_EQ(CreateError(CreateRequest(Seed(R"({"EncryptionConfiguration": {}})"))),
+            "Exactly one of NoEncryptionConfig or KMSEncryptionConfig must be specified");
+  EXPECT_EQ(CreateError(CreateRequest(
+                Seed(R"({"EncryptionConfiguration": {"NoEncryptionConfig": "NoEncryption",
+      "KMSEncryptionConfig": {"AWSKMSKeyARN": "arn:aws:kms:us-east-1:123456789012:key/k"}}})"))),
+            "Exactly one of NoEncryptionConfig or KMSEncryptionConfig must be specified");
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"EncryptionConfiguration": {
+      "KMSEncryptionConfig": {"AWSKMSKeyARN": "arn:aws:kms:us-east-1:123456789012:key/k"}}})"))),
+              HasSubstr("KMSEncryptionConfig) is not supported by this version of Hydrant yet"));
+}
+
+TEST(StreamConfigTest, BackupConversionPartitioningAndTimeZoneAreNotSupportedYet) {
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"S3BackupMode": "Enabled"})"))),
+              HasSubstr("S3BackupMode Enabled"));
+  EXPECT_THAT(CreateError(CreateRequest(
+                  Seed(R"({"S3BackupConfiguration": {"RoleARN": "arn:aws:iam::123456789012:role/r",
+      "BucketARN": "arn:aws:s3:::backup"}})"))),
+              HasSubstr("S3BackupConfiguration"));
+  // Format conversion is enabled by default once the structure is given.
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"DataFormatConversionConfiguration": {}})"))),
+              HasSubstr("Record format conversion"));
+  EXPECT_THAT(CreateError(CreateRequest(
+                  Seed(R"({"DataFormatConversionConfiguration": {"Enabled": true}})"))),
+              HasSubstr("Record format conversion"));
+  EXPECT_THAT(CreateError(CreateRequest(
+                  Seed(R"({"DynamicPartitioningConfiguration": {"Enabled": true}})"))),
+              HasSubstr("Dynamic partitioning"));
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"CustomTimeZone": "Asia/Tokyo"})"))),
+              HasSubstr("CustomTimeZone Asia/Tokyo"));
+}
+
+TEST(StreamConfigTest, CloudWatchLoggingNeedsNamesWhenEnabled) {
+  EXPECT_THAT(
+      CreateError(CreateRequest(Seed(R"({"CloudWatchLoggingOptions": {"Enabled": true}})"))),
+      HasSubstr("LogGroupName and LogStreamName are required"));
+  EXPECT_THAT(CreateError(CreateRequest(
+                  Seed(R"({"CloudWatchLoggingOptions": {"Enabled": true, "LogGroupName": "g"}})"))),
+              HasSubstr("LogGroupName and LogStreamName are required"));
+  // Accepted and echoed; Hydrant logs to its own log, not to CloudWatch.
+  StreamConfig config = Create(CreateRequest(Seed(
+      R"({"CloudWatchLoggingOptions": {"Enabled": true, "LogGroupName": "g", "LogStreamName": "s"}})")));
+  EXPECT_EQ(Extended(config.DescribeDestination()).at("CloudWatchLoggingOptions"),
+            json::parse(R"({"Enabled": true, "LogGroupName": "g", "LogStreamName": "s"})"));
+}
+
+TEST(StreamConfigTest, BufferingHintsNameBothMembersOnCreate) {
+  const std::string expected =
+      "BufferingHints: if you specify a value for one of SizeInMBs and IntervalInSeconds, you must "
+      "also "
+      "provide a value for the other";
+  EXPECT_EQ(CreateError(CreateRequest(Seed(R"({"BufferingHints": {"SizeInMBs": 64}})"))), expected);
+  EXPECT_EQ(CreateError(CreateRequest(Seed(R"({"BufferingHints": {"IntervalInSeconds": 60}})"))),
+            expected);
+  StreamConfig config = Create(CreateRequest(Seed(R"({"BufferingHints": {}})")));
+  EXPECT_EQ(config.s3().buffering, (BufferingHints{5, 300}));
+}
+
+TEST(StreamConfigTest, PrefixRules) {
+  EXPECT_EQ(CreateError(CreateRequest(Seed(R"({"Prefix": "!{timestamp:yyyy'-'MM'-'dd}/"})"))),
+            "Ths supplied prefix(es) do not satisfy the following constraint: ErrorOutputPrefix "
+            "cannot be "
+            "null or empty when Prefix contains expressions");
+  EXPECT_EQ(CreateError(CreateRequest(
+                Seed(R"({"Prefix": "!{timestamp:yyyy}/", "ErrorOutputPrefix": ""})"))),
+            "Ths supplied prefix(es) do not satisfy the following constraint: ErrorOutputPrefix "
+            "cannot be "
+            "null or empty when Prefix contains expressions");
+  EXPECT_EQ(CreateError(CreateRequest(Seed(R"({"Prefix": "c=!{partitionKeyFromQuery:customer}/",
+      "ErrorOutputPrefix": "e/!{firehose:error-output-type}/"})"))),
+            "Dynamic Partitioning Namespaces can only be part of a prefix expression when Dynamic "
+            "Partitioning "
+            "is enabled.");
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"Prefix": "!{firehose:error-output-type}/",
+      "ErrorOutputPrefix": "e/!{firehose:error-output-type}/"})"))),
+              HasSubstr("Prefix cannot contain !{firehose:error-output-type}"));
+  EXPECT_THAT(CreateError(CreateRequest(
+                  Seed(R"({"Prefix": "x/", "ErrorOutputPrefix": "e/!{timestamp:yyyy}/"})"))),
+              HasSubstr("ErrorOutputPrefix must contain !{firehose:error-output-type}"));
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"Prefix": "x/!{time:yyyy}/"})"))),
+              HasSubstr("unknown namespace 'time'"));
+  // Legacy destinations follow the same rules (serverless/serverless#6015).
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"Prefix": "!{timestamp:yyyy}/"})"),
+                                        "S3DestinationConfiguration")),
+              HasSubstr("ErrorOutputPrefix cannot be null or empty"));
+}
+
+TEST(StreamConfigTest, WrongJsonTypesAreMalformed) {
+  auto config = StreamConfig::FromCreateRequest(CreateRequest(Seed(R"({"Prefix": 7})")));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kMalformed);
+  config = StreamConfig::FromCreateRequest(
+      CreateRequest(Seed(R"({"BufferingHints": {"SizeInMBs": "5", "IntervalInSeconds": 1}})")));
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), StatusCode::kMalformed);
+}
+
+// --- UpdateDestination ----------------------------------------------------------------------
+
+TEST(StreamConfigTest, UpdatePrefixOnlyKeepsEverythingElse) {
+  StreamConfig config =
+      Create(CreateRequest(Seed(R"({"BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60},
+      "FileExtension": ".log"})")));
+  auto updated = config.ApplyUpdate(Update("ExtendedS3DestinationUpdate", R"({"Prefix": "raw/"})"));
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->s3().prefix, "raw/");
+  EXPECT_EQ(updated->s3().buffering, (BufferingHints{64, 60}));
+  EXPECT_EQ(updated->s3().file_extension, ".log");
+  EXPECT_EQ(updated->s3().bucket, "firehose-etl-demo-bucket");
+  EXPECT_EQ(updated->name(), "firehose-etl-stream");
+  // The original is untouched.
+  EXPECT_EQ(config.s3().prefix, "etl-output/");
+}
+
+TEST(StreamConfigTest, UpdateOneBufferingHintKeepsTheOther) {
+  StreamConfig config = Create(
+      CreateRequest(Seed(R"({"BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 600}})")));
+  auto updated = config.ApplyUpdate(
+      Update("ExtendedS3DestinationUpdate", R"({"BufferingHints": {"IntervalInSeconds": 60}})"));
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->s3().buffering, (BufferingHints{64, 60}));
+  EXPECT_EQ(Extended(updated->DescribeDestination()).at("BufferingHints"),
+            json::parse(R"({"SizeInMBs": 64, "IntervalInSeconds": 60})"));
+
+  // Over the defaults (no BufferingHints at creation) the other member stays at its default.
+  StreamConfig plain = Create(CreateRequest(Seed(R"({"BufferingHints": null})")));
+  auto sized = plain.ApplyUpdate(
+      Update("ExtendedS3DestinationUpdate", R"({"BufferingHints": {"SizeInMBs": 1}})"));
+  ASSERT_TRUE(sized.ok());
+  EXPECT_EQ(sized->s3().buffering, (BufferingHints{1, 300}));
+}
+
+TEST(StreamConfigTest, LegacyUpdateMergesIntoAnExtendedStream) {
+  StreamConfig config = Create(CreateRequest(Seed(R"({"FileExtension": ".log",
+      "ProcessingConfiguration": {"Enabled": false}})")));
+  auto updated = config.ApplyUpdate(
+      Update("S3DestinationUpdate",
+             R"({"BucketARN": "arn:aws:s3:::other-bucket", "CompressionFormat": "UNCOMPRESSED"})"));
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->s3().bucket, "other-bucket");
+  EXPECT_EQ(updated->s3().file_extension, ".log");
+  json::object description = updated->DescribeDestination();
+  const json::object& extended = Extended(description);
+  EXPECT_EQ(extended.at("BucketARN"), "arn:aws:s3:::other-bucket");
+  EXPECT_EQ(extended.at("ProcessingConfiguration"), json::parse(R"({"Enabled": false})"));
+  // The legacy update shape has no ExtendedS3 members: they are not taken from it.
+  auto ignored = config.ApplyUpdate(Update("S3DestinationUpdate", R"({"FileExtension": ".csv"})"));
+  ASSERT_TRUE(ignored.ok());
+  EXPECT_EQ(ignored->s3().file_extension, ".log");
+}
+
+TEST(StreamConfigTest, ExtendedUpdateOnALegacyStream) {
+  StreamConfig config = Create(CreateRequest(Seed(), "S3DestinationConfiguration"));
+  auto updated = config.ApplyUpdate(Update(
+      "ExtendedS3DestinationUpdate",
+      R"({"Prefix": "d=!{timestamp:yyyy-MM-dd}/", "ErrorOutputPrefix": "e/!{firehose:error-output-type}/",
+          "FileExtension": ".json"})"));
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->s3().prefix, "d=!{timestamp:yyyy-MM-dd}/");
+  EXPECT_EQ(updated->s3().file_extension, ".json");
+  EXPECT_EQ(Extended(updated->DescribeDestination()).at("FileExtension"), ".json");
+}
+
+TEST(StreamConfigTest, UpdateMergesStructuresMemberWise) {
+  StreamConfig config = Create(CreateRequest(Seed(R"({"CloudWatchLoggingOptions": {"Enabled": true,
+      "LogGroupName": "g", "LogStreamName": "s"}})")));
+  auto updated = config.ApplyUpdate(
+      Update("ExtendedS3DestinationUpdate", R"({"CloudWatchLoggingOptions": {"Enabled": false}})"));
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(Extended(updated->DescribeDestination()).at("CloudWatchLoggingOptions"),
+            json::parse(R"({"Enabled": false, "LogGroupName": "g", "LogStreamName": "s"})"));
+
+  // Enabling stored but disabled processors turns them on, which this version can't do.
+  StreamConfig disabled =
+      Create(CreateRequest(Seed(R"({"ProcessingConfiguration": {"Enabled": false,
+      "Processors": [{"Type": "Lambda"}]}})")));
+  auto enabled = disabled.ApplyUpdate(
+      Update("ExtendedS3DestinationUpdate", R"({"ProcessingConfiguration": {"Enabled": true}})"));
+  ASSERT_FALSE(enabled.ok());
+  EXPECT_THAT(enabled.status().message(), HasSubstr("processors: Lambda"));
+  // A new Processors list replaces the old one.
+  auto emptied = disabled.ApplyUpdate(
+      Update("ExtendedS3DestinationUpdate",
+             R"({"ProcessingConfiguration": {"Enabled": true, "Processors": []}})"));
+  ASSERT_TRUE(emptied.ok()) << emptied.status().ToString();
+  EXPECT_EQ(Extended(emptied->DescribeDestination()).at("ProcessingConfiguration"),
+            json::parse(R"({"Enabled": true, "Processors": []})"));
+}
+
+TEST(StreamConfigTest, UpdateMustLeaveAValidConfiguration) {
+  StreamConfig config = Create(CreateRequest(Seed()));
+  auto expressions = config.ApplyUpdate(
+      Update("ExtendedS3DestinationUpdate", R"({"Prefix": "!{timestamp:yyyy}/"})"));
+  ASSERT_FALSE(expressions.ok());
+  EXPECT_THAT(expressions.status().message(),
+              HasSubstr("ErrorOutputPrefix cannot be null or empty"));
+
+  auto lambda = config.ApplyUpdate(
+      Update("ExtendedS3DestinationUpdate",
+             std::string(R"({"ProcessingConfiguration": )") + std::string(kSeedProcessing) + "}"));
+  ASSERT_FALSE(lambda.ok());
+  EXPECT_THAT(lambda.status().message(), HasSubstr("processors: Lambda"));
+
+  auto gzip = config.ApplyUpdate(Update("S3DestinationUpdate", R"({"CompressionFormat": "GZIP"})"));
+  ASSERT_FALSE(gzip.ok());
+  EXPECT_EQ(gzip.status().code(), StatusCode::kInvalidArgument);
+
+  auto backup = config.ApplyUpdate(
+      Update("ExtendedS3DestinationUpdate", R"({"S3BackupUpdate": {"Prefix": "b/"}})"));
+  ASSERT_FALSE(backup.ok());
+  EXPECT_THAT(backup.status().message(), HasSubstr("S3BackupUpdate"));
+}
+
+TEST(StreamConfigTest, UpdateNeedsExactlyOneS3Update) {
+  StreamConfig config = Create(CreateRequest(Seed()));
+  json::object none = Update("ExtendedS3DestinationUpdate", "{}");
+  none.erase("ExtendedS3DestinationUpdate");
+  auto result = config.ApplyUpdate(none);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().message(),
+            "Exactly one destination configuration is supported for a Firehose");
+
+  auto other = config.ApplyUpdate(Update("HttpEndpointDestinationUpdate",
+                                         R"({"RoleARN": "arn:aws:iam::123456789012:role/r"})"));
+  ASSERT_FALSE(other.ok());
+  EXPECT_THAT(other.status().message(), HasSubstr("HttpEndpointDestinationUpdate"));
+  EXPECT_THAT(other.status().message(), HasSubstr("not supported by this version of Hydrant yet"));
+}
+
+// --- Persistence ----------------------------------------------------------------------------
+
+TEST(StreamConfigTest, JsonRoundTrip) {
+  json::object request = CreateRequest(Seed(R"({"Prefix": "p/!{timestamp:yyyy}/",
+      "ErrorOutputPrefix": "e/!{firehose:error-output-type}/", "FileExtension": ".log",
+      "ProcessingConfiguration": {"Enabled": false}})"));
+  request["DirectPutSourceConfiguration"] = Obj(R"({"ThroughputHintInMBs": 5})");
+  StreamConfig config = Create(request);
+  // Through text, as the catalog stores it.
+  auto restored = StreamConfig::FromJson(json::parse(json::serialize(config.ToJson())));
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(restored->name(), config.name());
+  EXPECT_EQ(restored->type(), config.type());
+  EXPECT_EQ(restored->s3(), config.s3());
+  EXPECT_EQ(json::serialize(restored->DescribeDestination()),
+            json::serialize(config.DescribeDestination()));
+  EXPECT_EQ(json::serialize(*restored->DescribeSource()),
+            json::serialize(*config.DescribeSource()));
+  EXPECT_EQ(json::serialize(restored->ToJson()), json::serialize(config.ToJson()));
+  EXPECT_TRUE(restored->initial_tags().empty());
+}
+
+TEST(StreamConfigTest, PersistedFormStoresWhatWasConfigured) {
+  StreamConfig config = Create(CreateRequest(Seed(), "S3DestinationConfiguration"));
+  EXPECT_EQ(config.ToJson(),
+            json::parse(R"({"format_version": 1, "DeliveryStreamName": "firehose-etl-stream",
+      "DeliveryStreamType": "DirectPut", "ExtendedS3DestinationConfiguration": {
+        "RoleARN": "arn:aws:iam::123456789012:role/FirehoseDeliveryRole",
+        "BucketARN": "arn:aws:s3:::firehose-etl-demo-bucket", "Prefix": "etl-output/",
+        "BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 300}, "CompressionFormat": "UNCOMPRESSED"}})"));
+}
+
+TEST(StreamConfigTest, FromJsonRejectsDamagedInput) {
+  json::object good = Create(CreateRequest(Seed())).ToJson().as_object();
+  auto expect_corruption = [](const json::value& v) {
+    auto config = StreamConfig::FromJson(v);
+    ASSERT_FALSE(config.ok()) << json::serialize(v);
+    EXPECT_EQ(config.status().code(), StatusCode::kCorruption);
+  };
+  expect_corruption(json::array{});
+  json::object v2 = good;
+  v2["format_version"] = 2;
+  expect_corruption(v2);
+  json::object no_destination = good;
+  no_destination.erase("ExtendedS3DestinationConfiguration");
+  expect_corruption(no_destination);
+  json::object bad_prefix = good;
+  bad_prefix["ExtendedS3DestinationConfiguration"].as_object()["Prefix"] = "!{timestamp:yyyy}";
+  expect_corruption(bad_prefix);
+}
+
+}  // namespace
+}  // namespace hydrant::stream

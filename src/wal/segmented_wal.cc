@@ -1,0 +1,435 @@
+// SegmentedWal: the Wal over numbered segment files, with one group-committing sync thread.
+#include <algorithm>
+#include <climits>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "wal/segment_reader.h"
+#include "wal/wal.h"
+#include "wal/wal_format.h"
+
+namespace hydrant::wal {
+namespace {
+
+// A group buffer that grew past this (a burst of large records) is freed after its write
+// instead of being kept for reuse.
+constexpr size_t kMaxIdleBufferBytes = 16 << 20;
+
+class SegmentedWal final : public Wal {
+ public:
+  SegmentedWal(Env* env, std::string dir, uint64_t max_segment_bytes)
+      : env_(env), dir_(std::move(dir)), max_segment_bytes_(max_segment_bytes) {}
+  ~SegmentedWal() override { (void)Close(); }
+
+  // Scans, verifies and repairs the segments, then opens the last one for appending.
+  Status Recover(RecoveryReport* report);
+  void Start() { sync_thread_ = std::thread([this] { SyncLoop(); }); }
+
+  LogPosition Append(std::span<const std::string_view> records, int64_t arrival_millis,
+                     AppendCallback done) override;
+  void SetDurableListener(DurableListener listener) override;
+  LogPosition Begin() const override;
+  LogPosition DurableEnd() const override;
+  Status Read(LogPosition from, const std::function<bool(const RecordView&)>& visit) const override;
+  Status ReleaseBefore(LogPosition position) override;
+  uint64_t RetainedBytes() const override;
+  Status Close() override;
+
+ private:
+  struct Segment {
+    uint64_t number;
+    uint64_t size;  // bytes written and synced; for all but the last, the end of its last frame
+  };
+  // Within a group's bytes, where a new segment starts (its header is at `at`).
+  struct Roll {
+    size_t at;
+    uint64_t segment;
+  };
+  // Appends framed since the last group was taken by the sync thread.
+  struct Group {
+    std::string bytes;
+    std::vector<AppendCallback> callbacks;
+    std::vector<Roll> rolls;
+    uint64_t records = 0;
+    uint64_t data_bytes = 0;
+    int64_t oldest_arrival_millis = INT64_MAX;
+    LogPosition end;  // next_ when the group was taken
+    bool empty() const { return bytes.empty() && callbacks.empty(); }
+  };
+
+  std::string SegmentPath(uint64_t number) const { return JoinPath(dir_, SegmentFileName(number)); }
+  Status RecoverSegment(uint64_t number, RecoveryReport* report);
+  Status CreateSegment(uint64_t number);
+  void SyncLoop();
+  Status WriteGroup(const Group& group);
+  Status WriteAndSync(std::string_view bytes);
+
+  Env* const env_;
+  const std::string dir_;
+  const uint64_t max_segment_bytes_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  Group pending_;                 // guarded by mu_
+  LogPosition next_;              // guarded by mu_: where the next frame will start
+  LogPosition durable_end_;       // guarded by mu_
+  std::deque<Segment> segments_;  // guarded by mu_: retained segments in order, never empty
+  Status status_;                 // guarded by mu_: the sticky write/sync failure
+  bool closing_ = false;          // guarded by mu_
+  bool sync_waiting_ = false;     // guarded by mu_: the sync thread sleeps on cv_
+  std::shared_ptr<const DurableListener> listener_;  // guarded by mu_
+
+  // Owned by the sync thread once started (by Recover/Close when it is not running).
+  Group writing_;
+  std::unique_ptr<WritableFile> file_;  // the last segment, open for appending
+  uint64_t file_size_ = 0;
+
+  std::mutex close_mu_;  // serializes Close
+  std::thread sync_thread_;
+};
+
+Status SegmentedWal::Recover(RecoveryReport* report) {
+  auto children = env_->GetChildren(dir_);
+  if (!children.ok()) return children.status();
+  std::vector<uint64_t> numbers;
+  for (const std::string& name : *children) {
+    if (auto number = ParseSegmentFileName(name)) numbers.push_back(*number);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  for (uint64_t number : numbers) HYDRANT_RETURN_IF_ERROR(RecoverSegment(number, report));
+
+  if (segments_.empty()) {
+    HYDRANT_RETURN_IF_ERROR(CreateSegment(1));
+    HYDRANT_RETURN_IF_ERROR(file_->Append(EncodeSegmentHeader()));
+    HYDRANT_RETURN_IF_ERROR(file_->Sync());
+    file_size_ = kSegmentHeaderSize;
+    segments_.push_back({1, kSegmentHeaderSize});
+  } else {
+    auto file = env_->NewWritableFile(SegmentPath(segments_.back().number), /*truncate=*/false);
+    if (!file.ok()) return file.status();
+    file_ = std::move(*file);
+    file_size_ = segments_.back().size;
+  }
+  next_ = durable_end_ = LogPosition{segments_.back().number, segments_.back().size};
+  return Status::Ok();
+}
+
+// Keeps the segment's intact prefix; cuts whatever follows the first bad frame. A segment
+// whose header is missing or wrong is reset to an empty one.
+Status SegmentedWal::RecoverSegment(uint64_t number, RecoveryReport* report) {
+  const std::string path = SegmentPath(number);
+  auto file = env_->NewRandomAccessFile(path);
+  if (!file.ok()) return file.status();
+  auto size = (*file)->Size();
+  if (!size.ok()) return size.status();
+  std::string header;
+  HYDRANT_RETURN_IF_ERROR((*file)->Read(0, kSegmentHeaderSize, &header));
+
+  std::string problem;
+  uint64_t end = 0;
+  if (header.size() < kSegmentHeaderSize) {
+    problem = "torn segment header";
+  } else if (std::string_view(header).substr(0, kSegmentMagic.size()) != kSegmentMagic) {
+    problem = "bad segment magic";
+  } else if (uint32_t version = DecodeFixed32(header.data() + 8); version != kFormatVersion) {
+    return Status::FailedPrecondition(path + ": unsupported WAL format version " +
+                                      std::to_string(version));
+  } else {
+    SegmentReader reader(**file, kSegmentHeaderSize, *size);
+    Frame frame;
+    while (reader.Next(&frame)) ++report->records;
+    if (!reader.status().ok()) {
+      if (reader.status().code() != StatusCode::kCorruption) return reader.status();
+      problem = reader.status().message();
+    }
+    end = reader.offset();
+  }
+
+  if (!problem.empty()) {
+    report->truncated_bytes += *size - end;
+    if (!report->detail.empty()) report->detail += "; ";
+    report->detail += SegmentFileName(number) + ": " + problem + ", cut " +
+                      std::to_string(*size - end) + " bytes";
+    if (end == 0) {
+      auto out = env_->NewWritableFile(path, /*truncate=*/true);
+      if (!out.ok()) return out.status();
+      HYDRANT_RETURN_IF_ERROR((*out)->Append(EncodeSegmentHeader()));
+      HYDRANT_RETURN_IF_ERROR((*out)->Sync());
+      HYDRANT_RETURN_IF_ERROR((*out)->Close());
+      end = kSegmentHeaderSize;
+    } else {
+      HYDRANT_RETURN_IF_ERROR(env_->TruncateFile(path, end));
+      auto out = env_->NewWritableFile(path, /*truncate=*/false);
+      if (!out.ok()) return out.status();
+      HYDRANT_RETURN_IF_ERROR((*out)->Sync());  // makes the new size durable
+      HYDRANT_RETURN_IF_ERROR((*out)->Close());
+    }
+  }
+  segments_.push_back({number, end});
+  return Status::Ok();
+}
+
+// Creates the (empty) file of a new segment as file_ and makes its directory entry durable.
+Status SegmentedWal::CreateSegment(uint64_t number) {
+  auto file = env_->NewWritableFile(SegmentPath(number), /*truncate=*/true);
+  if (!file.ok()) return file.status();
+  HYDRANT_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  file_ = std::move(*file);
+  file_size_ = 0;
+  return Status::Ok();
+}
+
+LogPosition SegmentedWal::Append(std::span<const std::string_view> records, int64_t arrival_millis,
+                                 AppendCallback done) {
+  uint64_t frame_bytes = 0;
+  uint64_t data_bytes = 0;
+  bool too_large = false;
+  for (std::string_view record : records) {
+    too_large |= record.size() > kMaxRecordBytes;
+    data_bytes += record.size();
+  }
+  frame_bytes = data_bytes + records.size() * kFrameHeaderSize;
+
+  std::unique_lock lock(mu_);
+  LogPosition first = next_;
+  if (closing_ || too_large) {
+    lock.unlock();
+    if (done) {
+      done(too_large ? Status::InvalidArgument("WAL record larger than " +
+                                               std::to_string(kMaxRecordBytes) + " bytes")
+                     : Status::FailedPrecondition("WAL is closed"));
+    }
+    return first;
+  }
+  // After a failure nothing more is framed; the callback is failed by the sync thread.
+  if (status_.ok() && !records.empty()) {
+    if (next_.offset > kSegmentHeaderSize && next_.offset + frame_bytes > max_segment_bytes_) {
+      pending_.rolls.push_back({pending_.bytes.size(), next_.segment + 1});
+      pending_.bytes += EncodeSegmentHeader();
+      next_ = LogPosition{next_.segment + 1, kSegmentHeaderSize};
+    }
+    first = next_;
+    for (std::string_view record : records) AppendFrame(&pending_.bytes, arrival_millis, record);
+    next_.offset += frame_bytes;
+    pending_.records += records.size();
+    pending_.data_bytes += data_bytes;
+    pending_.oldest_arrival_millis = std::min(pending_.oldest_arrival_millis, arrival_millis);
+  }
+  if (done) pending_.callbacks.push_back(std::move(done));
+  bool wake = sync_waiting_;
+  sync_waiting_ = false;
+  lock.unlock();
+  if (wake) cv_.notify_one();
+  return first;
+}
+
+void SegmentedWal::SyncLoop() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    while (pending_.empty() && !closing_) {
+      sync_waiting_ = true;
+      cv_.wait(lock);
+    }
+    sync_waiting_ = false;
+    if (pending_.empty()) return;  // closing, and everything is written
+    // Appends arriving from here on go into the next group.
+    pending_.end = next_;
+    std::swap(pending_, writing_);
+    Status status = status_;
+    std::shared_ptr<const DurableListener> listener = listener_;
+    lock.unlock();
+
+    bool wrote = status.ok() && !writing_.bytes.empty();
+    if (wrote) status = WriteGroup(writing_);
+
+    lock.lock();
+    if (!status.ok()) {
+      if (status_.ok()) status_ = status;
+    } else if (wrote) {
+      durable_end_ = writing_.end;
+    }
+    lock.unlock();
+
+    if (wrote && status.ok() && listener && *listener) {
+      (*listener)(DurableGroup{.end = writing_.end,
+                               .records = writing_.records,
+                               .data_bytes = writing_.data_bytes,
+                               .oldest_arrival_millis = writing_.oldest_arrival_millis});
+    }
+    for (AppendCallback& done : writing_.callbacks) done(status);
+
+    if (writing_.bytes.capacity() > kMaxIdleBufferBytes) {
+      std::string().swap(writing_.bytes);
+    } else {
+      writing_.bytes.clear();
+    }
+    writing_.callbacks.clear();
+    writing_.rolls.clear();
+    writing_.records = 0;
+    writing_.data_bytes = 0;
+    writing_.oldest_arrival_millis = INT64_MAX;
+    lock.lock();
+  }
+}
+
+Status SegmentedWal::WriteGroup(const Group& group) {
+  std::string_view bytes = group.bytes;
+  size_t start = 0;
+  for (const Roll& roll : group.rolls) {
+    // The old segment is complete and synced before the new one receives anything.
+    HYDRANT_RETURN_IF_ERROR(WriteAndSync(bytes.substr(start, roll.at - start)));
+    HYDRANT_RETURN_IF_ERROR(file_->Close());
+    HYDRANT_RETURN_IF_ERROR(CreateSegment(roll.segment));
+    {
+      std::lock_guard lock(mu_);
+      segments_.push_back({roll.segment, 0});
+    }
+    start = roll.at;
+  }
+  return WriteAndSync(bytes.substr(start));
+}
+
+Status SegmentedWal::WriteAndSync(std::string_view bytes) {
+  if (bytes.empty()) return Status::Ok();
+  HYDRANT_RETURN_IF_ERROR(file_->Append(bytes));
+  HYDRANT_RETURN_IF_ERROR(file_->Sync());
+  file_size_ += bytes.size();
+  std::lock_guard lock(mu_);
+  segments_.back().size = file_size_;
+  return Status::Ok();
+}
+
+void SegmentedWal::SetDurableListener(DurableListener listener) {
+  auto shared = std::make_shared<const DurableListener>(std::move(listener));
+  std::lock_guard lock(mu_);
+  listener_ = std::move(shared);
+}
+
+LogPosition SegmentedWal::Begin() const {
+  std::lock_guard lock(mu_);
+  return LogPosition{segments_.front().number, kSegmentHeaderSize};
+}
+
+LogPosition SegmentedWal::DurableEnd() const {
+  std::lock_guard lock(mu_);
+  return durable_end_;
+}
+
+Status SegmentedWal::Read(LogPosition from,
+                          const std::function<bool(const RecordView&)>& visit) const {
+  struct Span {
+    uint64_t segment;
+    uint64_t limit;  // durable end within the segment
+  };
+  std::vector<Span> spans;
+  {
+    std::lock_guard lock(mu_);
+    if (from > durable_end_) return Status::InvalidArgument("read position is past the durable end");
+    if (from.segment < segments_.front().number) {
+      return Status::NotFound("WAL segment " + std::to_string(from.segment) + " was released");
+    }
+    for (const Segment& segment : segments_) {
+      if (segment.number < from.segment) continue;
+      if (segment.number > durable_end_.segment) break;
+      spans.push_back({segment.number, segment.number == durable_end_.segment
+                                           ? durable_end_.offset
+                                           : segment.size});
+    }
+  }
+  if (spans.empty() || spans.front().segment != from.segment) {
+    return Status::NotFound("no WAL segment " + std::to_string(from.segment));
+  }
+  if (from.offset > spans.front().limit) {
+    return Status::InvalidArgument("read position is past the end of its segment");
+  }
+
+  for (size_t i = 0; i < spans.size(); ++i) {
+    uint64_t offset = i == 0 ? std::max<uint64_t>(from.offset, kSegmentHeaderSize)
+                             : kSegmentHeaderSize;
+    if (offset >= spans[i].limit) continue;
+    const std::string name = SegmentFileName(spans[i].segment);
+    auto file = env_->NewRandomAccessFile(JoinPath(dir_, name));
+    if (!file.ok()) return file.status();
+    SegmentReader reader(**file, offset, spans[i].limit);
+    Frame frame;
+    while (reader.Next(&frame)) {
+      RecordView view{.position = {spans[i].segment, frame.offset},
+                      .next = {spans[i].segment, frame.next},
+                      .arrival_millis = frame.arrival_millis,
+                      .data = frame.data};
+      if (!visit(view)) return Status::Ok();
+    }
+    if (!reader.status().ok()) {
+      return Status(reader.status().code(), name + ": " + reader.status().message());
+    }
+  }
+  return Status::Ok();
+}
+
+Status SegmentedWal::ReleaseBefore(LogPosition position) {
+  std::vector<uint64_t> doomed;
+  {
+    std::lock_guard lock(mu_);
+    LogPosition limit = std::min(position, durable_end_);
+    // Segments at or after the durable end's are still being written.
+    while (segments_.front().number < durable_end_.segment) {
+      const Segment& segment = segments_.front();
+      if (LogPosition{segment.number, segment.size} > limit) break;
+      doomed.push_back(segment.number);
+      segments_.pop_front();
+    }
+  }
+  if (doomed.empty()) return Status::Ok();
+  for (uint64_t number : doomed) HYDRANT_RETURN_IF_ERROR(env_->RemoveFile(SegmentPath(number)));
+  return env_->SyncDir(dir_);
+}
+
+uint64_t SegmentedWal::RetainedBytes() const {
+  std::lock_guard lock(mu_);
+  uint64_t total = 0;
+  for (const Segment& segment : segments_) total += segment.size;
+  return total;
+}
+
+Status SegmentedWal::Close() {
+  std::lock_guard close_lock(close_mu_);
+  if (sync_thread_.joinable()) {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+    }
+    cv_.notify_one();
+    sync_thread_.join();
+    Status closed = file_->Close();
+    std::lock_guard lock(mu_);
+    if (status_.ok() && !closed.ok()) status_ = closed;
+  }
+  std::lock_guard lock(mu_);
+  return status_;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Wal>> Wal::Open(const Options& options, RecoveryReport* report) {
+  if (options.dir.empty()) return Status::InvalidArgument("WAL directory is empty");
+  if (options.max_segment_bytes == 0) return Status::InvalidArgument("max_segment_bytes is 0");
+  Env* env = options.env != nullptr ? options.env : Env::Default();
+  RecoveryReport local_report;
+  if (report == nullptr) report = &local_report;
+  *report = RecoveryReport{};
+
+  bool existed = env->FileExists(options.dir);
+  HYDRANT_RETURN_IF_ERROR(env->CreateDirs(options.dir));
+  if (!existed) HYDRANT_RETURN_IF_ERROR(env->SyncDir(DirName(options.dir)));
+
+  auto wal = std::make_unique<SegmentedWal>(env, options.dir, options.max_segment_bytes);
+  HYDRANT_RETURN_IF_ERROR(wal->Recover(report));
+  wal->Start();
+  return std::unique_ptr<Wal>(std::move(wal));
+}
+
+}  // namespace hydrant::wal

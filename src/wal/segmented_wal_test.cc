@@ -1,0 +1,748 @@
+// Tests for the segmented Wal: framing, group commit, rolls, recovery, crashes, release.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <future>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "wal/testing/fault_injection_env.h"
+#include "wal/wal.h"
+#include "wal/wal_format.h"
+
+namespace hydrant::wal {
+
+void PrintTo(const LogPosition& p, std::ostream* os) { *os << "{" << p.segment << "," << p.offset << "}"; }
+
+namespace {
+
+struct Rec {
+  LogPosition position;
+  LogPosition next;
+  int64_t arrival_millis;
+  std::string data;
+  bool operator==(const Rec&) const = default;
+};
+
+class WalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/hydrant-wal-XXXXXX";
+    root_ = mkdtemp(tmpl);
+    dir_ = JoinPath(root_, "wal");
+  }
+  void TearDown() override { (void)Env::Default()->RemoveDirRecursively(root_); }
+
+  std::unique_ptr<Wal> Open(uint64_t max_segment_bytes = 64 << 20, RecoveryReport* report = nullptr) {
+    auto wal = Wal::Open(Options{.env = &env_, .dir = dir_, .max_segment_bytes = max_segment_bytes},
+                         report);
+    EXPECT_TRUE(wal.ok()) << wal.status().ToString();
+    return wal.ok() ? std::move(*wal) : nullptr;
+  }
+
+  // Appends and waits for the callback.
+  static Status AppendSync(Wal& wal, const std::vector<std::string>& records, int64_t arrival,
+                           LogPosition* position = nullptr) {
+    std::vector<std::string_view> views(records.begin(), records.end());
+    std::promise<Status> done;
+    LogPosition p = wal.Append(views, arrival, [&](Status s) { done.set_value(std::move(s)); });
+    if (position != nullptr) *position = p;
+    return done.get_future().get();
+  }
+
+  static std::vector<Rec> ReadAll(const Wal& wal, LogPosition from, Status* status = nullptr) {
+    std::vector<Rec> out;
+    Status s = wal.Read(from, [&](const RecordView& r) {
+      out.push_back({r.position, r.next, r.arrival_millis, std::string(r.data)});
+      return true;
+    });
+    if (status != nullptr) {
+      *status = s;
+    } else {
+      EXPECT_TRUE(s.ok()) << s.ToString();
+    }
+    return out;
+  }
+
+  std::vector<std::string> SegmentFiles() {
+    auto children = Env::Default()->GetChildren(dir_);
+    EXPECT_TRUE(children.ok());
+    std::vector<std::string> names;
+    for (auto& name : *children) {
+      if (ParseSegmentFileName(name)) names.push_back(name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  std::string SegmentPath(uint64_t segment) { return JoinPath(dir_, SegmentFileName(segment)); }
+  std::string ReadSegment(uint64_t segment) {
+    auto data = Env::Default()->ReadFile(SegmentPath(segment));
+    EXPECT_TRUE(data.ok());
+    return data.ok() ? *data : "";
+  }
+  void WriteSegment(uint64_t segment, const std::string& bytes) {
+    ASSERT_TRUE(Env::Default()->WriteFileAtomic(SegmentPath(segment), bytes).ok());
+  }
+
+  FaultInjectionEnv env_;
+  std::string root_;
+  std::string dir_;
+};
+
+std::vector<std::string> Payloads(int n, size_t max_size, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    std::string s = fmt::format("r{}:", i);
+    s.resize(std::max(s.size(), static_cast<size_t>(rng() % (max_size + 1))), static_cast<char>('a' + i % 26));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+TEST_F(WalTest, FreshLogStartsAtTheFirstFrameOfSegmentOne) {
+  RecoveryReport report;
+  auto wal = Open(64 << 20, &report);
+  ASSERT_TRUE(wal);
+  EXPECT_EQ(wal->Begin(), (LogPosition{1, kSegmentHeaderSize}));
+  EXPECT_EQ(wal->DurableEnd(), (LogPosition{1, kSegmentHeaderSize}));
+  EXPECT_EQ(report.records, 0u);
+  EXPECT_EQ(report.truncated_bytes, 0u);
+  EXPECT_TRUE(report.detail.empty());
+  EXPECT_EQ(SegmentFiles(), std::vector<std::string>{"00000000000000000001.wal"});
+  EXPECT_EQ(wal->RetainedBytes(), kSegmentHeaderSize);
+}
+
+TEST_F(WalTest, RoundTripsRecordsWithExactPositions) {
+  std::vector<std::vector<std::string>> batches = {
+      {"hello"}, {"", "zero-length is legal", ""}, {std::string(1 << 20, 'm')}, {"a", "b", "c"}};
+  std::vector<Rec> expected;
+  {
+    auto wal = Open();
+    ASSERT_TRUE(wal);
+    int64_t arrival = 1700000000000;
+    for (const auto& batch : batches) {
+      LogPosition position;
+      ASSERT_TRUE(AppendSync(*wal, batch, arrival, &position).ok());
+      for (const auto& data : batch) {
+        LogPosition next{position.segment, position.offset + kFrameHeaderSize + data.size()};
+        expected.push_back({position, next, arrival, data});
+        position = next;
+      }
+      ++arrival;
+    }
+    EXPECT_EQ(expected.front().position, (LogPosition{1, kSegmentHeaderSize}));
+    EXPECT_EQ(wal->DurableEnd(), expected.back().next);
+    EXPECT_EQ(ReadAll(*wal, wal->Begin()), expected);
+    EXPECT_EQ(wal->RetainedBytes(), expected.back().next.offset);
+    EXPECT_TRUE(wal->Close().ok());
+  }
+  RecoveryReport report;
+  auto wal = Open(64 << 20, &report);
+  ASSERT_TRUE(wal);
+  EXPECT_EQ(report.records, expected.size());
+  EXPECT_EQ(report.truncated_bytes, 0u);
+  EXPECT_TRUE(report.detail.empty()) << report.detail;
+  EXPECT_EQ(wal->DurableEnd(), expected.back().next);
+  EXPECT_EQ(ReadAll(*wal, wal->Begin()), expected);
+}
+
+TEST_F(WalTest, ManyRecordsAcrossSegmentRolls) {
+  constexpr uint64_t kMax = 4096;
+  std::vector<std::string> payloads = Payloads(3000, 300, 7);
+  payloads[1234] = std::string(10000, 'B');  // larger than a segment: goes in on its own
+  std::vector<LogPosition> firsts;   // position Append returned for each batch
+  std::vector<size_t> first_index;   // index of each batch's first record
+  {
+    auto wal = Open(kMax);
+    ASSERT_TRUE(wal);
+    std::atomic<int> failures{0};
+    for (size_t i = 0; i < payloads.size();) {
+      size_t n = std::min<size_t>(1 + i % 4, payloads.size() - i);
+      std::vector<std::string_view> views(payloads.begin() + i, payloads.begin() + i + n);
+      first_index.push_back(i);
+      firsts.push_back(wal->Append(views, static_cast<int64_t>(i), [&](Status s) {
+        if (!s.ok()) ++failures;
+      }));
+      i += n;
+    }
+    ASSERT_TRUE(wal->Close().ok());
+    EXPECT_EQ(failures, 0);
+  }
+  std::vector<std::string> files = SegmentFiles();
+  EXPECT_GT(files.size(), 50u);
+  for (const auto& name : files) {
+    auto size = Env::Default()->GetFileSize(JoinPath(dir_, name));
+    ASSERT_TRUE(size.ok());
+    std::string bytes = ReadSegment(*ParseSegmentFileName(name));
+    EXPECT_EQ(bytes.substr(0, kSegmentHeaderSize), EncodeSegmentHeader());
+    // Only a segment holding the oversized record's batch may exceed the limit.
+    if (bytes.find(std::string(100, 'B')) == std::string::npos) {
+      EXPECT_LE(*size, kMax) << name;
+    }
+  }
+
+  RecoveryReport report;
+  auto wal = Open(kMax, &report);
+  ASSERT_TRUE(wal);
+  EXPECT_EQ(report.records, payloads.size());
+  EXPECT_TRUE(report.detail.empty()) << report.detail;
+  std::vector<Rec> read = ReadAll(*wal, wal->Begin());
+  ASSERT_EQ(read.size(), payloads.size());
+  for (size_t i = 0; i < read.size(); ++i) {
+    ASSERT_EQ(read[i].data, payloads[i]) << i;
+    if (i + 1 < read.size() && read[i + 1].position.segment == read[i].position.segment) {
+      ASSERT_EQ(read[i].next, read[i + 1].position);
+    }
+  }
+  for (size_t b = 0; b < firsts.size(); ++b) {
+    size_t i = first_index[b];
+    ASSERT_EQ(firsts[b], read[i].position) << "batch " << b;
+    // A batch never straddles two segments.
+    size_t end = b + 1 < first_index.size() ? first_index[b + 1] : read.size();
+    ASSERT_EQ(read[end - 1].position.segment, read[i].position.segment);
+  }
+  EXPECT_EQ(wal->DurableEnd(), read.back().next);
+}
+
+TEST_F(WalTest, AppendsDuringASyncGoIntoTheNextGroup) {
+  auto wal = Open();
+  ASSERT_TRUE(wal);
+  std::mutex mu;
+  std::vector<DurableGroup> groups;
+  wal->SetDurableListener([&](const DurableGroup& g) {
+    std::lock_guard lock(mu);
+    groups.push_back(g);
+  });
+  uint64_t syncs_before = env_.sync_count();
+  std::atomic<int> acked{0};
+  auto count = [&](Status s) {
+    EXPECT_TRUE(s.ok());
+    ++acked;
+  };
+  std::vector<std::string_view> a = {"first"};
+  std::vector<std::string_view> b = {"second", "third"};
+  std::vector<std::string_view> c = {"fourth"};
+
+  env_.HoldSyncs(true);
+  wal->Append(a, 10, count);
+  EXPECT_TRUE(env_.WaitForHeldSyncs(1));  // the first group is being synced
+  wal->Append(b, 30, count);
+  LogPosition c_position = wal->Append(c, 20, count);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(acked, 0);  // nothing acknowledged before its sync
+  env_.HoldSyncs(false);
+  std::promise<void> barrier;
+  wal->Append({}, 0, [&](Status) { barrier.set_value(); });
+  barrier.get_future().get();
+
+  EXPECT_EQ(acked, 3);
+  EXPECT_EQ(env_.sync_count() - syncs_before, 2u);
+  std::lock_guard lock(mu);
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].records, 1u);
+  EXPECT_EQ(groups[0].data_bytes, 5u);
+  EXPECT_EQ(groups[0].oldest_arrival_millis, 10);
+  EXPECT_EQ(groups[1].records, 3u);
+  EXPECT_EQ(groups[1].data_bytes, 6u + 5u + 6u);
+  EXPECT_EQ(groups[1].oldest_arrival_millis, 20);
+  EXPECT_EQ(groups[1].end, (LogPosition{1, c_position.offset + kFrameHeaderSize + 6}));
+  EXPECT_EQ(groups[1].end, wal->DurableEnd());
+}
+
+TEST_F(WalTest, ConcurrentAppendersShareSyncs) {
+  auto wal = Open();
+  ASSERT_TRUE(wal);
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 100;
+  uint64_t syncs_before = env_.sync_count();
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string record = fmt::format("t{}-{}", t, i);
+        if (!AppendSync(*wal, {record}, i).ok()) ++failures;  // like a request handler
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures, 0);
+  uint64_t syncs = env_.sync_count() - syncs_before;
+  EXPECT_LE(syncs * 2, static_cast<uint64_t>(kThreads * kPerThread)) << syncs << " syncs";
+
+  // Each thread's records are in its own order.
+  std::vector<int> next(kThreads, 0);
+  for (const Rec& r : ReadAll(*wal, wal->Begin())) {
+    int t = std::stoi(r.data.substr(1));
+    EXPECT_EQ(r.data, fmt::format("t{}-{}", t, next[t]));
+    ++next[t];
+  }
+  EXPECT_EQ(next, std::vector<int>(kThreads, kPerThread));
+}
+
+TEST_F(WalTest, TruncationAtEveryOffsetOfTheLastFrameKeepsEarlierRecords) {
+  std::vector<std::string> payloads = {"alpha", "", "gamma-gamma", "delta"};
+  std::string last = "the last record, which will be torn";
+  LogPosition last_position;
+  {
+    auto wal = Open();
+    ASSERT_TRUE(wal);
+    ASSERT_TRUE(AppendSync(*wal, payloads, 5).ok());
+    ASSERT_TRUE(AppendSync(*wal, {last}, 6, &last_position).ok());
+  }
+  const std::string original = ReadSegment(1);
+  ASSERT_EQ(original.size(), last_position.offset + kFrameHeaderSize + last.size());
+
+  for (uint64_t cut = last_position.offset; cut < original.size(); ++cut) {
+    SCOPED_TRACE("cut at " + std::to_string(cut));
+    WriteSegment(1, original.substr(0, cut));
+    RecoveryReport report;
+    {
+      auto wal = Open(64 << 20, &report);
+      ASSERT_TRUE(wal);
+      EXPECT_EQ(report.records, payloads.size());
+      EXPECT_EQ(report.truncated_bytes, cut - last_position.offset);
+      EXPECT_EQ(report.detail.empty(), cut == last_position.offset) << report.detail;
+      EXPECT_EQ(wal->DurableEnd(), last_position);
+      std::vector<Rec> read = ReadAll(*wal, wal->Begin());
+      ASSERT_EQ(read.size(), payloads.size());
+      for (size_t i = 0; i < payloads.size(); ++i) EXPECT_EQ(read[i].data, payloads[i]);
+      EXPECT_EQ(ReadSegment(1).size(), last_position.offset);  // cut on disk, not just skipped
+      LogPosition position;
+      ASSERT_TRUE(AppendSync(*wal, {"after recovery"}, 7, &position).ok());
+      EXPECT_EQ(position, last_position);
+    }
+    auto wal = Open(64 << 20, &report);
+    ASSERT_TRUE(wal);
+    EXPECT_EQ(report.records, payloads.size() + 1);
+    EXPECT_EQ(report.truncated_bytes, 0u);
+    std::vector<Rec> read = ReadAll(*wal, wal->Begin());
+    ASSERT_EQ(read.size(), payloads.size() + 1);
+    EXPECT_EQ(read.back().data, "after recovery");
+  }
+}
+
+TEST_F(WalTest, TornSegmentHeaderLeavesAnEmptyUsableLog) {
+  { ASSERT_TRUE(Open()); }
+  const std::string header = ReadSegment(1);
+  ASSERT_EQ(header.size(), kSegmentHeaderSize);
+  for (size_t cut = 0; cut < kSegmentHeaderSize; ++cut) {
+    SCOPED_TRACE("cut at " + std::to_string(cut));
+    WriteSegment(1, header.substr(0, cut));
+    RecoveryReport report;
+    {
+      auto wal = Open(64 << 20, &report);
+      ASSERT_TRUE(wal);
+      EXPECT_EQ(report.records, 0u);
+      EXPECT_EQ(report.truncated_bytes, cut);
+      EXPECT_EQ(wal->DurableEnd(), (LogPosition{1, kSegmentHeaderSize}));
+      ASSERT_TRUE(AppendSync(*wal, {"x"}, 1).ok());
+    }
+    auto wal = Open(64 << 20, &report);
+    ASSERT_TRUE(wal);
+    EXPECT_EQ(report.records, 1u);
+    EXPECT_EQ(report.truncated_bytes, 0u);
+    ASSERT_TRUE(wal->Close().ok());
+    WriteSegment(1, header);
+  }
+}
+
+TEST_F(WalTest, FlippedByteInAMiddleFrameKeepsEverythingBeforeIt) {
+  std::vector<std::string> payloads = Payloads(10, 40, 3);
+  std::vector<LogPosition> positions;
+  {
+    auto wal = Open();
+    ASSERT_TRUE(wal);
+    for (const auto& p : payloads) {
+      positions.emplace_back();
+      ASSERT_TRUE(AppendSync(*wal, {p}, 1, &positions.back()).ok());
+    }
+  }
+  const std::string original = ReadSegment(1);
+  const size_t victim = 5;
+  const uint64_t begin = positions[victim].offset;
+  const uint64_t end = begin + kFrameHeaderSize + payloads[victim].size();
+  for (uint64_t i = begin; i < end; ++i) {
+    SCOPED_TRACE("flipped byte " + std::to_string(i));
+    std::string bytes = original;
+    bytes[i] ^= 0x10;
+    WriteSegment(1, bytes);
+    RecoveryReport report;
+    auto wal = Open(64 << 20, &report);
+    ASSERT_TRUE(wal);
+    EXPECT_EQ(report.records, victim);
+    EXPECT_EQ(report.truncated_bytes, original.size() - begin);
+    EXPECT_NE(report.detail.find("00000000000000000001.wal"), std::string::npos) << report.detail;
+    std::vector<Rec> read = ReadAll(*wal, wal->Begin());
+    ASSERT_EQ(read.size(), victim);
+    for (size_t r = 0; r < victim; ++r) EXPECT_EQ(read[r].data, payloads[r]);
+    EXPECT_EQ(wal->DurableEnd(), positions[victim]);
+  }
+}
+
+TEST_F(WalTest, CorruptFrameInAnEarlierSegmentDropsOnlyTheRestOfThatSegment) {
+  constexpr uint64_t kMax = 512;
+  std::vector<std::string> payloads = Payloads(60, 50, 11);
+  std::vector<LogPosition> positions;
+  {
+    auto wal = Open(kMax);
+    ASSERT_TRUE(wal);
+    for (const auto& p : payloads) {
+      positions.emplace_back();
+      ASSERT_TRUE(AppendSync(*wal, {p}, 1, &positions.back()).ok());
+    }
+  }
+  ASSERT_GE(positions.back().segment, 4u);
+  // Corrupt the second record of segment 2.
+  size_t victim = 0;
+  while (positions[victim].segment != 2) ++victim;
+  ++victim;
+  ASSERT_EQ(positions[victim].segment, 2u);
+  std::string bytes = ReadSegment(2);
+  uint64_t segment2_size = bytes.size();
+  bytes[positions[victim].offset + 2] ^= 0x01;  // inside the CRC
+  WriteSegment(2, bytes);
+
+  std::vector<std::string> expected;
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    if (positions[i].segment != 2 || i < victim) expected.push_back(payloads[i]);
+  }
+  for (int round = 0; round < 2; ++round) {  // the second open finds nothing left to cut
+    RecoveryReport report;
+    auto wal = Open(kMax, &report);
+    ASSERT_TRUE(wal);
+    EXPECT_EQ(report.records, expected.size());
+    if (round == 0) {
+      EXPECT_EQ(report.truncated_bytes, segment2_size - positions[victim].offset);
+      EXPECT_NE(report.detail.find("00000000000000000002.wal"), std::string::npos) << report.detail;
+    } else {
+      EXPECT_EQ(report.truncated_bytes, 0u);
+      EXPECT_TRUE(report.detail.empty()) << report.detail;
+    }
+    std::vector<Rec> read = ReadAll(*wal, wal->Begin());
+    std::vector<std::string> data;
+    for (const Rec& r : read) data.push_back(r.data);
+    EXPECT_EQ(data, expected);
+    EXPECT_EQ(wal->DurableEnd(), read.back().next);
+  }
+}
+
+TEST_F(WalTest, GarbageSegmentIsResetAndTheLogStaysUsable) {
+  std::mt19937 rng(42);
+  std::string garbage(5000, '\0');
+  for (char& c : garbage) c = static_cast<char>(rng());
+  ASSERT_TRUE(Env::Default()->CreateDirs(dir_).ok());
+  WriteSegment(1, garbage);
+  ASSERT_TRUE(Env::Default()->WriteFileAtomic(JoinPath(dir_, "notes.txt"), "ignored").ok());
+  RecoveryReport report;
+  {
+    auto wal = Open(64 << 20, &report);
+    ASSERT_TRUE(wal);
+    EXPECT_EQ(report.records, 0u);
+    EXPECT_EQ(report.truncated_bytes, garbage.size());
+    EXPECT_FALSE(report.detail.empty());
+    EXPECT_EQ(wal->Begin(), (LogPosition{1, kSegmentHeaderSize}));
+    EXPECT_EQ(wal->DurableEnd(), wal->Begin());
+    ASSERT_TRUE(AppendSync(*wal, {"fresh"}, 1).ok());
+  }
+  auto wal = Open(64 << 20, &report);
+  ASSERT_TRUE(wal);
+  EXPECT_EQ(report.records, 1u);
+  EXPECT_EQ(report.truncated_bytes, 0u);
+  EXPECT_EQ(ReadAll(*wal, wal->Begin()).at(0).data, "fresh");
+  EXPECT_EQ(Env::Default()->ReadFile(JoinPath(dir_, "notes.txt")).value(), "ignored");
+}
+
+TEST_F(WalTest, RandomDamageNeverCrashesAndKeepsAPrefix) {
+  std::vector<std::string> payloads = Payloads(40, 80, 5);
+  {
+    auto wal = Open();
+    ASSERT_TRUE(wal);
+    for (const auto& p : payloads) ASSERT_TRUE(AppendSync(*wal, {p}, 1).ok());
+  }
+  const std::string original = ReadSegment(1);
+  std::mt19937 rng(1234);
+  for (int iteration = 0; iteration < 300; ++iteration) {
+    std::string bytes = original;
+    int mutations = 1 + static_cast<int>(rng() % 8);
+    for (int m = 0; m < mutations; ++m) {
+      size_t at = kSegmentHeaderSize + rng() % (bytes.size() - kSegmentHeaderSize);
+      bytes[at] = static_cast<char>(rng());
+    }
+    if (rng() % 2) bytes.resize(kSegmentHeaderSize + rng() % (bytes.size() - kSegmentHeaderSize));
+    if (rng() % 4 == 0) bytes.append(rng() % 100, static_cast<char>(rng()));
+    WriteSegment(1, bytes);
+    RecoveryReport report;
+    auto wal = Open(64 << 20, &report);
+    ASSERT_TRUE(wal);
+    std::vector<Rec> read = ReadAll(*wal, wal->Begin());
+    ASSERT_EQ(read.size(), report.records);
+    ASSERT_LE(read.size(), payloads.size());
+    for (size_t i = 0; i < read.size(); ++i) ASSERT_EQ(read[i].data, payloads[i]) << iteration;
+    ASSERT_TRUE(AppendSync(*wal, {"still usable"}, 2).ok());
+  }
+}
+
+TEST_F(WalTest, PowerLossAfterAcknowledgementLosesNoAcknowledgedRecord) {
+  constexpr uint64_t kMax = 2048;  // frequent rolls: directory syncs matter too
+  std::mutex mu;
+  std::set<std::string> acked;
+  std::atomic<bool> stop{false};
+  {
+    auto wal = Open(kMax);
+    ASSERT_TRUE(wal);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; !stop; ++i) {
+          std::string a = fmt::format("t{}-{}a", t, i);
+          std::string b = fmt::format("t{}-{}b", t, i);
+          std::vector<std::string_view> views = {a, b};
+          wal->Append(views, i, [&, a, b](Status s) {
+            if (!s.ok()) return;
+            std::lock_guard lock(mu);
+            acked.insert(a);
+            acked.insert(b);
+          });
+          if (i % 16 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
+      });
+    }
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      std::lock_guard lock(mu);
+      if (acked.size() >= 2000) break;
+    }
+    env_.SetFilesystemActive(false);  // the power goes out
+    stop = true;
+    for (auto& thread : threads) thread.join();
+    EXPECT_FALSE(wal->Close().ok());
+  }
+  ASSERT_TRUE(env_.DropUnsyncedData().ok());
+  env_.SetFilesystemActive(true);
+
+  auto wal = Open(kMax);
+  ASSERT_TRUE(wal);
+  std::set<std::string> recovered;
+  for (const Rec& r : ReadAll(*wal, wal->Begin())) recovered.insert(r.data);
+  std::lock_guard lock(mu);
+  EXPECT_GT(SegmentFiles().size(), 10u);
+  for (const std::string& a : acked) ASSERT_TRUE(recovered.count(a)) << "lost acknowledged " << a;
+  ASSERT_TRUE(AppendSync(*wal, {"after power loss"}, 1).ok());
+}
+
+TEST_F(WalTest, FailedSyncIsSticky) {
+  auto wal = Open();
+  ASSERT_TRUE(wal);
+  ASSERT_TRUE(AppendSync(*wal, {"kept"}, 1).ok());
+  LogPosition durable = wal->DurableEnd();
+  env_.FailNextSync();
+  Status first = AppendSync(*wal, {"unknown fate"}, 2);
+  EXPECT_EQ(first.code(), StatusCode::kIOError);
+  Status later = AppendSync(*wal, {"refused"}, 3);
+  EXPECT_EQ(later.code(), StatusCode::kIOError);
+  EXPECT_EQ(later.message(), first.message());
+  EXPECT_EQ(wal->DurableEnd(), durable);
+  EXPECT_EQ(ReadAll(*wal, wal->Begin()).size(), 1u);  // reads stop at the durable end
+  EXPECT_EQ(wal->Close().code(), StatusCode::kIOError);
+  wal.reset();
+
+  wal = Open();
+  ASSERT_TRUE(wal);
+  std::vector<Rec> read = ReadAll(*wal, wal->Begin());
+  ASSERT_FALSE(read.empty());
+  EXPECT_EQ(read[0].data, "kept");
+  for (const Rec& r : read) EXPECT_NE(r.data, "refused");
+  ASSERT_TRUE(AppendSync(*wal, {"new life"}, 4).ok());
+}
+
+TEST_F(WalTest, FailedWriteIsSticky) {
+  auto wal = Open();
+  ASSERT_TRUE(wal);
+  env_.FailNextAppend();
+  EXPECT_EQ(AppendSync(*wal, {"a"}, 1).code(), StatusCode::kIOError);
+  EXPECT_EQ(AppendSync(*wal, {"b"}, 1).code(), StatusCode::kIOError);
+  EXPECT_EQ(wal->DurableEnd(), (LogPosition{1, kSegmentHeaderSize}));
+}
+
+TEST_F(WalTest, ReleaseBeforeDeletesOnlyFullyConsumedSegments) {
+  constexpr uint64_t kMax = 1024;
+  std::vector<std::string> payloads = Payloads(100, 100, 9);
+  auto wal = Open(kMax);
+  ASSERT_TRUE(wal);
+  for (const auto& p : payloads) ASSERT_TRUE(AppendSync(*wal, {p}, 1).ok());
+  std::vector<Rec> all = ReadAll(*wal, wal->Begin());
+  ASSERT_EQ(all.size(), payloads.size());
+  const uint64_t last_segment = all.back().position.segment;
+  ASSERT_GE(last_segment, 5u);
+  auto disk_bytes = [&] {
+    uint64_t total = 0;
+    for (const auto& name : SegmentFiles()) total += *Env::Default()->GetFileSize(JoinPath(dir_, name));
+    return total;
+  };
+  EXPECT_EQ(wal->RetainedBytes(), disk_bytes());
+
+  // Releasing before a segment's first record keeps that segment.
+  size_t i = 40;
+  while (all[i].position.offset != kSegmentHeaderSize) ++i;
+  uint64_t s = all[i].position.segment;
+  ASSERT_TRUE(wal->ReleaseBefore(all[i].position).ok());
+  EXPECT_EQ(SegmentFiles().front(), SegmentFileName(s));
+  EXPECT_EQ(wal->Begin(), (LogPosition{s, kSegmentHeaderSize}));
+  // Releasing before its last record keeps it...
+  size_t last_of_s = i;
+  while (all[last_of_s + 1].position.segment == s) ++last_of_s;
+  ASSERT_TRUE(wal->ReleaseBefore(all[last_of_s].position).ok());
+  EXPECT_EQ(SegmentFiles().front(), SegmentFileName(s));
+  // ...but the `next` of its last record releases it.
+  ASSERT_TRUE(wal->ReleaseBefore(all[last_of_s].next).ok());
+  EXPECT_EQ(SegmentFiles().front(), SegmentFileName(s + 1));
+  EXPECT_EQ(wal->RetainedBytes(), disk_bytes());
+
+  Status status;
+  ReadAll(*wal, all[0].position, &status);
+  EXPECT_EQ(status.code(), StatusCode::kNotFound);
+  std::vector<Rec> rest = ReadAll(*wal, wal->Begin());
+  ASSERT_FALSE(rest.empty());
+  EXPECT_EQ(rest.front(), all[last_of_s + 1]);
+
+  // The segment being written is never deleted.
+  ASSERT_TRUE(wal->ReleaseBefore(wal->DurableEnd()).ok());
+  ASSERT_TRUE(wal->ReleaseBefore(LogPosition{UINT64_MAX, UINT64_MAX}).ok());
+  EXPECT_EQ(SegmentFiles(), std::vector<std::string>{SegmentFileName(last_segment)});
+  EXPECT_EQ(wal->RetainedBytes(), disk_bytes());
+  EXPECT_FALSE(ReadAll(*wal, wal->Begin()).empty());
+  LogPosition position;
+  ASSERT_TRUE(AppendSync(*wal, {"more"}, 1, &position).ok());
+  wal.reset();
+
+  wal = Open(kMax);
+  ASSERT_TRUE(wal);
+  EXPECT_EQ(wal->Begin(), (LogPosition{last_segment, kSegmentHeaderSize}));
+  EXPECT_EQ(ReadAll(*wal, position).at(0).data, "more");
+}
+
+TEST_F(WalTest, ReadFromTheMiddleStopsWhenAsked) {
+  std::vector<std::string> payloads = Payloads(50, 30, 2);
+  auto wal = Open(700);
+  ASSERT_TRUE(wal);
+  for (const auto& p : payloads) ASSERT_TRUE(AppendSync(*wal, {p}, 1).ok());
+  std::vector<Rec> all = ReadAll(*wal, wal->Begin());
+  ASSERT_EQ(all.size(), payloads.size());
+  for (size_t from : {size_t{0}, size_t{17}, size_t{49}}) {
+    std::vector<Rec> tail = ReadAll(*wal, all[from].position);
+    EXPECT_EQ(tail, std::vector<Rec>(all.begin() + from, all.end()));
+  }
+  // A segment's end continues into the next segment.
+  size_t k = 0;
+  while (all[k + 1].position.segment == all[k].position.segment) ++k;
+  EXPECT_EQ(ReadAll(*wal, all[k].next).at(0), all[k + 1]);
+
+  int visited = 0;
+  ASSERT_TRUE(wal->Read(all[10].position, [&](const RecordView&) { return ++visited < 3; }).ok());
+  EXPECT_EQ(visited, 3);
+  EXPECT_TRUE(ReadAll(*wal, wal->DurableEnd()).empty());
+  Status status;
+  ReadAll(*wal, LogPosition{all.back().position.segment, wal->DurableEnd().offset + 1}, &status);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(WalTest, SequentialReadUsesLargeChunks) {
+  auto wal = Open();
+  ASSERT_TRUE(wal);
+  std::vector<std::string> payloads(20000, std::string(100, 'p'));
+  for (size_t i = 0; i < payloads.size(); i += 1000) {
+    std::vector<std::string> batch(payloads.begin() + i, payloads.begin() + i + 1000);
+    ASSERT_TRUE(AppendSync(*wal, batch, 1).ok());
+  }
+  uint64_t before = env_.random_read_count();
+  EXPECT_EQ(ReadAll(*wal, wal->Begin()).size(), payloads.size());
+  EXPECT_LE(env_.random_read_count() - before, 8u);  // ~2.3 MB, not 20000 preads
+}
+
+TEST_F(WalTest, ReadsWhileAppendingSeeOnlyDurablePrefixes) {
+  auto wal = Open(4096);
+  ASSERT_TRUE(wal);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 2000; ++i) {
+      std::string r = std::to_string(i);
+      wal->Append(std::vector<std::string_view>{r}, i, nullptr);
+    }
+    ASSERT_TRUE(AppendSync(*wal, {}, 0).ok());
+    done = true;
+  });
+  while (!done) {
+    LogPosition end = wal->DurableEnd();
+    std::vector<Rec> read = ReadAll(*wal, wal->Begin());
+    for (size_t i = 0; i < read.size(); ++i) ASSERT_EQ(read[i].data, std::to_string(i));
+    if (!read.empty()) {
+      ASSERT_GE(read.back().next, end);
+    }
+  }
+  writer.join();
+  EXPECT_EQ(ReadAll(*wal, wal->Begin()).size(), 2000u);
+}
+
+TEST_F(WalTest, DestructorFlushesPendingAppends) {
+  {
+    auto wal = Open();
+    ASSERT_TRUE(wal);
+    for (int i = 0; i < 100; ++i) {
+      std::string r = fmt::format("r{}", i);
+      wal->Append(std::vector<std::string_view>{r}, i, nullptr);
+    }
+  }
+  auto wal = Open();
+  ASSERT_TRUE(wal);
+  EXPECT_EQ(ReadAll(*wal, wal->Begin()).size(), 100u);
+}
+
+TEST_F(WalTest, RefusesOversizedRecordsAndAppendsAfterClose) {
+  auto wal = Open();
+  ASSERT_TRUE(wal);
+  std::string big(kMaxRecordBytes + 1, 'x');
+  EXPECT_EQ(AppendSync(*wal, {"ok", big}, 1).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(wal->DurableEnd(), (LogPosition{1, kSegmentHeaderSize}));
+  std::string max(kMaxRecordBytes, 'y');
+  EXPECT_TRUE(AppendSync(*wal, {max}, 1).ok());
+  ASSERT_TRUE(wal->Close().ok());
+  EXPECT_TRUE(wal->Close().ok());
+  EXPECT_EQ(AppendSync(*wal, {"late"}, 1).code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(WalTest, ListenerSeesEveryRecordOnce) {
+  auto wal = Open(8192);
+  ASSERT_TRUE(wal);
+  std::mutex mu;
+  uint64_t records = 0, bytes = 0;
+  LogPosition last_end;
+  wal->SetDurableListener([&](const DurableGroup& g) {
+    std::lock_guard lock(mu);
+    EXPECT_GT(g.end, last_end);
+    last_end = g.end;
+    records += g.records;
+    bytes += g.data_bytes;
+  });
+  std::vector<std::string> payloads = Payloads(500, 64, 4);
+  uint64_t total = 0;
+  for (const auto& p : payloads) {
+    total += p.size();
+    wal->Append(std::vector<std::string_view>{p}, 1, nullptr);
+  }
+  ASSERT_TRUE(wal->Close().ok());
+  EXPECT_EQ(records, payloads.size());
+  EXPECT_EQ(bytes, total);
+  EXPECT_EQ(last_end, wal->DurableEnd());
+}
+
+}  // namespace
+}  // namespace hydrant::wal

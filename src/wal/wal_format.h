@@ -1,0 +1,95 @@
+// WAL byte layout: segment names, segment header and record frames, with their encoders.
+//
+// A log is a directory of segment files named by a 20-digit, zero-padded decimal segment
+// number: <dir>/00000000000000000001.wal, ...00002.wal, ... Numbers only grow; other files
+// in the directory are ignored. All integers are little-endian.
+//
+// Segment file:
+//   +----------------------+---------+---------+-----+---------+
+//   | segment header (16)  | frame 1 | frame 2 | ... | frame n |
+//   +----------------------+---------+---------+-----+---------+
+//
+// Segment header, 16 bytes:
+//   offset size field
+//        0    8 magic     "HYDRANTW" (48 59 44 52 41 4E 54 57)
+//        8    4 version   uint32, 1
+//       12    4 reserved  uint32, written as 0, ignored by version-1 readers
+//
+// Frame, 17-byte header then the record's bytes (one frame per record, never split):
+//   offset size field
+//        0    4 crc             uint32, MaskCrc(CRC32C of bytes 4 .. 17+length)
+//        4    4 length          uint32, payload bytes, at most kMaxRecordBytes
+//        8    1 type            uint8, kFullRecord (1); any other value is corruption
+//        9    8 arrival_millis  int64, milliseconds since the Unix epoch
+//       17    n data            the record, byte for byte (n = length, may be 0)
+//
+// The CRC covers everything after itself (length, type, arrival, data), so a bit flip in
+// any of them, a zero-filled region or a half-written frame is detected. It is masked as in
+// leveldb (rotate right 15, add 0xa282ead8) because CRCs of data that embeds CRCs are weak.
+//
+// A LogPosition {segment, offset} names the first byte of a frame; the position just past
+// a segment's last frame is that segment's end. Recovery rules are in docs/wal-format.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hydrant::wal {
+
+inline constexpr std::string_view kSegmentMagic = "HYDRANTW";
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr size_t kSegmentHeaderSize = 16;
+inline constexpr size_t kFrameHeaderSize = 17;
+inline constexpr uint8_t kFullRecord = 1;
+// Larger length fields are corruption; Append refuses larger records.
+inline constexpr uint32_t kMaxRecordBytes = 16u << 20;
+
+// "<20-digit number>.wal".
+std::string SegmentFileName(uint64_t segment);
+// The segment number of a segment file name, or nullopt for any other name.
+std::optional<uint64_t> ParseSegmentFileName(std::string_view name);
+
+// CRC32C (Castagnoli) of data, continuing from `crc` (the CRC of the preceding bytes).
+uint32_t Crc32c(std::string_view data, uint32_t crc = 0);
+uint32_t MaskCrc(uint32_t crc);
+uint32_t UnmaskCrc(uint32_t masked);
+
+inline void EncodeFixed32(char* dst, uint32_t v) {
+  for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>(v >> (8 * i));
+}
+inline void EncodeFixed64(char* dst, uint64_t v) {
+  for (int i = 0; i < 8; ++i) dst[i] = static_cast<char>(v >> (8 * i));
+}
+inline uint32_t DecodeFixed32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= static_cast<uint32_t>(static_cast<uint8_t>(p[i])) << (8 * i);
+  return v;
+}
+inline uint64_t DecodeFixed64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v |= static_cast<uint64_t>(static_cast<uint8_t>(p[i])) << (8 * i);
+  return v;
+}
+
+// The 16-byte header of a version-1 segment.
+std::string EncodeSegmentHeader();
+
+// Appends one frame holding `data` to *dst. data.size() must be <= kMaxRecordBytes.
+void AppendFrame(std::string* dst, int64_t arrival_millis, std::string_view data);
+
+// A frame's header fields, decoded but not yet checked against its CRC.
+struct FrameHeader {
+  uint32_t masked_crc;
+  uint32_t length;
+  uint8_t type;
+  int64_t arrival_millis;
+};
+// `p` must point at kFrameHeaderSize readable bytes.
+FrameHeader DecodeFrameHeader(const char* p);
+// Whether the CRC in `frame` (header and `length` payload bytes) matches its contents.
+bool FrameCrcMatches(const char* frame, uint32_t length);
+
+}  // namespace hydrant::wal
