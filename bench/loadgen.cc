@@ -460,11 +460,14 @@ void Worker::Send(size_t body, Clock::time_point due) {
   in_flight_since_.store(0, std::memory_order_relaxed);
   const Clock::time_point done = Clock::now();
   if (ec) {
-    Error(aborted_.exchange(false) ? "timeout" : (ec == http::error::end_of_stream ||
-                                                  ec == asio::error::eof ||
-                                                  ec == asio::error::connection_reset)
-                                                     ? "connection_closed"
-                                                     : "io:" + ec.message());
+    if (aborted_.exchange(false)) {
+      Error("timeout");
+    } else if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+               ec == asio::error::connection_reset || ec == asio::error::broken_pipe) {
+      Error("connection_closed");
+    } else {
+      Error("io:" + ec.message());
+    }
     Disconnect();
     return;
   }
@@ -765,8 +768,6 @@ int Run(const Options& options) {
     return 2;
   }
 
-  const double server_cpu_start = options.server_pid > 0 ? ProcCpuSeconds(options.server_pid) : -1;
-  const double self_cpu_start = SelfCpuSeconds();
   plan.start = Clock::now();
   plan.measure_start =
       plan.start + std::chrono::duration_cast<nanoseconds>(duration<double>(options.warmup_s));
@@ -774,15 +775,24 @@ int Run(const Options& options) {
              std::chrono::duration_cast<nanoseconds>(duration<double>(options.duration_s));
   go.count_down();
 
+  // CPU time is sampled over the measured window only (from the end of warmup).
+  double server_cpu_start = -1;
+  double self_cpu_start = -1;
+  const auto sample_cpu = [&] {
+    if (options.server_pid > 0) server_cpu_start = ProcCpuSeconds(options.server_pid);
+    self_cpu_start = SelfCpuSeconds();
+  };
+  if (options.warmup_s == 0) sample_cpu();
   const auto timeout = std::chrono::duration_cast<nanoseconds>(duration<double>(options.timeout_s));
   while (finished.load() < workers.size()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     const Clock::time_point now = Clock::now();
+    if (self_cpu_start < 0 && now >= plan.measure_start) sample_cpu();
     if (plan.by_duration && now > plan.end + timeout) plan.stop = true;
     for (auto& w : workers) w->AbortIfStuck(now, timeout);
   }
   for (auto& t : threads) t.join();
-  const double self_cpu = SelfCpuSeconds() - self_cpu_start;
+  const double self_cpu = self_cpu_start >= 0 ? SelfCpuSeconds() - self_cpu_start : 0;
   const double server_cpu =
       server_cpu_start >= 0 ? ProcCpuSeconds(options.server_pid) - server_cpu_start : -1;
 

@@ -97,8 +97,7 @@ runs = [json.loads(l) for l in open(path) if l.strip()]
 if not runs:
     sys.exit(0)
 def med(f):
-    vals = [f(r) for r in runs]
-    return statistics.median(vals) if vals else 0
+    return statistics.median(f(r) for r in runs)
 errors = sum(r["errors_total"] for r in runs)
 row = [scenario, phase, f'{med(lambda r: r["target_rate"]):.1f}' if phase == "latency" else "max",
        f'{med(lambda r: r["requests_per_s"]):.1f}', f'{med(lambda r: r["records_per_s"]):.0f}',
@@ -109,6 +108,21 @@ row = [scenario, phase, f'{med(lambda r: r["target_rate"]):.1f}' if phase == "la
        f'{med(lambda r: r["loadgen_cpu_s"] / max(r["elapsed_s"], 1e-9)):.2f}',
        str(errors)]
 print("\t".join(row))
+EOF
+}
+
+# brief FILE: the key figures of FILE's last JSON line, for progress messages.
+brief() {
+  python3 - "$1" <<'EOF'
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+if not lines:
+    print("no result")
+else:
+    r = json.loads(lines[-1])
+    lat = r["latency_ms"]
+    print(f'{r["requests_per_s"]} req/s, {r["payload_mib_per_s"]} MiB/s, p50 {lat["p50"]} ms, '
+          f'p99 {lat["p99"]} ms, errors {r["errors_total"]} {r["errors"] or ""}')
 EOF
 }
 
@@ -143,17 +157,18 @@ for entry in "${SCENARIOS[@]}"; do
   for i in $(seq "$REPEATS"); do
     # shellcheck disable=SC2086
     "$LOADGEN" "${common[@]}" $opts | tee -a "$RESULTS" >>"$peak_lines" || true
-    log "$name peak run $i: $(tail -1 "$peak_lines" | cut -c1-200)"
+    log "$name peak run $i: $(brief "$peak_lines")"
   done
   peak_rate=$(python3 -c 'import json, statistics, sys
-print(statistics.median(json.loads(l)["requests_per_s"] for l in open(sys.argv[1]) if l.strip()))' "$peak_lines")
+rates = [json.loads(l)["requests_per_s"] for l in open(sys.argv[1]) if l.strip()]
+print(statistics.median(rates) if rates else 0)' "$peak_lines")
   rate=$(python3 -c "print(round($peak_rate * $LATENCY_FRACTION, 1))")
   latency_lines=$(mktemp)
   if python3 -c "import sys; sys.exit(0 if $rate > 0 else 1)"; then
     for i in $(seq "$REPEATS"); do
       # shellcheck disable=SC2086
       "$LOADGEN" "${common[@]}" $opts --rate "$rate" | tee -a "$RESULTS" >>"$latency_lines" || true
-      log "$name latency run $i: $(tail -1 "$latency_lines" | cut -c1-200)"
+      log "$name latency run $i: $(brief "$latency_lines")"
     done
   fi
   hwm=$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status")

@@ -39,15 +39,14 @@ std::string MakeRecord(uint64_t seq, size_t size, uint64_t* rng) {
   char head[192];
   const int n = std::snprintf(
       head, sizeof(head),
-      R"({"ts":%llu,"seq":%llu,"user":"u%llu","action":"%s","status":%d,"latency_ms":%llu,"pad":")",
+      R"({"ts":%llu,"user":"u%llu","action":"%s","status":%d,"ms":%llu,"pad":")",
       static_cast<unsigned long long>(1764250000000ULL + seq * 7),
-      static_cast<unsigned long long>(seq),
       static_cast<unsigned long long>(SplitMix64(rng) % 10000), Pick(kActions, rng),
       Pick(kStatuses, rng), static_cast<unsigned long long>(SplitMix64(rng) % 2000));
   std::string out(head, static_cast<size_t>(n));
   constexpr std::string_view kTail = "\"}\n";
   if (size < out.size() + kTail.size()) {
-    out.resize(size);
+    out.resize(size, ' ');  // may also grow by up to 2 bytes
     if (size > 0) out.back() = '\n';
     return out;
   }

@@ -59,8 +59,9 @@ class Workload {
 };
 
 // One synthetic log line of exactly `size` bytes ending in '\n': a JSON object such as
-// {"ts":...,"user":"u123","action":"login",...,"pad":"words ..."} padded with dictionary words, so
-// it compresses like real logs. Sizes below the bare object's length give a truncated object.
+// {"ts":...,"user":"u123","action":"login","status":200,"ms":37,"pad":"words ..."} padded with
+// dictionary words, so it compresses like real logs. The bare object takes at most 88 bytes;
+// smaller sizes give a truncated line.
 std::string MakeRecord(uint64_t seq, size_t size, uint64_t* rng_state);
 
 // The value of "FailedPutCount" in a PutRecordBatch response body, found by a scan (no JSON

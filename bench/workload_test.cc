@@ -61,6 +61,22 @@ TEST(WorkloadTest, PutRecordBodyHasOneRecord) {
   EXPECT_EQ(data.size(), 1024u);
 }
 
+TEST(WorkloadTest, EveryRecordSizeIsExactTextEndingInNewline) {
+  uint64_t rng = 7;
+  for (size_t size = 1; size <= 400; ++size) {
+    for (uint64_t seq = 0; seq < 20; ++seq) {
+      const std::string r = MakeRecord(seq * 99991, size, &rng);
+      ASSERT_EQ(r.size(), size);
+      ASSERT_EQ(r.back(), '\n');
+      ASSERT_EQ(r.find('\0'), std::string::npos) << "size " << size;
+      // Large enough for the whole object: a complete JSON line.
+      if (size >= 88) {
+        ASSERT_TRUE(boost::json::parse(r).is_object()) << r;
+      }
+    }
+  }
+}
+
 TEST(WorkloadTest, RecordsSmallerThanTheSkeletonAreTruncated) {
   uint64_t rng = 1;
   EXPECT_EQ(MakeRecord(0, 10, &rng).size(), 10u);

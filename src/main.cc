@@ -1,6 +1,8 @@
 // hydrant: the server binary. Parses the command line and config file, wires the stages
 // together, serves until SIGTERM/SIGINT, then drains.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
@@ -171,7 +173,19 @@ int Serve(ServeOptions options, const CLI::App& serve) {
     spdlog::error("cannot create data directory: {}", s.ToString());
     return 1;
   }
+  // One server per data directory: a second one would interleave writes to the same logs.
+  std::string lock_path = JoinPath(options.data_dir, "LOCK");
+  int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd < 0 || ::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    spdlog::error("data directory {} is in use by another hydrant process (cannot lock {})",
+                  options.data_dir, lock_path);
+    return 1;
+  }
   store::ObjectStore store(env, JoinPath(options.data_dir, "buckets"), clock);
+  if (Status s = store.Init(); !s.ok()) {
+    spdlog::error("cannot open the object store: {}", s.ToString());
+    return 1;
+  }
   for (const auto& bucket : options.buckets) {
     if (!store.BucketExists(bucket)) {
       if (Status s = store.CreateBucket(bucket); !s.ok()) {

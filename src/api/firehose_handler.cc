@@ -4,7 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
-#include <cstdio>
 
 #include "api/errors.h"
 #include "api/model_validator.h"
@@ -264,12 +263,17 @@ void FirehoseHandler::Handle(std::string_view operation, HttpRequest request, Re
   respond(JsonOk(json::serialize(*result), request_id));
 }
 
-std::string FirehoseHandler::NextRecordIdBase(size_t count) {
-  uint64_t first = record_counter_.fetch_add(count);
-  char buf[17];
-  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(first));
-  return buf;
+namespace {
+// 16 lower-case hex digits. Hand-rolled: snprintf showed up in profiles of 500-record batches.
+void AppendHex16(uint64_t v, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char buf[16];
+  for (int i = 15; i >= 0; --i, v >>= 4) buf[i] = kHex[v & 15];
+  out->append(buf, 16);
 }
+}  // namespace
+
+uint64_t FirehoseHandler::NextRecordNumber(size_t count) { return record_counter_.fetch_add(count); }
 
 void FirehoseHandler::Put(bool batch, HttpRequest& request, const std::string& request_id,
                           Respond respond) {
@@ -300,27 +304,30 @@ void FirehoseHandler::Put(bool batch, HttpRequest& request, const std::string& r
   }
 
   const size_t total = put.records.size();
-  std::string id_base = record_id_salt_ + NextRecordIdBase(total);
+  const uint64_t first_number = NextRecordNumber(total);
+  // RecordId: a per-process random salt and a counter, so ids never repeat across restarts.
+  auto append_record_id = [&](std::string* out, size_t i) {
+    out->append(record_id_salt_);
+    AppendHex16(first_number + i, out);
+  };
   // The response is built before the append so the WAL's sync thread only sends it.
   auto build = [&](size_t accepted) {
     std::string body;
     if (!batch) {
-      body = "{\"RecordId\":\"" + id_base + "\",\"Encrypted\":false}";
+      body = "{\"RecordId\":\"";
+      append_record_id(&body, 0);
+      body += "\",\"Encrypted\":false}";
       return body;
     }
     body.reserve(64 + total * 56);
     body += "{\"FailedPutCount\":";
     body += std::to_string(total - accepted);
     body += ",\"Encrypted\":false,\"RequestResponses\":[";
-    char id[20];
-    uint64_t first = std::stoull(id_base.substr(16), nullptr, 16);
     for (size_t i = 0; i < total; ++i) {
       if (i) body += ',';
       if (i < accepted) {
-        snprintf(id, sizeof id, "%016llx", static_cast<unsigned long long>(first + i));
         body += "{\"RecordId\":\"";
-        body += record_id_salt_;
-        body += id;
+        append_record_id(&body, i);
         body += "\"}";
       } else {
         body += R"({"ErrorCode":"ServiceUnavailableException","ErrorMessage":"Slow down."})";

@@ -22,7 +22,7 @@ class FirehoseHandler {
 
  private:
   void Put(bool batch, HttpRequest& request, const std::string& request_id, Respond respond);
-  std::string NextRecordIdBase(size_t count);
+  uint64_t NextRecordNumber(size_t count);
 
   stream::Catalog* catalog_;
   Clock* clock_;

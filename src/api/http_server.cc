@@ -29,6 +29,9 @@ class Session : public std::enable_shared_from_this<Session> {
     auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
     stream_.socket().set_option(tcp::no_delay(true), ec);
+    // Beast reads at most the buffer's free capacity per call (64 KiB cap): without this a
+    // 5 MB PutRecordBatch body arrives in ~500-byte reads.
+    buffer_.reserve(64 * 1024);
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
   }
 

@@ -32,23 +32,25 @@ constexpr int kMaxListKeys = 1000;
 constexpr size_t kMaxDeleteObjects = 1000;
 
 // Query parameters that select an S3 sub-resource. Those not handled below answer 501.
+// clang-format off
 const std::set<std::string, std::less<>> kSubresources = {
-    "accelerate", "acl",       "analytics",         "attributes",   "cors",
-    "delete",     "encryption", "intelligent-tiering", "inventory",  "legal-hold",
-    "lifecycle",  "location",  "logging",           "metadataTable", "metrics",
-    "notification", "object-lock", "ownershipControls", "policy",    "policyStatus",
-    "publicAccessBlock", "renameObject", "replication", "requestPayment", "restore",
-    "retention",  "select",    "tagging",           "torrent",      "uploads",
-    "versioning", "versions",  "website"};
+    "accelerate", "acl", "analytics", "attributes", "cors", "delete", "encryption",
+    "intelligent-tiering", "inventory", "legal-hold", "lifecycle", "location", "logging",
+    "metadataTable", "metrics", "notification", "object-lock", "ownershipControls", "policy",
+    "policyStatus", "publicAccessBlock", "renameObject", "replication", "requestPayment",
+    "restore", "retention", "select", "tagging", "torrent", "uploads", "versioning", "versions",
+    "website"};
+// clang-format on
 
 // Headers stored with an object and returned on GET/HEAD, by canonical name.
-constexpr const char* kStoredHeaders[] = {"Cache-Control", "Content-Disposition", "Content-Encoding",
-                                          "Content-Language", "Expires"};
+constexpr const char* kStoredHeaders[] = {"Cache-Control", "Content-Disposition",
+                                          "Content-Encoding", "Content-Language", "Expires"};
 
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(s[i])) != std::tolower(static_cast<unsigned char>(prefix[i]))) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) !=
+        std::tolower(static_cast<unsigned char>(prefix[i]))) {
       return false;
     }
   }
@@ -80,7 +82,8 @@ std::string Iso(int64_t millis) { return FormatIso8601Millis(millis); }
 std::string NormalizeEtag(std::string_view etag) {
   etag = Trim(etag);
   if (etag.substr(0, 2) == "W/") etag.remove_prefix(2);
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+    etag = etag.substr(1, etag.size() - 2);
   return std::string(etag);
 }
 
@@ -91,7 +94,8 @@ bool EtagListMatches(std::string_view list, const std::string& etag) {
   size_t start = 0;
   while (start <= list.size()) {
     size_t comma = list.find(',', start);
-    if (NormalizeEtag(list.substr(start, comma == std::string_view::npos ? list.npos : comma - start)) == want) {
+    if (NormalizeEtag(list.substr(
+            start, comma == std::string_view::npos ? list.npos : comma - start)) == want) {
       return true;
     }
     if (comma == std::string_view::npos) break;
@@ -115,7 +119,8 @@ std::optional<store::ByteRange> ParseRange(std::string_view header) {
   if (header.substr(0, 6) != "bytes=") return std::nullopt;
   std::string_view spec = Trim(header.substr(6));
   size_t dash = spec.find('-');
-  if (dash == std::string_view::npos || spec.find(',') != std::string_view::npos) return std::nullopt;
+  if (dash == std::string_view::npos || spec.find(',') != std::string_view::npos)
+    return std::nullopt;
   store::ByteRange range;
   if (dash == 0) {
     auto suffix = ParseInt<uint64_t>(spec.substr(1));
@@ -150,7 +155,8 @@ std::string EvpDigest(std::string_view data, const EVP_MD* md) {
 }
 
 std::string Crc32(std::string_view data) {
-  return BigEndian(crc32_gzip_refl(0, reinterpret_cast<const unsigned char*>(data.data()), data.size()), 4);
+  return BigEndian(
+      crc32_gzip_refl(0, reinterpret_cast<const unsigned char*>(data.data()), data.size()), 4);
 }
 
 std::string Crc32c(std::string_view data) {
@@ -158,7 +164,8 @@ std::string Crc32c(std::string_view data) {
   // ISA-L takes int lengths: feed large bodies in pieces, chaining the raw state.
   for (size_t off = 0; off < data.size(); off += 1u << 30) {
     int n = static_cast<int>(std::min<size_t>(data.size() - off, 1u << 30));
-    crc = crc32_iscsi(reinterpret_cast<unsigned char*>(const_cast<char*>(data.data() + off)), n, crc);
+    crc =
+        crc32_iscsi(reinterpret_cast<unsigned char*>(const_cast<char*>(data.data() + off)), n, crc);
   }
   return BigEndian(crc ^ 0xFFFFFFFFu, 4);
 }
@@ -190,7 +197,8 @@ const ChecksumAlgorithm kChecksums[] = {
     {"x-amz-checksum-crc32c", "CRC32C", Crc32c},
     {"x-amz-checksum-crc64nvme", "CRC64NVME", Crc64Nvme},
     {"x-amz-checksum-sha1", "SHA1", [](std::string_view d) { return EvpDigest(d, EVP_sha1()); }},
-    {"x-amz-checksum-sha256", "SHA256", [](std::string_view d) { return EvpDigest(d, EVP_sha256()); }},
+    {"x-amz-checksum-sha256", "SHA256",
+     [](std::string_view d) { return EvpDigest(d, EVP_sha256()); }},
 };
 
 // ---- One request -----------------------------------------------------------------------------
@@ -208,12 +216,14 @@ S3Failure Fail(std::string code, int status, std::string message,
 }
 
 S3Failure MalformedXml() {
-  return Fail("MalformedXML", 400,
-              "The XML you provided was not well-formed or did not validate against our published schema");
+  return Fail(
+      "MalformedXML", 400,
+      "The XML you provided was not well-formed or did not validate against our published schema");
 }
 
 S3Failure NotImplemented() {
-  return Fail("NotImplemented", 501, "A header or query you provided requested a function that is not implemented.");
+  return Fail("NotImplemented", 501,
+              "A header or query you provided requested a function that is not implemented.");
 }
 
 int HttpStatusOf(StoreError error) {
@@ -275,7 +285,8 @@ class S3Call {
     const std::string& m = req_.method;
 
     if (bucket_.empty()) {
-      if (!key_.empty()) return Error(Fail("InvalidBucketName", 400, "The specified bucket is not valid."));
+      if (!key_.empty())
+        return Error(Fail("InvalidBucketName", 400, "The specified bucket is not valid."));
       if (m == "GET") return ListBuckets();
       return MethodNotAllowed();
     }
@@ -294,7 +305,8 @@ class S3Call {
       return MethodNotAllowed();
     }
     bool upload = Has("uploadId");
-    if (m == "GET" || m == "HEAD") return upload || sub ? Error(NotImplemented()) : GetObject(m == "HEAD");
+    if (m == "GET" || m == "HEAD")
+      return upload || sub ? Error(NotImplemented()) : GetObject(m == "HEAD");
     if (m == "PUT") {
       if (upload && Has("partNumber")) return UploadPart();
       if (upload || sub) return Error(NotImplemented());
@@ -315,7 +327,8 @@ class S3Call {
   // ---- Helpers ---------------------------------------------------------------------------
 
   bool Has(std::string_view name) const {
-    return std::any_of(query_.begin(), query_.end(), [&](const auto& kv) { return kv.first == name; });
+    return std::any_of(query_.begin(), query_.end(),
+                       [&](const auto& kv) { return kv.first == name; });
   }
   std::optional<std::string> Param(std::string_view name) const {
     for (const auto& [k, v] : query_) {
@@ -351,15 +364,17 @@ class S3Call {
   }
 
   HttpResponse MethodNotAllowed() {
-    return Error(Fail("MethodNotAllowed", 405, "The specified method is not allowed against this resource.",
-                      {{"Method", req_.method}, {"ResourceType", key_.empty() ? "BUCKET" : "OBJECT"}}));
+    return Error(
+        Fail("MethodNotAllowed", 405, "The specified method is not allowed against this resource.",
+             {{"Method", req_.method}, {"ResourceType", key_.empty() ? "BUCKET" : "OBJECT"}}));
   }
 
   HttpResponse StoreFailure(const Status& status, const std::string& upload_id = "") {
     std::optional<store::StoreError> error = store::ErrorOf(status);
     if (!error) {
       spdlog::error("S3 {} {}: {}", req_.method, req_.target, status.ToString());
-      return Error(Fail("InternalError", 500, "We encountered an internal error. Please try again."));
+      return Error(
+          Fail("InternalError", 500, "We encountered an internal error. Please try again."));
     }
     S3Failure f = Fail(store::ErrorName(*error), HttpStatusOf(*error), store::ErrorMessage(status));
     switch (*error) {
@@ -389,17 +404,20 @@ class S3Call {
 
   // ---- Request bodies ----------------------------------------------------------------------
 
-  // Decodes aws-chunked bodies ("<hex>[;chunk-signature=..]\r\n<data>\r\n ... 0\r\n<trailers>\r\n").
+  // Decodes aws-chunked bodies ("<hex>[;chunk-signature=..]\r\n<data>\r\n ...
+  // 0\r\n<trailers>\r\n").
   std::optional<S3Failure> ReadPayload(Payload* payload) {
     std::string_view sha = req_.Header("x-amz-content-sha256");
     std::string encoding = Lower(req_.Header("Content-Encoding"));
-    payload->chunked = sha.substr(0, 10) == "STREAMING-" || encoding.find("aws-chunked") != std::string::npos;
+    payload->chunked =
+        sha.substr(0, 10) == "STREAMING-" || encoding.find("aws-chunked") != std::string::npos;
     if (!payload->chunked) {
       payload->data = req_.body;
       return std::nullopt;
     }
-    S3Failure incomplete = Fail("IncompleteBody", 400,
-                                "The request body terminated unexpectedly or is not valid aws-chunked encoding");
+    S3Failure incomplete =
+        Fail("IncompleteBody", 400,
+             "The request body terminated unexpectedly or is not valid aws-chunked encoding");
     std::string_view body = req_.body;
     size_t pos = 0;
     while (true) {
@@ -416,11 +434,13 @@ class S3Call {
     }
     while (pos < body.size()) {  // trailers, until an empty line
       size_t eol = body.find("\r\n", pos);
-      std::string_view line = body.substr(pos, eol == std::string_view::npos ? body.npos : eol - pos);
+      std::string_view line =
+          body.substr(pos, eol == std::string_view::npos ? body.npos : eol - pos);
       if (line.empty()) break;
       size_t colon = line.find(':');
       if (colon != std::string_view::npos) {
-        payload->trailers[Lower(Trim(line.substr(0, colon)))] = std::string(Trim(line.substr(colon + 1)));
+        payload->trailers[Lower(Trim(line.substr(0, colon)))] =
+            std::string(Trim(line.substr(colon + 1)));
       }
       if (eol == std::string_view::npos) break;
       pos = eol + 2;
@@ -429,7 +449,8 @@ class S3Call {
     std::string_view declared = req_.Header("x-amz-decoded-content-length");
     if (!declared.empty() && ParseInt<uint64_t>(declared) != payload->data.size()) {
       return Fail("IncompleteBody", 400,
-                  "You did not provide the number of bytes specified by the x-amz-decoded-content-length header");
+                  "You did not provide the number of bytes specified by the "
+                  "x-amz-decoded-content-length header");
     }
     return std::nullopt;
   }
@@ -445,12 +466,14 @@ class S3Call {
         return Fail("InvalidDigest", 400, "The Content-MD5 you specified was invalid.");
       }
       if (digest != store::Md5(payload.data)) {
-        return Fail("BadDigest", 400, "The Content-MD5 you specified did not match what we received.");
+        return Fail("BadDigest", 400,
+                    "The Content-MD5 you specified did not match what we received.");
       }
     }
     std::string_view sha = req_.Header("x-amz-content-sha256");
-    if (!payload.chunked && sha.size() == 64 &&
-        std::all_of(sha.begin(), sha.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); })) {
+    if (!payload.chunked && sha.size() == 64 && std::all_of(sha.begin(), sha.end(), [](char c) {
+          return std::isxdigit(static_cast<unsigned char>(c));
+        })) {
       if (Lower(sha) != store::HexEncode(EvpDigest(payload.data, EVP_sha256()))) {
         return Fail("XAmzContentSHA256Mismatch", 400,
                     "The provided 'x-amz-content-sha256' header does not match what was computed.");
@@ -458,13 +481,15 @@ class S3Call {
     }
     for (const ChecksumAlgorithm& algorithm : kChecksums) {
       std::string value(Trim(req_.Header(algorithm.header)));
-      if (auto it = payload.trailers.find(algorithm.header); value.empty() && it != payload.trailers.end()) {
+      if (auto it = payload.trailers.find(algorithm.header);
+          value.empty() && it != payload.trailers.end()) {
         value = it->second;
       }
       if (value.empty()) continue;
       if (Base64Encode(algorithm.compute(payload.data)) != value) {
         return Fail("BadDigest", 400,
-                    std::string("The ") + algorithm.display + " you specified did not match the calculated checksum.");
+                    std::string("The ") + algorithm.display +
+                        " you specified did not match the calculated checksum.");
       }
       echo->emplace_back(algorithm.header, value);
     }
@@ -486,7 +511,8 @@ class S3Call {
         size_t start = 0;
         while (start <= value.size()) {
           size_t comma = value.find(',', start);
-          std::string_view token = Trim(std::string_view(value).substr(start, comma == std::string::npos ? value.npos : comma - start));
+          std::string_view token = Trim(std::string_view(value).substr(
+              start, comma == std::string::npos ? value.npos : comma - start));
           if (!token.empty() && Lower(token) != "aws-chunked") {
             if (!kept.empty()) kept += ',';
             kept += token;
@@ -548,7 +574,8 @@ class S3Call {
     auto info = store_->GetBucket(bucket_);
     if (!info.ok()) return StoreFailure(info.status());
     HttpResponse response = Empty(200);
-    response.SetHeader("x-amz-bucket-region", info->location.empty() ? "us-east-1" : info->location);
+    response.SetHeader("x-amz-bucket-region",
+                       info->location.empty() ? "us-east-1" : info->location);
     return response;
   }
 
@@ -560,8 +587,8 @@ class S3Call {
   HttpResponse GetBucketLocation() {
     auto info = store_->GetBucket(bucket_);
     if (!info.ok()) return StoreFailure(info.status());
-    return Xml(200, std::string("<LocationConstraint xmlns=\"") + kS3Xmlns + "\">" + XmlEscape(info->location) +
-                        "</LocationConstraint>");
+    return Xml(200, std::string("<LocationConstraint xmlns=\"") + kS3Xmlns + "\">" +
+                        XmlEscape(info->location) + "</LocationConstraint>");
   }
 
   HttpResponse GetBucketVersioning() {
@@ -577,14 +604,17 @@ class S3Call {
                         {{"ArgumentName", "encoding-type"}, {"ArgumentValue", *encoding}}));
     }
     bool url = encoding.has_value();
-    auto enc = [&](const std::string& s) { return url ? PercentEncode(s, /*encode_slash=*/false) : s; };
+    auto enc = [&](const std::string& s) {
+      return url ? PercentEncode(s, /*encode_slash=*/false) : s;
+    };
     store::ListRequest request;
     request.prefix = Param("prefix").value_or("");
     request.delimiter = Param("delimiter").value_or("");
     if (std::optional<std::string> max = Param("max-keys")) {
       auto value = ParseInt<int64_t>(*max);
       if (!value || *value < 0) {
-        return Error(Fail("InvalidArgument", 400, "Provided max-keys not an integer or within integer range",
+        return Error(Fail("InvalidArgument", 400,
+                          "Provided max-keys not an integer or within integer range",
                           {{"ArgumentName", "max-keys"}, {"ArgumentValue", *max}}));
       }
       request.max_keys = static_cast<int>(std::min<int64_t>(*value, kMaxListKeys));
@@ -611,12 +641,14 @@ class S3Call {
     if (!request.delimiter.empty()) AppendXmlElement(&body, "Delimiter", enc(request.delimiter));
     if (url) AppendXmlElement(&body, "EncodingType", "url");
     if (v2) {
-      AppendXmlElement(&body, "KeyCount", std::to_string(result->objects.size() + result->common_prefixes.size()));
+      AppendXmlElement(&body, "KeyCount",
+                       std::to_string(result->objects.size() + result->common_prefixes.size()));
     }
     AppendXmlElement(&body, "IsTruncated", result->truncated ? "true" : "false");
     if (v2) {
       if (token) AppendXmlElement(&body, "ContinuationToken", *token);
-      if (result->truncated) AppendXmlElement(&body, "NextContinuationToken", Base64Encode(result->next_after));
+      if (result->truncated)
+        AppendXmlElement(&body, "NextContinuationToken", Base64Encode(result->next_after));
       if (start_after) AppendXmlElement(&body, "StartAfter", enc(*start_after));
     } else if (result->truncated && !request.delimiter.empty()) {
       AppendXmlElement(&body, "NextMarker", enc(result->next_after));
@@ -642,7 +674,8 @@ class S3Call {
 
   HttpResponse DeleteObjects() {
     auto objects = XmlElements(req_.body, "Object");
-    if (!objects || objects->empty() || objects->size() > kMaxDeleteObjects) return Error(MalformedXml());
+    if (!objects || objects->empty() || objects->size() > kMaxDeleteObjects)
+      return Error(MalformedXml());
     auto quiet = XmlElements(req_.body, "Quiet");
     bool is_quiet = quiet && !quiet->empty() && XmlText(quiet->front()) == "true";
     std::vector<std::string> keys;
@@ -670,7 +703,8 @@ class S3Call {
       body += "<Error>";
       AppendXmlElement(&body, "Key", key);
       AppendXmlElement(&body, "Code", error ? store::ErrorName(*error) : "InternalError");
-      AppendXmlElement(&body, "Message", error ? store::ErrorMessage(s) : "We encountered an internal error.");
+      AppendXmlElement(&body, "Message",
+                       error ? store::ErrorMessage(s) : "We encountered an internal error.");
       body += "</Error>";
     }
     body += "</DeleteResult>";
@@ -683,32 +717,37 @@ class S3Call {
   void AddObjectHeaders(const ObjectInfo& info, HttpResponse* response) {
     std::map<std::string, std::string> headers(info.headers.begin(), info.headers.end());
     headers["Content-Type"] = info.content_type;
-    for (const auto& [param, header] :
-         {std::pair{"response-content-type", "Content-Type"}, {"response-content-language", "Content-Language"},
-          {"response-expires", "Expires"}, {"response-cache-control", "Cache-Control"},
-          {"response-content-disposition", "Content-Disposition"},
-          {"response-content-encoding", "Content-Encoding"}}) {
+    for (const auto& [param, header] : {std::pair{"response-content-type", "Content-Type"},
+                                        {"response-content-language", "Content-Language"},
+                                        {"response-expires", "Expires"},
+                                        {"response-cache-control", "Cache-Control"},
+                                        {"response-content-disposition", "Content-Disposition"},
+                                        {"response-content-encoding", "Content-Encoding"}}) {
       if (std::optional<std::string> value = Param(param)) headers[header] = *value;
     }
     for (auto& [name, value] : headers) response->SetHeader(name, value);
     response->SetHeader("ETag", info.etag);
     response->SetHeader("Last-Modified", FormatHttpDate(info.last_modified_millis));
     response->SetHeader("Accept-Ranges", "bytes");
-    for (const auto& [name, value] : info.user_metadata) response->SetHeader("x-amz-meta-" + name, value);
+    for (const auto& [name, value] : info.user_metadata)
+      response->SetHeader("x-amz-meta-" + name, value);
   }
 
   // RFC 7232 preconditions in their order; an answer if one decides the request.
-  std::optional<HttpResponse> CheckPreconditions(const ObjectInfo& info, std::string_view prefix = "") {
+  std::optional<HttpResponse> CheckPreconditions(const ObjectInfo& info,
+                                                 std::string_view prefix = "") {
     auto header = [&](const char* name) { return req_.Header(std::string(prefix) + name); };
     int64_t modified = info.last_modified_millis / 1000;
     auto failed = [&](const char* condition) {
-      return Error(Fail("PreconditionFailed", 412, "At least one of the pre-conditions you specified did not hold",
+      return Error(Fail("PreconditionFailed", 412,
+                        "At least one of the pre-conditions you specified did not hold",
                         {{"Condition", std::string(prefix) + condition}}));
     };
     std::string_view if_match = header("If-Match");
     if (!if_match.empty()) {
       if (!EtagListMatches(if_match, info.etag)) return failed("If-Match");
-    } else if (auto since = ParseHttpDateSeconds(header("If-Unmodified-Since")); since && modified > *since) {
+    } else if (auto since = ParseHttpDateSeconds(header("If-Unmodified-Since"));
+               since && modified > *since) {
       return failed("If-Unmodified-Since");
     }
     bool not_modified = false;
@@ -744,9 +783,10 @@ class S3Call {
         auto info = store_->HeadObject(bucket_, key_);  // preconditions come before the range
         if (info.ok()) {
           if (auto decided = CheckPreconditions(*info)) return std::move(*decided);
-          HttpResponse response = Error(Fail("InvalidRange", 416, "The requested range is not satisfiable",
-                                             {{"RangeRequested", std::string(Trim(req_.Header("Range")))},
-                                              {"ActualObjectSize", std::to_string(info->size)}}));
+          HttpResponse response =
+              Error(Fail("InvalidRange", 416, "The requested range is not satisfiable",
+                         {{"RangeRequested", std::string(Trim(req_.Header("Range")))},
+                          {"ActualObjectSize", std::to_string(info->size)}}));
           response.SetHeader("Content-Range", "bytes */" + std::to_string(info->size));
           return response;
         }
@@ -793,7 +833,8 @@ class S3Call {
     std::string_view raw = Trim(req_.Header("x-amz-copy-source"));
     raw = raw.substr(0, raw.find('?'));
     std::string source;
-    if (!PercentDecode(raw, &source)) return Fail("InvalidArgument", 400, "Invalid copy source encoding");
+    if (!PercentDecode(raw, &source))
+      return Fail("InvalidArgument", 400, "Invalid copy source encoding");
     if (!source.empty() && source[0] == '/') source.erase(0, 1);
     size_t slash = source.find('/');
     if (slash == std::string::npos || slash == 0 || slash + 1 == source.size()) {
@@ -811,21 +852,24 @@ class S3Call {
     if (auto f = ParseCopySource(&source_bucket, &source_key)) return Error(*f);
     auto source = store_->GetObject(source_bucket, source_key);
     if (!source.ok()) return StoreFailure(source.status());
-    if (auto decided = CheckPreconditions(source->info, "x-amz-copy-source-")) return std::move(*decided);
+    if (auto decided = CheckPreconditions(source->info, "x-amz-copy-source-"))
+      return std::move(*decided);
     std::string directive(Trim(req_.Header("x-amz-metadata-directive")));
     if (!directive.empty() && directive != "COPY" && directive != "REPLACE") {
-      return Error(Fail("InvalidArgument", 400, "Unknown metadata directive.",
-                        {{"ArgumentName", "x-amz-metadata-directive"}, {"ArgumentValue", directive}}));
+      return Error(
+          Fail("InvalidArgument", 400, "Unknown metadata directive.",
+               {{"ArgumentName", "x-amz-metadata-directive"}, {"ArgumentValue", directive}}));
     }
     store::PutOptions options;
     if (directive == "REPLACE") {
       options = OptionsFromHeaders();
     } else {
       if (source_bucket == bucket_ && source_key == key_) {
-        return Error(Fail("InvalidRequest", 400,
-                          "This copy request is illegal because it is trying to copy an object to itself "
-                          "without changing the object's metadata, storage class, website redirect location "
-                          "or encryption attributes."));
+        return Error(
+            Fail("InvalidRequest", 400,
+                 "This copy request is illegal because it is trying to copy an object to itself "
+                 "without changing the object's metadata, storage class, website redirect location "
+                 "or encryption attributes."));
       }
       options.content_type = source->info.content_type;
       options.user_metadata = source->info.user_metadata;
@@ -861,7 +905,8 @@ class S3Call {
     std::string number_text = Param("partNumber").value_or("");
     auto number = ParseInt<int>(number_text);
     if (!number || *number < 1 || *number > store::kMaxPartNumber) {
-      return Error(Fail("InvalidArgument", 400, "Part number must be an integer between 1 and 10000, inclusive",
+      return Error(Fail("InvalidArgument", 400,
+                        "Part number must be an integer between 1 and 10000, inclusive",
                         {{"ArgumentName", "partNumber"}, {"ArgumentValue", number_text}}));
     }
     if (req_.headers.count("x-amz-copy-source")) return UploadPartCopy(upload_id, *number);
@@ -892,7 +937,8 @@ class S3Call {
     }
     auto source = store_->GetObject(source_bucket, source_key, range);
     if (!source.ok()) return StoreFailure(source.status());
-    if (auto decided = CheckPreconditions(source->info, "x-amz-copy-source-")) return std::move(*decided);
+    if (auto decided = CheckPreconditions(source->info, "x-amz-copy-source-"))
+      return std::move(*decided);
     auto etag = store_->UploadPart(bucket_, key_, upload_id, number, source->data);
     if (!etag.ok()) return StoreFailure(etag.status(), upload_id);
     std::string body = std::string("<CopyPartResult xmlns=\"") + kS3Xmlns + "\">";
@@ -922,7 +968,8 @@ class S3Call {
     std::string body = std::string("<CompleteMultipartUploadResult xmlns=\"") + kS3Xmlns + "\">";
     std::string host(req_.Header("Host"));
     AppendXmlElement(&body, "Location",
-                     "http://" + (host.empty() ? "localhost" : host) + "/" + bucket_ + "/" + PercentEncode(key_, false));
+                     "http://" + (host.empty() ? "localhost" : host) + "/" + bucket_ + "/" +
+                         PercentEncode(key_, false));
     AppendXmlElement(&body, "Bucket", bucket_);
     AppendXmlElement(&body, "Key", key_);
     AppendXmlElement(&body, "ETag", info->etag);

@@ -34,7 +34,8 @@ std::string Header(const HttpResponse& r, std::string_view name) {
 }
 int HeaderCount(const HttpResponse& r, std::string_view name) {
   int n = 0;
-  for (const auto& [k, v] : r.headers) n += !CaseInsensitiveLess()(k, name) && !CaseInsensitiveLess()(name, k);
+  for (const auto& [k, v] : r.headers)
+    n += !CaseInsensitiveLess()(k, name) && !CaseInsensitiveLess()(name, k);
   return n;
 }
 
@@ -88,8 +89,9 @@ TEST(S3XmlTest, EscapeAndRead) {
   EXPECT_EQ(XmlText("a&bogus;"), std::nullopt);
   EXPECT_EQ(XmlText("a<b"), std::nullopt);
   EXPECT_EQ(XmlText("&#xD800;"), std::nullopt);
-  std::string xml = "<Delete xmlns=\"x\"><Object><Key>a</Key></Object><Object><Key/></Object>"
-                    "<Object>\n<Key >b&amp;c</Key><KeyMarker>no</KeyMarker></Object></Delete>";
+  std::string xml =
+      "<Delete xmlns=\"x\"><Object><Key>a</Key></Object><Object><Key/></Object>"
+      "<Object>\n<Key >b&amp;c</Key><KeyMarker>no</KeyMarker></Object></Delete>";
   auto keys = XmlElements(xml, "Key");
   ASSERT_TRUE(keys.has_value());
   ASSERT_EQ(keys->size(), 3u);
@@ -103,8 +105,9 @@ TEST_F(S3HandlerTest, Buckets) {
   HttpResponse list = Call("GET", "/");
   EXPECT_EQ(list.status, 200);
   EXPECT_EQ(Header(list, "Content-Type"), "application/xml");
-  EXPECT_NE(list.body.find("<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"),
-            std::string::npos);
+  EXPECT_NE(
+      list.body.find("<ListAllMyBucketsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"),
+      std::string::npos);
   EXPECT_EQ(Tags(list.body, "Name"), std::vector<std::string>{"bucket"});
   EXPECT_EQ(Tag(list.body, "CreationDate"), "2025-08-07T10:15:00.123Z");
 
@@ -118,7 +121,8 @@ TEST_F(S3HandlerTest, Buckets) {
   EXPECT_EQ(Header(created, "Location"), "/seoul");
   EXPECT_EQ(Tag(Call("GET", "/seoul?location").body, "LocationConstraint"), "ap-northeast-2");
   EXPECT_EQ(Tag(Call("GET", "/bucket?location").body, "LocationConstraint"), "");
-  ExpectError(Call("PUT", "/broken", "<CreateBucketConfiguration><LocationConstraint>x"), 400, "MalformedXML");
+  ExpectError(Call("PUT", "/broken", "<CreateBucketConfiguration><LocationConstraint>x"), 400,
+              "MalformedXML");
 
   HttpResponse head = Call("HEAD", "/seoul");
   EXPECT_EQ(head.status, 200);
@@ -140,7 +144,8 @@ TEST_F(S3HandlerTest, Buckets) {
 
 TEST_F(S3HandlerTest, PutGetHead) {
   HttpResponse put = Put("dir/a%20b%2Bc.json", "hello world",
-                         {{"Content-Type", "application/json"}, {"x-amz-meta-Origin", "unit"},
+                         {{"Content-Type", "application/json"},
+                          {"x-amz-meta-Origin", "unit"},
                           {"Cache-Control", "no-cache"}});
   ASSERT_EQ(put.status, 200) << put.body;
   EXPECT_EQ(Header(put, "ETag"), "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"");
@@ -158,7 +163,8 @@ TEST_F(S3HandlerTest, PutGetHead) {
   // The key is the decoded path: a literal "a b+c.json" inside the "dir" folder.
   EXPECT_TRUE(fs::exists(dir_ + "/buckets/bucket/dir/a b+c.json@"));
 
-  HttpResponse overridden = Call("GET", "/bucket/dir/a%20b%2Bc.json?response-content-type=text%2Fplain");
+  HttpResponse overridden =
+      Call("GET", "/bucket/dir/a%20b%2Bc.json?response-content-type=text%2Fplain");
   EXPECT_EQ(Header(overridden, "Content-Type"), "text/plain");
   EXPECT_EQ(HeaderCount(overridden, "Content-Type"), 1);
 
@@ -191,7 +197,8 @@ TEST_F(S3HandlerTest, Ranges) {
   EXPECT_EQ(Header(part, "Content-Range"), "bytes 2-4/10");
   EXPECT_EQ(Call("GET", "/bucket/r", "", {{"Range", "bytes=-3"}}).body, "789");
   EXPECT_EQ(Call("GET", "/bucket/r", "", {{"Range", "bytes=8-"}}).body, "89");
-  EXPECT_EQ(Header(Call("GET", "/bucket/r", "", {{"Range", "bytes=8-99"}}), "Content-Range"), "bytes 8-9/10");
+  EXPECT_EQ(Header(Call("GET", "/bucket/r", "", {{"Range", "bytes=8-99"}}), "Content-Range"),
+            "bytes 8-9/10");
   HttpResponse bad = Call("GET", "/bucket/r", "", {{"Range", "bytes=10-"}});
   ExpectError(bad, 416, "InvalidRange");
   EXPECT_EQ(Header(bad, "Content-Range"), "bytes */10");
@@ -208,14 +215,20 @@ TEST_F(S3HandlerTest, Preconditions) {
   ASSERT_EQ(Put("c", "hello world").status, 200);
   std::string etag = "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"";
   EXPECT_EQ(Call("GET", "/bucket/c", "", {{"If-Match", etag}}).status, 200);
-  ExpectError(Call("GET", "/bucket/c", "", {{"If-Match", "\"other\""}, {"Range", "bytes=0-1"}}), 412,
-              "PreconditionFailed");
+  ExpectError(Call("GET", "/bucket/c", "", {{"If-Match", "\"other\""}, {"Range", "bytes=0-1"}}),
+              412, "PreconditionFailed");
   HttpResponse not_modified = Call("GET", "/bucket/c", "", {{"If-None-Match", etag}});
   EXPECT_EQ(not_modified.status, 304);
   EXPECT_TRUE(not_modified.body.empty());
-  EXPECT_EQ(Call("GET", "/bucket/c", "", {{"If-Modified-Since", "Thu, 07 Aug 2025 10:15:00 GMT"}}).status, 304);
-  EXPECT_EQ(Call("GET", "/bucket/c", "", {{"If-Modified-Since", "Thu, 07 Aug 2025 10:14:59 GMT"}}).status, 200);
-  EXPECT_EQ(Call("GET", "/bucket/c", "", {{"If-Unmodified-Since", "Thu, 07 Aug 2025 10:14:59 GMT"}}).status, 412);
+  EXPECT_EQ(
+      Call("GET", "/bucket/c", "", {{"If-Modified-Since", "Thu, 07 Aug 2025 10:15:00 GMT"}}).status,
+      304);
+  EXPECT_EQ(
+      Call("GET", "/bucket/c", "", {{"If-Modified-Since", "Thu, 07 Aug 2025 10:14:59 GMT"}}).status,
+      200);
+  EXPECT_EQ(Call("GET", "/bucket/c", "", {{"If-Unmodified-Since", "Thu, 07 Aug 2025 10:14:59 GMT"}})
+                .status,
+            412);
   EXPECT_EQ(Call("HEAD", "/bucket/c", "", {{"If-Match", "\"other\""}}).status, 412);
 }
 
@@ -235,7 +248,8 @@ TEST_F(S3HandlerTest, ChecksumsAreVerifiedAndEchoed) {
       EXPECT_EQ(Header(r, name), value);
     }
     HttpResponse bad = Put("sum", "hello worlD", {{name, value}});
-    ExpectError(bad, 400, name == "x-amz-content-sha256" ? "XAmzContentSHA256Mismatch" : "BadDigest");
+    ExpectError(bad, 400,
+                name == "x-amz-content-sha256" ? "XAmzContentSHA256Mismatch" : "BadDigest");
   }
   ExpectError(Put("sum", "hello world", {{"Content-MD5", "not base64!"}}), 400, "InvalidDigest");
   EXPECT_EQ(Put("sum", "x", {{"x-amz-content-sha256", "UNSIGNED-PAYLOAD"}}).status, 200);
@@ -244,7 +258,8 @@ TEST_F(S3HandlerTest, ChecksumsAreVerifiedAndEchoed) {
 
 TEST_F(S3HandlerTest, AwsChunkedBodies) {
   std::string signed_body =
-      "5;chunk-signature=aaaa\r\nhello\r\n6;chunk-signature=bbbb\r\n world\r\n0;chunk-signature=cccc\r\n\r\n";
+      "5;chunk-signature=aaaa\r\nhello\r\n6;chunk-signature=bbbb\r\n "
+      "world\r\n0;chunk-signature=cccc\r\n\r\n";
   HttpResponse r = Put("chunked", signed_body,
                        {{"x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"},
                         {"Content-Encoding", "aws-chunked"},
@@ -271,13 +286,16 @@ TEST_F(S3HandlerTest, AwsChunkedBodies) {
   ExpectError(Put("trailer", bad_trailer, trailer_headers), 400, "BadDigest");
   trailer_headers["x-amz-decoded-content-length"] = "12";
   ExpectError(Put("trailer", trailer_body, trailer_headers), 400, "IncompleteBody");
-  ExpectError(Put("trailer", "zz\r\nhello", {{"Content-Encoding", "aws-chunked"}}), 400, "IncompleteBody");
-  ExpectError(Put("trailer", "5\r\nhel", {{"Content-Encoding", "aws-chunked"}}), 400, "IncompleteBody");
+  ExpectError(Put("trailer", "zz\r\nhello", {{"Content-Encoding", "aws-chunked"}}), 400,
+              "IncompleteBody");
+  ExpectError(Put("trailer", "5\r\nhel", {{"Content-Encoding", "aws-chunked"}}), 400,
+              "IncompleteBody");
   EXPECT_EQ(Call("GET", "/bucket/trailer").body, "hello world");
 }
 
 TEST_F(S3HandlerTest, ListObjectsV2) {
-  for (std::string key : {"a/1", "a/2", "b/1", "c", "d%20e%2Bf"}) ASSERT_EQ(Put(key, "x").status, 200);
+  for (std::string key : {"a/1", "a/2", "b/1", "c", "d%20e%2Bf"})
+    ASSERT_EQ(Put(key, "x").status, 200);
   HttpResponse all = Call("GET", "/bucket?list-type=2");
   ASSERT_EQ(all.status, 200) << all.body;
   EXPECT_EQ(Tags(all.body, "Key"), (std::vector<std::string>{"a/1", "a/2", "b/1", "c", "d e+f"}));
@@ -302,7 +320,8 @@ TEST_F(S3HandlerTest, ListObjectsV2) {
   std::string target = "/bucket?list-type=2&max-keys=2&prefix=";
   std::string token;
   for (int page = 0; page < 5; ++page) {
-    HttpResponse r = Call("GET", target + (token.empty() ? "" : "&continuation-token=" + PercentEncode(token)));
+    HttpResponse r =
+        Call("GET", target + (token.empty() ? "" : "&continuation-token=" + PercentEncode(token)));
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(Tag(r.body, "MaxKeys"), "2");
     for (const std::string& key : Tags(r.body, "Key")) seen.push_back(key);
@@ -352,12 +371,15 @@ TEST_F(S3HandlerTest, XmlEscapingOfKeys) {
 TEST_F(S3HandlerTest, DeleteObjects) {
   for (std::string key : {"x", "y%26z", "keep"}) ASSERT_EQ(Put(key, "v").status, 200);
   std::string body =
-      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-      "<Object><Key>x</Key></Object><Object><Key>y&amp;z</Key></Object><Object><Key>never-existed</Key></Object>"
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Delete "
+      "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+      "<Object><Key>x</Key></Object><Object><Key>y&amp;z</Key></Object><Object><Key>never-existed</"
+      "Key></Object>"
       "<Object><Key>../escape</Key></Object></Delete>";
   HttpResponse r = Call("POST", "/bucket?delete", body);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(Tags(r.body, "Key"), (std::vector<std::string>{"x", "y&z", "never-existed", "../escape"}));
+  EXPECT_EQ(Tags(r.body, "Key"),
+            (std::vector<std::string>{"x", "y&z", "never-existed", "../escape"}));
   auto deleted = XmlElements(r.body, "Deleted");
   EXPECT_EQ(deleted->size(), 3u);
   auto errors = XmlElements(r.body, "Error");
@@ -372,8 +394,8 @@ TEST_F(S3HandlerTest, DeleteObjects) {
   EXPECT_EQ(Call("GET", "/bucket/keep").status, 404);
   ExpectError(Call("POST", "/bucket?delete", "<Delete></Delete>"), 400, "MalformedXML");
   ExpectError(Call("POST", "/bucket?delete", "garbage"), 400, "MalformedXML");
-  ExpectError(Call("POST", "/nobucket?delete", "<Delete><Object><Key>a</Key></Object></Delete>"), 404,
-              "NoSuchBucket");
+  ExpectError(Call("POST", "/nobucket?delete", "<Delete><Object><Key>a</Key></Object></Delete>"),
+              404, "NoSuchBucket");
 }
 
 TEST_F(S3HandlerTest, EscapeAttemptsGetS3Errors) {
@@ -385,7 +407,8 @@ TEST_F(S3HandlerTest, EscapeAttemptsGetS3Errors) {
   ExpectError(Call("PUT", "/bucket/a%00b", "evil"), 400, "InvalidArgument");
   ExpectError(Call("GET", "/bucket/bad%zzescape"), 400, "InvalidURI");
   ASSERT_EQ(Call("POST", "/bucket/x?uploads").status, 200);
-  ExpectError(Call("PUT", "/bucket/x?partNumber=1&uploadId=..%2F..%2F..%2Fetc", "evil"), 404, "NoSuchUpload");
+  ExpectError(Call("PUT", "/bucket/x?partNumber=1&uploadId=..%2F..%2F..%2Fetc", "evil"), 404,
+              "NoSuchUpload");
   // A key that merely looks like an escape is a literal key, stored inside the bucket.
   EXPECT_EQ(Call("PUT", "/bucket/%252e%252e%252Fx", "literal").status, 200);
   EXPECT_EQ(Call("GET", "/bucket/%252e%252e%252Fx").body, "literal");
@@ -397,8 +420,9 @@ TEST_F(S3HandlerTest, EscapeAttemptsGetS3Errors) {
 }
 
 TEST_F(S3HandlerTest, MultipartUpload) {
-  HttpResponse created = Call("POST", "/bucket/big/file.bin?uploads", "",
-                              {{"Content-Type", "application/x-test"}, {"x-amz-checksum-algorithm", "CRC32"}});
+  HttpResponse created =
+      Call("POST", "/bucket/big/file.bin?uploads", "",
+           {{"Content-Type", "application/x-test"}, {"x-amz-checksum-algorithm", "CRC32"}});
   ASSERT_EQ(created.status, 200) << created.body;
   std::string upload_id = Tag(created.body, "UploadId");
   ASSERT_EQ(upload_id.size(), 32u);
@@ -406,7 +430,8 @@ TEST_F(S3HandlerTest, MultipartUpload) {
   EXPECT_EQ(Tag(created.body, "Bucket"), "bucket");
 
   std::string part_url = "/bucket/big/file.bin?uploadId=" + upload_id + "&partNumber=";
-  HttpResponse p1 = Call("PUT", part_url + "1", "first-part|", {{"x-amz-checksum-crc32", "nlYQrw=="}});
+  HttpResponse p1 =
+      Call("PUT", part_url + "1", "first-part|", {{"x-amz-checksum-crc32", "nlYQrw=="}});
   ASSERT_EQ(p1.status, 200) << p1.body;
   EXPECT_EQ(Header(p1, "x-amz-checksum-crc32"), "nlYQrw==");
   HttpResponse p2 = Call("PUT", part_url + "2", "second");
@@ -414,13 +439,17 @@ TEST_F(S3HandlerTest, MultipartUpload) {
   ExpectError(Call("PUT", part_url + "0", "x"), 400, "InvalidArgument");
   ExpectError(Call("PUT", part_url + "abc", "x"), 400, "InvalidArgument");
 
-  std::string complete = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                         "<Part><ETag>" + XmlEscape(Header(p1, "ETag")) + "</ETag><PartNumber>1</PartNumber>"
-                         "<ChecksumCRC32>ignored</ChecksumCRC32></Part>"
-                         "<Part><PartNumber>2</PartNumber><ETag>" + XmlEscape(Header(p2, "ETag")) +
-                         "</ETag></Part></CompleteMultipartUpload>";
-  ExpectError(Call("POST", "/bucket/big/file.bin?uploadId=" + upload_id, "<CompleteMultipartUpload/>"), 400,
-              "MalformedXML");
+  std::string complete =
+      "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+      "<Part><ETag>" +
+      XmlEscape(Header(p1, "ETag")) +
+      "</ETag><PartNumber>1</PartNumber>"
+      "<ChecksumCRC32>ignored</ChecksumCRC32></Part>"
+      "<Part><PartNumber>2</PartNumber><ETag>" +
+      XmlEscape(Header(p2, "ETag")) + "</ETag></Part></CompleteMultipartUpload>";
+  ExpectError(
+      Call("POST", "/bucket/big/file.bin?uploadId=" + upload_id, "<CompleteMultipartUpload/>"), 400,
+      "MalformedXML");
   HttpResponse done = Call("POST", "/bucket/big/file.bin?uploadId=" + upload_id, complete);
   ASSERT_EQ(done.status, 200) << done.body;
   std::string etag = Tag(done.body, "ETag");
@@ -431,7 +460,8 @@ TEST_F(S3HandlerTest, MultipartUpload) {
   EXPECT_EQ(get.body, "first-part|second");
   EXPECT_EQ(Header(get, "ETag"), etag);
   EXPECT_EQ(Header(get, "Content-Type"), "application/x-test");
-  ExpectError(Call("POST", "/bucket/big/file.bin?uploadId=" + upload_id, complete), 404, "NoSuchUpload");
+  ExpectError(Call("POST", "/bucket/big/file.bin?uploadId=" + upload_id, complete), 404,
+              "NoSuchUpload");
 
   HttpResponse again = Call("POST", "/bucket/other?uploads");
   std::string other_id = Tag(again.body, "UploadId");
@@ -442,7 +472,8 @@ TEST_F(S3HandlerTest, MultipartUpload) {
 }
 
 TEST_F(S3HandlerTest, CopyObject) {
-  ASSERT_EQ(Put("src", "payload", {{"Content-Type", "text/plain"}, {"x-amz-meta-a", "1"}}).status, 200);
+  ASSERT_EQ(Put("src", "payload", {{"Content-Type", "text/plain"}, {"x-amz-meta-a", "1"}}).status,
+            200);
   HttpResponse copy = Call("PUT", "/bucket/dst", "", {{"x-amz-copy-source", "/bucket/src"}});
   ASSERT_EQ(copy.status, 200) << copy.body;
   EXPECT_EQ(Tag(copy.body, "ETag"), "\"321c3cf486ed509164edec1e1981fec8\"");
@@ -452,22 +483,28 @@ TEST_F(S3HandlerTest, CopyObject) {
   EXPECT_EQ(Header(get, "x-amz-meta-a"), "1");
 
   HttpResponse replaced = Call("PUT", "/bucket/dst", "",
-                               {{"x-amz-copy-source", "bucket/src"}, {"x-amz-metadata-directive", "REPLACE"},
+                               {{"x-amz-copy-source", "bucket/src"},
+                                {"x-amz-metadata-directive", "REPLACE"},
                                 {"Content-Type", "application/octet-stream"}});
   ASSERT_EQ(replaced.status, 200);
   EXPECT_EQ(Header(Call("GET", "/bucket/dst"), "Content-Type"), "application/octet-stream");
   EXPECT_EQ(Header(Call("GET", "/bucket/dst"), "x-amz-meta-a"), "");
-  ExpectError(Call("PUT", "/bucket/src", "", {{"x-amz-copy-source", "/bucket/src"}}), 400, "InvalidRequest");
-  ExpectError(Call("PUT", "/bucket/dst", "", {{"x-amz-copy-source", "/bucket/missing"}}), 404, "NoSuchKey");
-  ExpectError(Call("PUT", "/bucket/dst", "", {{"x-amz-copy-source", "nokey"}}), 400, "InvalidArgument");
-  ExpectError(Call("PUT", "/bucket/dst", "", {{"x-amz-copy-source", "/bucket/src"},
-                                               {"x-amz-copy-source-if-match", "\"nope\""}}),
-              412, "PreconditionFailed");
+  ExpectError(Call("PUT", "/bucket/src", "", {{"x-amz-copy-source", "/bucket/src"}}), 400,
+              "InvalidRequest");
+  ExpectError(Call("PUT", "/bucket/dst", "", {{"x-amz-copy-source", "/bucket/missing"}}), 404,
+              "NoSuchKey");
+  ExpectError(Call("PUT", "/bucket/dst", "", {{"x-amz-copy-source", "nokey"}}), 400,
+              "InvalidArgument");
+  ExpectError(
+      Call("PUT", "/bucket/dst", "",
+           {{"x-amz-copy-source", "/bucket/src"}, {"x-amz-copy-source-if-match", "\"nope\""}}),
+      412, "PreconditionFailed");
 
   // UploadPartCopy with a range.
   std::string id = Tag(Call("POST", "/bucket/assembled?uploads").body, "UploadId");
-  HttpResponse part = Call("PUT", "/bucket/assembled?partNumber=1&uploadId=" + id, "",
-                           {{"x-amz-copy-source", "/bucket/src"}, {"x-amz-copy-source-range", "bytes=0-2"}});
+  HttpResponse part =
+      Call("PUT", "/bucket/assembled?partNumber=1&uploadId=" + id, "",
+           {{"x-amz-copy-source", "/bucket/src"}, {"x-amz-copy-source-range", "bytes=0-2"}});
   ASSERT_EQ(part.status, 200) << part.body;
   std::string complete = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>" +
                          Tag(part.body, "ETag") + "</ETag></Part></CompleteMultipartUpload>";

@@ -54,11 +54,21 @@ std::string XmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
       default:
         if ((static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') || c == 0x7F) {
           out += "&#" + std::to_string(static_cast<unsigned char>(c)) + ";";
@@ -76,7 +86,8 @@ void AppendXmlElement(std::string* out, std::string_view name, std::string_view 
   out->append("</").append(name).append(">");
 }
 
-std::optional<std::vector<std::string_view>> XmlElements(std::string_view xml, std::string_view name) {
+std::optional<std::vector<std::string_view>> XmlElements(std::string_view xml,
+                                                         std::string_view name) {
   std::vector<std::string_view> out;
   std::string closing = "</" + std::string(name) + ">";
   size_t pos = 0;
@@ -132,9 +143,10 @@ std::optional<std::string> XmlText(std::string_view raw) {
       bool hex = entity[1] == 'x' || entity[1] == 'X';
       std::string_view digits = entity.substr(hex ? 2 : 1);
       uint32_t cp = 0;
-      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
-      if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty() || cp > 0x10FFFF ||
-          (cp >= 0xD800 && cp <= 0xDFFF)) {
+      auto [end, ec] =
+          std::from_chars(digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
+      if (ec != std::errc() || end != digits.data() + digits.size() || digits.empty() ||
+          cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
         return std::nullopt;
       }
       AppendUtf8(cp, &out);

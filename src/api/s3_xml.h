@@ -23,7 +23,8 @@ void AppendXmlElement(std::string* out, std::string_view name, std::string_view 
 // The raw contents of every element called `name` in `xml`, in document order; an empty
 // element (<Key/>) gives "". Elements of that name must not nest. nullopt if an element is
 // opened but never closed.
-std::optional<std::vector<std::string_view>> XmlElements(std::string_view xml, std::string_view name);
+std::optional<std::vector<std::string_view>> XmlElements(std::string_view xml,
+                                                         std::string_view name);
 
 // The text of raw element contents: CDATA sections kept verbatim, entities (&amp; &lt; &gt;
 // &quot; &apos; &#N; &#xN;) decoded. nullopt on an unknown entity or a stray '<' or '&'.

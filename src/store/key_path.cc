@@ -49,7 +49,7 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
     cp = (cp << 6) | (byte(i + k) & 0x3F);
   }
   if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;  // overlong
-  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;                                          // surrogate
+  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;                                           // surrogate
   return n;
 }
 
@@ -93,7 +93,8 @@ Status ValidateBucketName(std::string_view b) {
 }
 
 Status ValidateObjectKey(std::string_view key) {
-  if (key.empty()) return MakeError(StoreError::kInvalidArgument, "The object key must not be empty");
+  if (key.empty())
+    return MakeError(StoreError::kInvalidArgument, "The object key must not be empty");
   if (key.size() > kMaxKeyBytes) {
     return MakeError(StoreError::kKeyTooLongError, "Your key is too long");
   }
@@ -110,7 +111,8 @@ Status ValidateObjectKey(std::string_view key) {
   size_t start = 0;
   while (true) {
     size_t slash = key.find('/', start);
-    std::string_view segment = key.substr(start, slash == std::string_view::npos ? key.npos : slash - start);
+    std::string_view segment =
+        key.substr(start, slash == std::string_view::npos ? key.npos : slash - start);
     if (segment == "..") {
       if (--depth < 0) {
         return MakeError(StoreError::kInvalidArgument,
@@ -175,7 +177,8 @@ ParsedEntry ParseEntryName(std::string_view name) {
   if (name.size() >= 3 && name.substr(name.size() - 2) == "@@") {
     return {EntryKind::kContinuation, name.substr(0, name.size() - 2)};
   }
-  if (name.size() >= 2 && name.back() == '@') return {EntryKind::kObject, name.substr(0, name.size() - 1)};
+  if (name.size() >= 2 && name.back() == '@')
+    return {EntryKind::kObject, name.substr(0, name.size() - 1)};
   if (name.find('@') != std::string_view::npos) return {};
   return {EntryKind::kDirectory, name};
 }

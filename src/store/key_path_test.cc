@@ -20,9 +20,10 @@ TEST(KeyPathTest, BucketNames) {
                          "a23456789012345678901234567890123456789012345678901234567890123"}) {
     EXPECT_TRUE(ValidateBucketName(ok).ok()) << ok;
   }
-  for (const char* bad : {"ab", "Abc", "a_b", "-abc", "abc-", ".abc", "abc.", "a..b", "192.168.1.1",
-                          "xn--abc", "sthree-abc", "abc-s3alias", "abc--ol-s3", "abc--x-s3",
-                          "a/b", "..", "a234567890123456789012345678901234567890123456789012345678901234"}) {
+  for (const char* bad :
+       {"ab", "Abc", "a_b", "-abc", "abc-", ".abc", "abc.", "a..b", "192.168.1.1", "xn--abc",
+        "sthree-abc", "abc-s3alias", "abc--ol-s3", "abc--x-s3", "a/b", "..",
+        "a234567890123456789012345678901234567890123456789012345678901234"}) {
     EXPECT_EQ(BucketError(bad), StoreError::kInvalidBucketName) << bad;
   }
   EXPECT_TRUE(ValidateBucketName("192.168.1.a").ok());
@@ -81,7 +82,8 @@ TEST(KeyPathTest, NoSegmentCanEscape) {
     size_t start = 0;
     while (start <= path.size()) {
       size_t slash = path.find('/', start);
-      std::string segment = path.substr(start, slash == std::string::npos ? path.npos : slash - start);
+      std::string segment =
+          path.substr(start, slash == std::string::npos ? path.npos : slash - start);
       EXPECT_FALSE(segment.empty()) << key;
       EXPECT_NE(segment.front(), '.') << key << " -> " << path;
       EXPECT_LE(segment.size(), kMaxChunkBytes + 2);
@@ -112,9 +114,9 @@ TEST(KeyPathTest, LongComponentsAreChunked) {
 }
 
 TEST(KeyPathTest, DecodeRoundTripsAndRejectsNonCanonical) {
-  for (std::string component : {std::string("a"), std::string(""), std::string(".."),
-                                std::string("%41"), std::string("a@b"), std::string("x\x7f"),
-                                std::string("키")}) {
+  for (std::string component :
+       {std::string("a"), std::string(""), std::string(".."), std::string("%41"),
+        std::string("a@b"), std::string("x\x7f"), std::string("키")}) {
     EXPECT_EQ(DecodeComponent(EncodeComponent(component)), component);
   }
   EXPECT_EQ(DecodeComponent({"%41"}), std::nullopt);  // 'A' needs no escape
@@ -139,8 +141,20 @@ TEST(KeyPathTest, EntryNames) {
 
 // Distinct keys never share a file: objects, directories and chunks cannot collide.
 TEST(KeyPathTest, MappingIsInjective) {
-  std::vector<std::string> keys = {"a", "a/", "a/b", "a//b", "a@", "a%40", "%", "%25", ".a", "%2Ea",
-                                   "a/%", "a/%/b", std::string(201, 'z'), std::string(200, 'z'),
+  std::vector<std::string> keys = {"a",
+                                   "a/",
+                                   "a/b",
+                                   "a//b",
+                                   "a@",
+                                   "a%40",
+                                   "%",
+                                   "%25",
+                                   ".a",
+                                   "%2Ea",
+                                   "a/%",
+                                   "a/%/b",
+                                   std::string(201, 'z'),
+                                   std::string(200, 'z'),
                                    std::string(200, 'z') + "/z"};
   std::set<std::string> paths;
   for (const std::string& key : keys) paths.insert(KeyToRelativePath(key));

@@ -52,7 +52,8 @@ Result<ObjectInfo> ReadObjectInfo(const RandomAccessFile& file) {
   if (!file_size.ok()) return file_size.status();
   if (*file_size < kObjectTrailerBytes) return Status::Corruption("object file too short");
   std::string trailer;
-  HYDRANT_RETURN_IF_ERROR(file.Read(*file_size - kObjectTrailerBytes, kObjectTrailerBytes, &trailer));
+  HYDRANT_RETURN_IF_ERROR(
+      file.Read(*file_size - kObjectTrailerBytes, kObjectTrailerBytes, &trailer));
   if (trailer.size() != kObjectTrailerBytes || trailer.substr(8) != kMagic) {
     return Status::Corruption("object file has no trailer");
   }

@@ -34,8 +34,9 @@ std::string Unquote(std::string_view s) {
 }
 
 bool IsUploadId(const std::string& id) {
-  return id.size() == 32 &&
-         std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 std::string PartName(int part_number) {
@@ -225,7 +226,9 @@ class Lister {
 ObjectStore::ObjectStore(Env* env, std::string root, Clock* clock, ObjectStoreOptions options)
     : env_(env), root_(std::move(root)), clock_(clock), options_(options) {}
 
-std::string ObjectStore::BucketDir(const std::string& bucket) const { return JoinPath(root_, bucket); }
+std::string ObjectStore::BucketDir(const std::string& bucket) const {
+  return JoinPath(root_, bucket);
+}
 
 std::string ObjectStore::StagingDir(const std::string& bucket) const {
   return JoinPath(BucketDir(bucket), kStagingName);
@@ -262,8 +265,9 @@ Status ObjectStore::CreateBucket(const std::string& bucket, const std::string& l
   HYDRANT_RETURN_IF_ERROR(ValidateBucketName(bucket));
   std::unique_lock lock(bucket_mu_);
   if (env_->FileExists(BucketDir(bucket))) {
-    return MakeError(StoreError::kBucketAlreadyOwnedByYou,
-                     "Your previous request to create the named bucket succeeded and you already own it.");
+    return MakeError(
+        StoreError::kBucketAlreadyOwnedByYou,
+        "Your previous request to create the named bucket succeeded and you already own it.");
   }
   // Built aside, then renamed into place: the bucket appears complete or not at all.
   std::string temp = JoinPath(root_, kRootTempName) + "/" + RandomHex(16);
@@ -271,7 +275,8 @@ Status ObjectStore::CreateBucket(const std::string& bucket, const std::string& l
   meta["created"] = clock_->NowMillis();
   meta["location"] = location;
   Status s = env_->CreateDirs(temp + "/" + kStagingName + "/tmp");
-  if (s.ok()) s = WriteWholeFile(env_, temp + "/" + kStagingName + "/bucket.json", {json::serialize(meta)});
+  if (s.ok())
+    s = WriteWholeFile(env_, temp + "/" + kStagingName + "/bucket.json", {json::serialize(meta)});
   if (s.ok()) s = env_->SyncDir(temp + "/" + kStagingName);
   if (s.ok()) s = env_->SyncDir(temp);
   if (s.ok()) s = env_->RenameFile(temp, BucketDir(bucket));
@@ -320,7 +325,8 @@ Result<BucketInfo> ObjectStore::GetBucket(const std::string& bucket) {
   if (const json::value* created = meta->if_contains("created")) {
     info.creation_millis = created->to_number<int64_t>(ec);
   }
-  if (const json::value* location = meta->if_contains("location"); location && location->is_string()) {
+  if (const json::value* location = meta->if_contains("location");
+      location && location->is_string()) {
     info.location = std::string(location->get_string());
   }
   if (ec) return Status::Corruption("bad bucket metadata: " + meta_path);
@@ -329,7 +335,10 @@ Result<BucketInfo> ObjectStore::GetBucket(const std::string& bucket) {
 
 Result<std::vector<BucketInfo>> ObjectStore::ListBuckets() {
   auto children = env_->GetChildren(root_);
-  if (!children.ok()) return children.status();
+  if (!children.ok()) {
+    if (children.status().code() == StatusCode::kNotFound) return std::vector<BucketInfo>();
+    return children.status();
+  }
   std::sort(children->begin(), children->end());
   std::vector<BucketInfo> buckets;
   for (const std::string& name : *children) {
@@ -367,7 +376,8 @@ Status ObjectStore::EnsureDirs(const std::string& base, const std::string& relat
   return Status::Ok();
 }
 
-Status ObjectStore::Commit(const std::string& bucket, const std::string& temp, const std::string& key) {
+Status ObjectStore::Commit(const std::string& bucket, const std::string& temp,
+                           const std::string& key) {
   std::string relative = KeyToRelativePath(key);
   size_t slash = relative.rfind('/');
   std::string relative_dir = slash == std::string::npos ? "" : relative.substr(0, slash);
@@ -561,7 +571,8 @@ Result<std::string> ObjectStore::UploadPart(const std::string& bucket, const std
                      "Part number must be an integer between 1 and 10000, inclusive");
   }
   if (data.size() > kMaxObjectBytes) {
-    return MakeError(StoreError::kEntityTooLarge, "Your proposed upload exceeds the maximum allowed size");
+    return MakeError(StoreError::kEntityTooLarge,
+                     "Your proposed upload exceeds the maximum allowed size");
   }
   auto upload = ReadUpload(bucket, key, upload_id);
   if (!upload.ok()) return upload.status();
@@ -600,8 +611,8 @@ Result<ObjectInfo> ObjectStore::CompleteMultipartUpload(const std::string& bucke
                                   "part may not have been uploaded, or the specified entity tag "
                                   "may not match the part's entity tag.");
   // A listed part, opened and checked against the ETag the client holds for it.
-  auto open_part = [&](const CompletedPart& part, ObjectInfo* info)
-      -> Result<std::unique_ptr<RandomAccessFile>> {
+  auto open_part = [&](const CompletedPart& part,
+                       ObjectInfo* info) -> Result<std::unique_ptr<RandomAccessFile>> {
     if (part.part_number < 1 || part.part_number > kMaxPartNumber) return invalid_part;
     auto file = env_->NewRandomAccessFile(dir + "/" + PartName(part.part_number));
     if (!file.ok()) {
@@ -613,14 +624,16 @@ Result<ObjectInfo> ObjectStore::CompleteMultipartUpload(const std::string& bucke
     *info = std::move(*read);
     return file;
   };
-  std::string digests;  // the parts' binary MD5s, concatenated
-  uint64_t total = 0;
-  for (size_t i = 0; i < parts.size(); ++i) {
-    if (i > 0 && parts[i].part_number <= parts[i - 1].part_number) {
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i].part_number <= parts[i - 1].part_number) {
       return MakeError(StoreError::kInvalidPartOrder,
                        "The list of parts was not in ascending order. The parts list must be "
                        "specified in order by part number.");
     }
+  }
+  std::string digests;  // the parts' binary MD5s, concatenated
+  uint64_t total = 0;
+  for (size_t i = 0; i < parts.size(); ++i) {
     ObjectInfo info;
     auto file = open_part(parts[i], &info);
     if (!file.ok()) return file.status();

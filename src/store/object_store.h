@@ -39,7 +39,7 @@ struct BucketInfo {
 };
 
 struct PutOptions {
-  std::string content_type;  // "" stores kDefaultContentType, as S3 does
+  std::string content_type;                          // "" stores kDefaultContentType, as S3 does
   std::map<std::string, std::string> user_metadata;  // see ObjectInfo
   std::map<std::string, std::string> headers;        // see ObjectInfo
 };

@@ -84,10 +84,13 @@ class ObjectStoreTest : public ::testing::Test {
       std::vector<std::string> page_items;
       for (const auto& o : r->objects) page_items.push_back(o.key);
       for (const auto& p : r->common_prefixes) page_items.push_back("P:" + p);
-      std::sort(page_items.begin(), page_items.end(), [](const std::string& a, const std::string& b) {
-        auto strip = [](const std::string& s) { return s.rfind("P:", 0) == 0 ? s.substr(2) : s; };
-        return strip(a) < strip(b);
-      });
+      std::sort(page_items.begin(), page_items.end(),
+                [](const std::string& a, const std::string& b) {
+                  auto strip = [](const std::string& s) {
+                    return s.rfind("P:", 0) == 0 ? s.substr(2) : s;
+                  };
+                  return strip(a) < strip(b);
+                });
       EXPECT_LE(static_cast<int>(page_items.size()), request.max_keys);
       items.insert(items.end(), page_items.begin(), page_items.end());
       if (!r->truncated) {
@@ -151,6 +154,16 @@ TEST_F(ObjectStoreTest, BucketLifecycle) {
   EXPECT_EQ(Err(store_->ListObjects("bucket", {})), StoreError::kNoSuchBucket);
   EXPECT_EQ(Err(store_->DeleteObject("bucket", "k")), StoreError::kNoSuchBucket);
   EXPECT_FALSE(fs::exists(root_ + "/bucket")) << "a failed put must not resurrect the bucket";
+}
+
+TEST_F(ObjectStoreTest, MissingRootIsAnEmptyStore) {
+  ObjectStore fresh(Env::Default(), dir_ + "/not-yet", &clock_);
+  auto buckets = fresh.ListBuckets();
+  ASSERT_TRUE(buckets.ok()) << buckets.status().ToString();
+  EXPECT_TRUE(buckets->empty());
+  EXPECT_FALSE(fresh.BucketExists("bucket"));
+  ASSERT_TRUE(fresh.CreateBucket("bucket").ok());
+  EXPECT_EQ(fresh.ListBuckets()->size(), 1u);
 }
 
 TEST_F(ObjectStoreTest, HandMadeBucketFolderIsABucket) {
@@ -235,7 +248,8 @@ TEST_F(ObjectStoreTest, ConcurrentWritersAndReadersNeverSeeAMix) {
   for (int w = 0; w < 4; ++w) {
     writers.emplace_back([&, w] {
       for (int i = 0; i < 20; ++i) {
-        EXPECT_TRUE(store_->PutObject("bucket", "hot", versions[(w * 20 + i) % versions.size()], "").ok());
+        EXPECT_TRUE(
+            store_->PutObject("bucket", "hot", versions[(w * 20 + i) % versions.size()], "").ok());
       }
     });
   }
@@ -268,13 +282,30 @@ TEST_F(ObjectStoreTest, ConcurrentPutsAndDeletesInOneDirectory) {
 }
 
 TEST_F(ObjectStoreTest, TrickyKeysRoundTrip) {
-  std::vector<std::string> keys = {
-      "a", "a/b", "a/b/c", "a//b", "folder/", "/abs", "//", "a b+c=d?&#", "100%", "x@y",
-      ".hidden", "dir/.keep", "%2e%2e/x", "a/../b", "./x", "a/.", "tab\there", "한글/키.json",
-      std::string(1024, 'L'), std::string(300, 'm') + "/" + std::string(300, 'n'),
-      std::string(1023, '/') + "z"};
+  std::vector<std::string> keys = {"a",
+                                   "a/b",
+                                   "a/b/c",
+                                   "a//b",
+                                   "folder/",
+                                   "/abs",
+                                   "//",
+                                   "a b+c=d?&#",
+                                   "100%",
+                                   "x@y",
+                                   ".hidden",
+                                   "dir/.keep",
+                                   "%2e%2e/x",
+                                   "a/../b",
+                                   "./x",
+                                   "a/.",
+                                   "tab\there",
+                                   "한글/키.json",
+                                   std::string(1024, 'L'),
+                                   std::string(300, 'm') + "/" + std::string(300, 'n'),
+                                   std::string(1023, '/') + "z"};
   for (size_t i = 0; i < keys.size(); ++i) Put(keys[i], "value " + std::to_string(i));
-  for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(Get(keys[i]), "value " + std::to_string(i)) << keys[i];
+  for (size_t i = 0; i < keys.size(); ++i)
+    EXPECT_EQ(Get(keys[i]), "value " + std::to_string(i)) << keys[i];
   std::vector<std::string> sorted = keys;
   std::sort(sorted.begin(), sorted.end());
   EXPECT_EQ(ListAll({}), sorted);
@@ -286,7 +317,8 @@ TEST_F(ObjectStoreTest, TrickyKeysRoundTrip) {
 
 TEST_F(ObjectStoreTest, EscapeAttemptsStayInsideTheBucket) {
   for (std::string key : {"../x", "a/../../x", "..", "../../../../etc/passwd", "./../x"}) {
-    EXPECT_EQ(Err(store_->PutObject("bucket", key, "evil", "")), StoreError::kInvalidArgument) << key;
+    EXPECT_EQ(Err(store_->PutObject("bucket", key, "evil", "")), StoreError::kInvalidArgument)
+        << key;
     EXPECT_EQ(Err(store_->GetObject("bucket", key)), StoreError::kInvalidArgument) << key;
     EXPECT_EQ(Err(store_->DeleteObject("bucket", key)), StoreError::kInvalidArgument) << key;
   }
@@ -341,9 +373,9 @@ TEST_F(ObjectStoreTest, InitRemovesStaleTempFiles) {
 }
 
 TEST_F(ObjectStoreTest, ListingWithPrefixAndDelimiter) {
-  for (std::string key : {"2026/08/07/10/a.gz", "2026/08/07/10/b.gz", "2026/08/07/11/c.gz",
-                          "2026/08/08/00/d.gz", "2026/09/01/00/e.gz", "2027/x", "root.txt",
-                          "a-b", "a/b", "a0", "a"}) {
+  for (std::string key :
+       {"2026/08/07/10/a.gz", "2026/08/07/10/b.gz", "2026/08/07/11/c.gz", "2026/08/08/00/d.gz",
+        "2026/09/01/00/e.gz", "2027/x", "root.txt", "a-b", "a/b", "a0", "a"}) {
     Put(key);
   }
   auto list = [&](std::string prefix, std::string delimiter, int max_keys = 1000) {
@@ -365,8 +397,8 @@ TEST_F(ObjectStoreTest, ListingWithPrefixAndDelimiter) {
   EXPECT_EQ(list("", "0"), (V{"P:20", "a", "a-b", "a/b", "P:a0", "root.txt"}));
   EXPECT_EQ(list("2026/", "0"), (V{"P:2026/0"}));
   EXPECT_EQ(list("2026/08/", "1"), (V{"P:2026/08/07/1", "2026/08/08/00/d.gz"}));
-  EXPECT_EQ(list("", "/08/"), (V{"P:2026/08/", "2026/09/01/00/e.gz", "2027/x", "a", "a-b", "a/b",
-                                 "a0", "root.txt"}));
+  EXPECT_EQ(list("", "/08/"),
+            (V{"P:2026/08/", "2026/09/01/00/e.gz", "2027/x", "a", "a-b", "a/b", "a0", "root.txt"}));
   EXPECT_EQ(list("nothing", "/"), V{});
   // Pages of one item, whether it is a key or a common prefix.
   int pages = 0;
@@ -452,8 +484,8 @@ TEST_F(ObjectStoreTest, RandomListingsMatchTheReference) {
         r.prefix = prefix;
         r.delimiter = delimiter;
         r.max_keys = max_keys;
-        ASSERT_EQ(ListAll(r), expected) << "prefix=" << prefix << " delimiter=" << delimiter
-                                        << " max_keys=" << max_keys;
+        ASSERT_EQ(ListAll(r), expected)
+            << "prefix=" << prefix << " delimiter=" << delimiter << " max_keys=" << max_keys;
       }
     }
   }
@@ -501,12 +533,15 @@ TEST_F(ObjectStoreTest, MultipartUpload) {
   e2 = store_->UploadPart("bucket", "big/file.csv", *id, 2, "PART TWO|");
   ASSERT_TRUE(e2.ok());
 
-  EXPECT_EQ(Err(store_->CompleteMultipartUpload("bucket", "big/file.csv", *id, {{2, *e2}, {1, *e1}})),
-            StoreError::kInvalidPartOrder);
-  EXPECT_EQ(Err(store_->CompleteMultipartUpload("bucket", "big/file.csv", *id, {{1, *e1}, {2, *e1}})),
-            StoreError::kInvalidPart);
-  EXPECT_EQ(Err(store_->CompleteMultipartUpload("bucket", "big/file.csv", *id, {{1, *e1}, {4, *e1}})),
-            StoreError::kInvalidPart);
+  EXPECT_EQ(
+      Err(store_->CompleteMultipartUpload("bucket", "big/file.csv", *id, {{2, *e2}, {1, *e1}})),
+      StoreError::kInvalidPartOrder);
+  EXPECT_EQ(
+      Err(store_->CompleteMultipartUpload("bucket", "big/file.csv", *id, {{1, *e1}, {2, *e1}})),
+      StoreError::kInvalidPart);
+  EXPECT_EQ(
+      Err(store_->CompleteMultipartUpload("bucket", "big/file.csv", *id, {{1, *e1}, {4, *e1}})),
+      StoreError::kInvalidPart);
   EXPECT_EQ(Err(store_->CompleteMultipartUpload("bucket", "other", *id, {{1, *e1}})),
             StoreError::kNoSuchUpload);
   auto done = store_->CompleteMultipartUpload("bucket", "big/file.csv", *id,
@@ -520,7 +555,8 @@ TEST_F(ObjectStoreTest, MultipartUpload) {
   EXPECT_EQ(head->etag, done->etag);
   EXPECT_EQ(head->size, 23u);
   EXPECT_TRUE(StagedFiles().empty()) << "upload directory and temp files are removed";
-  EXPECT_EQ(Err(store_->UploadPart("bucket", "big/file.csv", *id, 1, "late")), StoreError::kNoSuchUpload);
+  EXPECT_EQ(Err(store_->UploadPart("bucket", "big/file.csv", *id, 1, "late")),
+            StoreError::kNoSuchUpload);
 }
 
 TEST_F(ObjectStoreTest, MultipartLimitsAndAbort) {
@@ -533,7 +569,8 @@ TEST_F(ObjectStoreTest, MultipartLimitsAndAbort) {
   auto last = store_->UploadPart("bucket", "k", *id, 2, "x");
   EXPECT_EQ(Err(store_->CompleteMultipartUpload("bucket", "k", *id, {{1, *small}, {2, *last}})),
             StoreError::kEntityTooSmall);
-  EXPECT_EQ(Err(store_->CompleteMultipartUpload("bucket", "k", *id, {})), StoreError::kInvalidArgument);
+  EXPECT_EQ(Err(store_->CompleteMultipartUpload("bucket", "k", *id, {})),
+            StoreError::kInvalidArgument);
   // The last (or only) part may be small.
   auto one = store_->CreateMultipartUpload("bucket", "one", {});
   auto only = store_->UploadPart("bucket", "one", *one, 1, "tiny");
@@ -543,9 +580,12 @@ TEST_F(ObjectStoreTest, MultipartLimitsAndAbort) {
   ASSERT_TRUE(store_->AbortMultipartUpload("bucket", "k", *id).ok());
   EXPECT_EQ(Err(store_->AbortMultipartUpload("bucket", "k", *id)), StoreError::kNoSuchUpload);
   EXPECT_EQ(Err(store_->UploadPart("bucket", "k", *id, 1, "x")), StoreError::kNoSuchUpload);
-  for (std::string bad : std::vector<std::string>{"../../../../etc", "", "ABCDEF0123456789ABCDEF0123456789", *id + "/.."}) {
-    EXPECT_EQ(Err(store_->UploadPart("bucket", "k", bad, 1, "x")), StoreError::kNoSuchUpload) << bad;
-    EXPECT_EQ(Err(store_->AbortMultipartUpload("bucket", "k", bad)), StoreError::kNoSuchUpload) << bad;
+  for (std::string bad : std::vector<std::string>{
+           "../../../../etc", "", "ABCDEF0123456789ABCDEF0123456789", *id + "/.."}) {
+    EXPECT_EQ(Err(store_->UploadPart("bucket", "k", bad, 1, "x")), StoreError::kNoSuchUpload)
+        << bad;
+    EXPECT_EQ(Err(store_->AbortMultipartUpload("bucket", "k", bad)), StoreError::kNoSuchUpload)
+        << bad;
   }
   EXPECT_EQ(Err(store_->UploadPart("missing-bucket", "k", *id, 1, "x")), StoreError::kNoSuchBucket);
   EXPECT_TRUE(StagedFiles().empty());

@@ -10,12 +10,11 @@
 #include "common/ids.h"
 #include "format/object.h"
 #include "format/object_key.h"
+#include "wal/wal_format.h"
 
 namespace hydrant::stream {
 namespace {
 
-// Disk reserved per record beyond its data: the WAL frame header, rounded up.
-constexpr uint64_t kFrameOverheadBytes = 32;
 constexpr int64_t kFirstRetryBackoffMillis = 1000;
 
 buffer::BufferingHints HintsOf(const StreamMetadata& m) {
@@ -83,7 +82,7 @@ size_t DeliveryStream::Reserve(std::span<const std::string_view> records) {
     heap_sizes.resize(records.size());
     sizes = heap_sizes.data();
   }
-  for (size_t i = 0; i < records.size(); ++i) sizes[i] = records[i].size() + kFrameOverheadBytes;
+  for (size_t i = 0; i < records.size(); ++i) sizes[i] = records[i].size() + wal::kFrameHeaderSize;
   return deps_.budget->ReservePrefix({sizes, records.size()});
 }
 

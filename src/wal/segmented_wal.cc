@@ -15,9 +15,10 @@
 namespace hydrant::wal {
 namespace {
 
-// A group buffer that grew past this (a burst of large records) is freed after its write
-// instead of being kept for reuse.
+// Group buffers that grew past these (a burst) are freed after their write instead of being
+// kept for reuse.
 constexpr size_t kMaxIdleBufferBytes = 16 << 20;
+constexpr size_t kMaxIdleCallbacks = 64 << 10;
 
 class SegmentedWal final : public Wal {
  public:
@@ -27,7 +28,9 @@ class SegmentedWal final : public Wal {
 
   // Scans, verifies and repairs the segments, then opens the last one for appending.
   Status Recover(RecoveryReport* report);
-  void Start() { sync_thread_ = std::thread([this] { SyncLoop(); }); }
+  void Start() {
+    sync_thread_ = std::thread([this] { SyncLoop(); });
+  }
 
   LogPosition Append(std::span<const std::string_view> records, int64_t arrival_millis,
                      AppendCallback done) override;
@@ -185,14 +188,13 @@ Status SegmentedWal::CreateSegment(uint64_t number) {
 
 LogPosition SegmentedWal::Append(std::span<const std::string_view> records, int64_t arrival_millis,
                                  AppendCallback done) {
-  uint64_t frame_bytes = 0;
   uint64_t data_bytes = 0;
   bool too_large = false;
   for (std::string_view record : records) {
     too_large |= record.size() > kMaxRecordBytes;
     data_bytes += record.size();
   }
-  frame_bytes = data_bytes + records.size() * kFrameHeaderSize;
+  const uint64_t frame_bytes = data_bytes + records.size() * kFrameHeaderSize;
 
   std::unique_lock lock(mu_);
   LogPosition first = next_;
@@ -267,7 +269,11 @@ void SegmentedWal::SyncLoop() {
     } else {
       writing_.bytes.clear();
     }
-    writing_.callbacks.clear();
+    if (writing_.callbacks.capacity() > kMaxIdleCallbacks) {
+      std::vector<AppendCallback>().swap(writing_.callbacks);
+    } else {
+      writing_.callbacks.clear();
+    }
     writing_.rolls.clear();
     writing_.records = 0;
     writing_.data_bytes = 0;
@@ -328,16 +334,16 @@ Status SegmentedWal::Read(LogPosition from,
   std::vector<Span> spans;
   {
     std::lock_guard lock(mu_);
-    if (from > durable_end_) return Status::InvalidArgument("read position is past the durable end");
+    if (from > durable_end_)
+      return Status::InvalidArgument("read position is past the durable end");
     if (from.segment < segments_.front().number) {
       return Status::NotFound("WAL segment " + std::to_string(from.segment) + " was released");
     }
     for (const Segment& segment : segments_) {
       if (segment.number < from.segment) continue;
       if (segment.number > durable_end_.segment) break;
-      spans.push_back({segment.number, segment.number == durable_end_.segment
-                                           ? durable_end_.offset
-                                           : segment.size});
+      spans.push_back({segment.number, segment.number == durable_end_.segment ? durable_end_.offset
+                                                                              : segment.size});
     }
   }
   if (spans.empty() || spans.front().segment != from.segment) {
@@ -348,8 +354,8 @@ Status SegmentedWal::Read(LogPosition from,
   }
 
   for (size_t i = 0; i < spans.size(); ++i) {
-    uint64_t offset = i == 0 ? std::max<uint64_t>(from.offset, kSegmentHeaderSize)
-                             : kSegmentHeaderSize;
+    uint64_t offset =
+        i == 0 ? std::max<uint64_t>(from.offset, kSegmentHeaderSize) : kSegmentHeaderSize;
     if (offset >= spans[i].limit) continue;
     const std::string name = SegmentFileName(spans[i].segment);
     auto file = env_->NewRandomAccessFile(JoinPath(dir_, name));
@@ -374,12 +380,11 @@ Status SegmentedWal::ReleaseBefore(LogPosition position) {
   std::vector<uint64_t> doomed;
   {
     std::lock_guard lock(mu_);
-    LogPosition limit = std::min(position, durable_end_);
-    // Segments at or after the durable end's are still being written.
-    while (segments_.front().number < durable_end_.segment) {
-      const Segment& segment = segments_.front();
-      if (LogPosition{segment.number, segment.size} > limit) break;
-      doomed.push_back(segment.number);
+    // position's own segment stays even when position is its end, so that Read(position)
+    // keeps working; segments at or after the durable end's are still being written.
+    uint64_t keep_from = std::min(position.segment, durable_end_.segment);
+    while (segments_.front().number < keep_from) {
+      doomed.push_back(segments_.front().number);
       segments_.pop_front();
     }
   }

@@ -19,7 +19,9 @@
 
 namespace hydrant::wal {
 
-void PrintTo(const LogPosition& p, std::ostream* os) { *os << "{" << p.segment << "," << p.offset << "}"; }
+void PrintTo(const LogPosition& p, std::ostream* os) {
+  *os << "{" << p.segment << "," << p.offset << "}";
+}
 
 namespace {
 
@@ -40,7 +42,8 @@ class WalTest : public ::testing::Test {
   }
   void TearDown() override { (void)Env::Default()->RemoveDirRecursively(root_); }
 
-  std::unique_ptr<Wal> Open(uint64_t max_segment_bytes = 64 << 20, RecoveryReport* report = nullptr) {
+  std::unique_ptr<Wal> Open(uint64_t max_segment_bytes = 64 << 20,
+                            RecoveryReport* report = nullptr) {
     auto wal = Wal::Open(Options{.env = &env_, .dir = dir_, .max_segment_bytes = max_segment_bytes},
                          report);
     EXPECT_TRUE(wal.ok()) << wal.status().ToString();
@@ -101,7 +104,8 @@ std::vector<std::string> Payloads(int n, size_t max_size, uint32_t seed) {
   std::vector<std::string> out;
   for (int i = 0; i < n; ++i) {
     std::string s = fmt::format("r{}:", i);
-    s.resize(std::max(s.size(), static_cast<size_t>(rng() % (max_size + 1))), static_cast<char>('a' + i % 26));
+    s.resize(std::max(s.size(), static_cast<size_t>(rng() % (max_size + 1))),
+             static_cast<char>('a' + i % 26));
     out.push_back(std::move(s));
   }
   return out;
@@ -158,8 +162,8 @@ TEST_F(WalTest, ManyRecordsAcrossSegmentRolls) {
   constexpr uint64_t kMax = 4096;
   std::vector<std::string> payloads = Payloads(3000, 300, 7);
   payloads[1234] = std::string(10000, 'B');  // larger than a segment: goes in on its own
-  std::vector<LogPosition> firsts;   // position Append returned for each batch
-  std::vector<size_t> first_index;   // index of each batch's first record
+  std::vector<LogPosition> firsts;           // position Append returned for each batch
+  std::vector<size_t> first_index;           // index of each batch's first record
   {
     auto wal = Open(kMax);
     ASSERT_TRUE(wal);
@@ -585,7 +589,8 @@ TEST_F(WalTest, ReleaseBeforeDeletesOnlyFullyConsumedSegments) {
   ASSERT_GE(last_segment, 5u);
   auto disk_bytes = [&] {
     uint64_t total = 0;
-    for (const auto& name : SegmentFiles()) total += *Env::Default()->GetFileSize(JoinPath(dir_, name));
+    for (const auto& name : SegmentFiles())
+      total += *Env::Default()->GetFileSize(JoinPath(dir_, name));
     return total;
   };
   EXPECT_EQ(wal->RetainedBytes(), disk_bytes());
@@ -597,13 +602,15 @@ TEST_F(WalTest, ReleaseBeforeDeletesOnlyFullyConsumedSegments) {
   ASSERT_TRUE(wal->ReleaseBefore(all[i].position).ok());
   EXPECT_EQ(SegmentFiles().front(), SegmentFileName(s));
   EXPECT_EQ(wal->Begin(), (LogPosition{s, kSegmentHeaderSize}));
-  // Releasing before its last record keeps it...
+  // Releasing up to its end (its last record's `next`) keeps it, so a reader that resumes
+  // from that `next` still finds its place...
   size_t last_of_s = i;
   while (all[last_of_s + 1].position.segment == s) ++last_of_s;
-  ASSERT_TRUE(wal->ReleaseBefore(all[last_of_s].position).ok());
-  EXPECT_EQ(SegmentFiles().front(), SegmentFileName(s));
-  // ...but the `next` of its last record releases it.
   ASSERT_TRUE(wal->ReleaseBefore(all[last_of_s].next).ok());
+  EXPECT_EQ(SegmentFiles().front(), SegmentFileName(s));
+  EXPECT_EQ(ReadAll(*wal, all[last_of_s].next).at(0), all[last_of_s + 1]);
+  // ...and releasing up to a record of the next segment deletes it.
+  ASSERT_TRUE(wal->ReleaseBefore(all[last_of_s + 1].position).ok());
   EXPECT_EQ(SegmentFiles().front(), SegmentFileName(s + 1));
   EXPECT_EQ(wal->RetainedBytes(), disk_bytes());
 

@@ -12,7 +12,7 @@
 //  - Open() replays the segments: a torn or corrupt tail (bad length, bad CRC, short frame)
 //    is truncated away and reported; everything before it is kept. In an earlier segment,
 //    the rest of that segment after a bad frame is cut and the following segments are kept.
-//  - ReleaseBefore(p) deletes whole segments all of whose records lie before p.
+//  - ReleaseBefore(p) deletes whole segments that lie before p's segment.
 // Thread-safety: every method may be called from any thread.
 // The byte layout is documented in wal_format.h and docs/wal-format.md.
 #pragma once
@@ -100,8 +100,10 @@ class Wal {
   // the durable end; Corruption if a durable frame fails its checks.
   virtual Status Read(LogPosition from, const std::function<bool(const RecordView&)>& visit) const = 0;
 
-  // Deletes every segment whose records all lie before `position` (a record's `next` after
-  // its last record releases it), except the segment being written.
+  // Deletes every segment whose records all lie before `position`, except `position`'s own
+  // segment (kept even when `position` is its end, so Read(position) still works) and the
+  // segment being written. A segment is thus deleted once a position in a later segment is
+  // released.
   virtual Status ReleaseBefore(LogPosition position) = 0;
 
   // Bytes currently held on disk by this log (all retained segments).

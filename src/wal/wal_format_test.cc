@@ -48,7 +48,12 @@ TEST(WalFormatTest, FrameBytesAreLittleEndianAndCrcCoversEverythingAfterIt) {
   std::string frame;
   AppendFrame(&frame, 0x0102030405060708, "abc");
   ASSERT_EQ(frame.size(), kFrameHeaderSize + 3);
-  EXPECT_EQ(frame.substr(4), std::string("\x03\0\0\0\x01\x08\x07\x06\x05\x04\x03\x02\x01" "abc", 16));
+  // length 3, type 1, arrival 0x0102030405060708, "abc"
+  const std::string fields(
+      "\x03\0\0\0\x01\x08\x07\x06\x05\x04\x03\x02\x01"
+      "abc",
+      16);
+  EXPECT_EQ(frame.substr(4), fields);
   EXPECT_EQ(DecodeFixed32(frame.data()), MaskCrc(Crc32c(std::string_view(frame).substr(4))));
 
   FrameHeader header = DecodeFrameHeader(frame.data());

@@ -111,7 +111,7 @@ def test_create_returns_arn_with_region_and_account(server, fh):
     assert response["ResponseMetadata"]["RequestId"]
 
 
-def test_stream_is_creating_then_active_with_full_description(server, fh):
+def test_full_description(server, fh):
     bucket = new_bucket(server)
     name = unique_name("st")
     before = time.time()
@@ -119,9 +119,6 @@ def test_stream_is_creating_then_active_with_full_description(server, fh):
         DeliveryStreamName=name, DeliveryStreamType="DirectPut",
         ExtendedS3DestinationConfiguration=s3_config(
             server, bucket, Prefix="p/", BufferingHints={"SizeInMBs": 2, "IntervalInSeconds": 60}))
-    first = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
-    assert first["DeliveryStreamStatus"] == "CREATING"
-
     d = server.wait_active(name, timeout=10)
     assert d["DeliveryStreamName"] == name
     assert d["DeliveryStreamARN"] == server.arn(name)
@@ -388,13 +385,25 @@ def test_delete_then_not_found_and_name_reusable(server, fh):
     assert server.wait_active(name)["VersionId"] == "1"
 
 
-def test_delete_while_creating_is_resource_in_use(hydrant_factory):
-    slow = hydrant_factory(activation_delay_ms=5000)
+def test_stream_is_creating_for_the_activation_delay_and_cannot_be_deleted_then(hydrant_factory):
+    slow = hydrant_factory(activation_delay_ms=2500)
     fh = slow.firehose()
+    started = time.monotonic()
     name, _ = new_stream(slow, wait=False)
-    assert fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"][
-        "DeliveryStreamStatus"] == "CREATING"
+    description = fh.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    assert description["DeliveryStreamStatus"] == "CREATING"
+    assert description["VersionId"] == "1"
     expect_error(fh, "ResourceInUseException", fh.delete_delivery_stream, DeliveryStreamName=name)
+    slow.wait_active(name, timeout=15)
+    assert time.monotonic() - started >= 2.0, "ACTIVE only after the activation delay"
+    fh.delete_delivery_stream(DeliveryStreamName=name)
+
+
+def test_default_activation_is_quick(server, fh):
+    started = time.monotonic()
+    name, _ = new_stream(server, wait=False)
+    server.wait_active(name, timeout=10)
+    assert time.monotonic() - started < 3, "default --stream-activation-delay-ms is 500"
 
 
 # ---- UpdateDestination ----------------------------------------------------------------------
@@ -561,8 +570,10 @@ def test_size_hint_flushes_before_the_interval(server, fh):
     chunk = b"s" * 100_000
     for _ in range(4):  # 1.2 MB > 1 MiB
         fh.put_record_batch(DeliveryStreamName=name, Records=[{"Data": chunk}] * 3)
-    objects = server.wait_objects(bucket, total_bytes=1 << 20, timeout=20)
+    # An object closes at a record boundary near 1 MiB: ten 100 kB records are due long before 900 s.
+    objects = server.wait_objects(bucket, total_bytes=1_000_000, timeout=20)
     assert all(set(body) == {ord("s")} for body in objects.values())
+    assert all(len(body) % 100_000 == 0 for body in objects.values()), "records are never split"
 
 
 def test_interval_hint_flushes_small_data(server, fh):
@@ -690,10 +701,11 @@ def test_partial_failure_when_buffer_cap_is_reached(hydrant_factory):
     assert acknowledged, "records below the cap are accepted"
     assert sum(1000 for _ in acknowledged) <= 400_000, "the cap is roughly honoured"
 
-    # A single PutRecord now fails as a whole (no automatic retry on this client).
-    # The spec leaves 500 or 503 open; both make SDKs back off and retry.
+    # A PutRecord that does not fit fails as a whole (no automatic retry on this client). Less
+    # than one 1000-byte record was left, so 50 kB cannot fit. The spec leaves 500 or 503 open;
+    # both make SDKs back off and retry.
     response = expect_error(fh, "ServiceUnavailableException", fh.put_record, status=(500, 503),
-                            DeliveryStreamName=name, Record={"Data": b"rejected"})
+                            DeliveryStreamName=name, Record={"Data": b"rejected" * 6250})
     assert response["Error"]["Message"] == "Slow down."
 
     # Once the bucket exists, everything acknowledged is delivered, exactly once; rejects never.
