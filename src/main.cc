@@ -7,7 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <cstdio>
-#include <fstream>
+#include <regex>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
@@ -154,6 +154,15 @@ int Serve(ServeOptions options, const CLI::App& serve) {
     }
   }
   spdlog::set_level(spdlog::level::from_str(options.log_level));
+  static const std::regex kAccountId("[0-9]{12}"), kRegion("[a-z]{2}(-[a-z0-9]+)+-[0-9]+");
+  if (!std::regex_match(options.account_id, kAccountId)) {
+    spdlog::error("--account-id must be 12 digits, got '{}'", options.account_id);
+    return 2;
+  }
+  if (!std::regex_match(options.region, kRegion)) {
+    spdlog::error("--region must look like us-east-1, got '{}'", options.region);
+    return 2;
+  }
   auto colon = options.listen.rfind(':');
   if (colon == std::string::npos) {
     spdlog::error("--listen must be HOST:PORT, got '{}'", options.listen);
