@@ -32,6 +32,15 @@ LISTEN_RE = re.compile(r"hydrant listening on 127\.0\.0\.1:(\d+)")
 START_TIMEOUT_S = 20.0
 
 
+def seed_dir() -> Path:
+    """The tutorial's files: $HYDRANT_SEED_DIR, else shared/seed beside the repository (as CI lays
+    it out), else /work/shared/seed."""
+    if os.environ.get("HYDRANT_SEED_DIR"):
+        return Path(os.environ["HYDRANT_SEED_DIR"])
+    beside = Path(__file__).resolve().parents[3] / "shared" / "seed"
+    return beside if beside.is_dir() else Path("/work/shared/seed")
+
+
 def hydrant_binary() -> Path:
     """The binary under test: $HYDRANT_BIN, else <repo>/build/hydrant."""
     return Path(os.environ.get("HYDRANT_BIN") or REPO_ROOT / "build" / "hydrant")

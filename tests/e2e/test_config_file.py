@@ -1,13 +1,12 @@
 """The --config file: server settings, buckets and streams in the CreateDeliveryStream shape."""
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
 
-from harness import ServerStartError, hydrant_binary
+from harness import ServerStartError, hydrant_binary, seed_dir
 
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "s3-config.json"
+SEED = seed_dir() / "s3-config.json"
 
 
 def seed_destination():

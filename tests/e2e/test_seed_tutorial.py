@@ -12,11 +12,12 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-SEED = Path("/work/shared/seed")
+from harness import seed_dir
+
+SEED = seed_dir()
 STREAM = "firehose-etl-stream"
 BUCKET = "firehose-etl-demo-bucket"
 # What producer.py stores: base64 of json.dumps(data), the bytes boto3 then encodes once more.
