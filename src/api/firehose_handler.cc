@@ -90,7 +90,7 @@ class ControlPlane {
     if (!stream.ok()) return stream.status();
     StreamMetadata m = (*stream)->metadata();
     const std::string& name = m.config.name();
-    bool creating = catalog_->StatusOf(m) == stream::StreamStatus::kCreating;
+    bool creating = catalog_->StatusOf(**stream) == stream::StreamStatus::kCreating;
     json::object d;
     d["DeliveryStreamName"] = name;
     d["DeliveryStreamARN"] = catalog_->Arn(name);
@@ -296,7 +296,7 @@ void FirehoseHandler::Put(bool batch, HttpRequest& request, const std::string& r
   }
   auto stream = catalog_->Find(put.stream_name);
   if (!stream) return respond(JsonErrorResponse(NotFound(*catalog_, put.stream_name), request_id));
-  if (catalog_->StatusOf(stream->metadata()) != stream::StreamStatus::kActive) {
+  if (catalog_->StatusOf(*stream) != stream::StreamStatus::kActive) {
     return respond(JsonErrorResponse(
         Status::NotFound("Firehose " + put.stream_name + " under account " +
                          catalog_->options().account_id + " is not ACTIVE yet (status CREATING)."),

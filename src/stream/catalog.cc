@@ -36,8 +36,8 @@ std::string Catalog::Arn(const std::string& name) const {
   return "arn:aws:firehose:" + options_.region + ":" + options_.account_id + ":deliverystream/" + name;
 }
 
-StreamStatus Catalog::StatusOf(const StreamMetadata& metadata) const {
-  return deps_.clock->NowMillis() < metadata.create_millis + options_.activation_delay_millis
+StreamStatus Catalog::StatusOf(const DeliveryStream& stream) const {
+  return deps_.clock->NowMillis() < stream.create_millis() + options_.activation_delay_millis
              ? StreamStatus::kCreating
              : StreamStatus::kActive;
 }
@@ -109,7 +109,7 @@ Status Catalog::Delete(const std::string& name) {
       return Status::NotFound("Firehose " + name + " under account " + options_.account_id + " not found.");
     }
     stream = it->second;
-    if (StatusOf(stream->metadata()) == StreamStatus::kCreating) {
+    if (StatusOf(*stream) == StreamStatus::kCreating) {
       return Status::ResourceInUse("Firehose " + name + " under account " + options_.account_id +
                                    " is in CREATING state; it can be deleted once it is ACTIVE.");
     }

@@ -43,7 +43,7 @@ class Catalog {
   std::shared_ptr<DeliveryStream> Find(const std::string& name) const;
   std::vector<std::string> ListNames() const;  // sorted
 
-  StreamStatus StatusOf(const StreamMetadata& metadata) const;
+  StreamStatus StatusOf(const DeliveryStream& stream) const;
   std::string Arn(const std::string& name) const;
   const CatalogOptions& options() const { return options_; }
 

@@ -25,7 +25,11 @@ buffer::BufferingHints HintsOf(const StreamMetadata& m) {
 }  // namespace
 
 DeliveryStream::DeliveryStream(std::string dir, StreamMetadata metadata, const DeliveryStreamDeps& deps)
-    : dir_(std::move(dir)), deps_(deps), metadata_(std::move(metadata)), policy_(HintsOf(metadata_)) {}
+    : dir_(std::move(dir)),
+      deps_(deps),
+      create_millis_(metadata.create_millis),
+      metadata_(std::move(metadata)),
+      policy_(HintsOf(metadata_)) {}
 
 Result<std::unique_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& dir,
                                                              StreamMetadata metadata,

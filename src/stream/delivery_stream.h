@@ -61,6 +61,9 @@ class DeliveryStream {
   void Append(std::span<const std::string_view> records, int64_t arrival_millis, PutCallback done);
 
   StreamMetadata metadata() const;
+  // When CreateDeliveryStream ran (ms since epoch); fixed for the stream's life. Cheap, for
+  // the put path, unlike metadata().
+  int64_t create_millis() const { return create_millis_; }
   // Replaces the metadata (UpdateDestination, tags); persists it before returning.
   Status UpdateMetadata(const std::function<Status(StreamMetadata*)>& mutate);
 
@@ -87,6 +90,7 @@ class DeliveryStream {
 
   const std::string dir_;
   const DeliveryStreamDeps deps_;
+  const int64_t create_millis_;
   std::unique_ptr<wal::Wal> wal_;
   std::unique_ptr<DeliveryJournal> journal_;  // used by the delivery thread only
 
