@@ -20,6 +20,10 @@
 #include "common/clock.h"
 #include "common/env.h"
 #include "destination/local_s3_destination.h"
+#include "functions/function_registry.h"
+#include "functions/local_invoker.h"
+#include "processor/lambda_processor.h"
+#include "processor/processing_config.h"
 #include "store/object_store.h"
 #include "stream/catalog.h"
 
@@ -136,6 +140,37 @@ Status CreateConfiguredStreams(const ServeOptions& options, stream::Catalog* cat
   return Status::Ok();
 }
 
+// A stream's processors; its Lambda processors call functions through `invoker`.
+Result<stream::ProcessorChain> BuildProcessorChain(const stream::StreamMetadata& metadata,
+                                                   const ServeOptions& options,
+                                                   functions::FunctionInvoker* invoker, Clock* clock) {
+  const auto& processing = metadata.config.s3().processing;
+  if (!processing) return stream::ProcessorChain{};
+  processor::ChainContext context;
+  std::string stream_arn = "arn:aws:firehose:" + options.region + ":" + options.account_id +
+                           ":deliverystream/" + metadata.config.name();
+  context.lambda_factory = [&, stream_arn](const std::map<std::string, std::string>& parameters)
+      -> Result<std::unique_ptr<processor::Processor>> {
+    processor::LambdaProcessorOptions lambda;
+    lambda.delivery_stream_arn = stream_arn;
+    lambda.region = options.region;
+    try {  // the values passed ValidateProcessingConfiguration at CreateDeliveryStream
+      lambda.lambda_arn = parameters.at("LambdaArn");
+      if (auto it = parameters.find("NumberOfRetries"); it != parameters.end())
+        lambda.number_of_retries = std::stoi(it->second);
+      if (auto it = parameters.find("BufferSizeInMBs"); it != parameters.end())
+        lambda.buffer_size_mbs = std::stod(it->second);
+      if (auto it = parameters.find("BufferIntervalInSeconds"); it != parameters.end())
+        lambda.buffer_interval_seconds = std::stoi(it->second);
+    } catch (const std::exception& e) {
+      return Status::InvalidArgument(std::string("Lambda processor parameters: ") + e.what());
+    }
+    return std::unique_ptr<processor::Processor>(
+        new processor::LambdaProcessor(invoker, std::move(lambda), clock));
+  };
+  return processor::BuildChain(*processing, context);
+}
+
 sigset_t BlockTerminationSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -203,9 +238,20 @@ int Serve(ServeOptions options, const CLI::App& serve) {
       }
     }
   }
+  auto registry = functions::FunctionRegistry::Open(env, JoinPath(options.data_dir, "functions"), clock);
+  if (!registry.ok()) {
+    spdlog::error("cannot open the function registry: {}", registry.status().ToString());
+    return 1;
+  }
+  functions::LocalInvoker invoker(
+      registry->get(), {options.region, options.account_id, functions::RuntimeDirFor("")}, clock);
+
   destination::LocalS3Destination s3_destination(&store);
   stream::DiskBudget budget(options.max_buffered_bytes);
   stream::DeliveryStreamDeps deps{env, clock, &s3_destination, &budget};
+  deps.processors = [&](const stream::StreamMetadata& m) {
+    return BuildProcessorChain(m, options, &invoker, clock);
+  };
   stream::CatalogOptions catalog_options{options.data_dir, options.region, options.account_id,
                                          options.activation_delay_ms};
   auto catalog = stream::Catalog::Open(catalog_options, deps);
@@ -220,7 +266,8 @@ int Serve(ServeOptions options, const CLI::App& serve) {
 
   api::FirehoseHandler firehose(catalog->get(), clock);
   api::S3Handler s3(&store);
-  api::Router router(&firehose, &s3);
+  api::LambdaHandler lambda(registry->get(), &invoker, options.region, options.account_id);
+  api::Router router(&firehose, &s3, &lambda);
   api::HttpServer server(http, [&router](api::HttpRequest request, api::Respond respond) {
     router.Handle(std::move(request), std::move(respond));
   });

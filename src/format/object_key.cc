@@ -12,12 +12,20 @@ std::string ObjectKey(const ObjectKeyParts& parts) {
   auto evaluated = EvaluateDataPrefix(parts.prefix, parts.timestamp_millis);
   std::string key = evaluated.ok() ? std::move(*evaluated)
                                    : std::string(parts.prefix) + FormatUtc(parts.timestamp_millis, "%Y/%m/%d/%H/");
-  key += parts.stream_name;
+  return ObjectKeyUnder(key, parts.stream_name, parts.stream_version, parts.timestamp_millis,
+                        parts.uuid, parts.extension);
+}
+
+std::string ObjectKeyUnder(std::string_view evaluated_prefix, std::string_view stream_name,
+                           int64_t stream_version, int64_t timestamp_millis, std::string_view uuid,
+                           std::string_view extension) {
+  std::string key(evaluated_prefix);
+  key += stream_name;
   key += '-';
-  key += std::to_string(parts.stream_version);
-  key += FormatUtc(parts.timestamp_millis, "-%Y-%m-%d-%H-%M-%S-");
-  key += parts.uuid;
-  key += parts.extension;
+  key += std::to_string(stream_version);
+  key += FormatUtc(timestamp_millis, "-%Y-%m-%d-%H-%M-%S-");
+  key += uuid;
+  key += extension;
   return key;
 }
 

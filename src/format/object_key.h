@@ -22,4 +22,10 @@ struct ObjectKeyParts {
 // "logs" gives "logs2026/...", as the service does).
 std::string ObjectKey(const ObjectKeyParts& parts);
 
+// The key under a prefix that is already evaluated (error outputs):
+// <evaluated_prefix><stream>-<version>-YYYY-MM-DD-HH-MM-SS-<uuid><extension>.
+std::string ObjectKeyUnder(std::string_view evaluated_prefix, std::string_view stream_name,
+                           int64_t stream_version, int64_t timestamp_millis, std::string_view uuid,
+                           std::string_view extension = "");
+
 }  // namespace hydrant::format

@@ -29,6 +29,7 @@ struct PlannedBatch {
   uint64_t data_bytes = 0;
   std::string bucket;
   std::string key;
+  std::string error_key;  // where records that fail processing go (same suffix, error prefix)
 };
 
 class DeliveryJournal {

@@ -5,11 +5,14 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "common/ids.h"
 #include "format/object.h"
 #include "format/object_key.h"
+#include "format/prefix_expression.h"
+#include "processor/error_record.h"
 #include "wal/wal_format.h"
 
 namespace hydrant::stream {
@@ -113,6 +116,7 @@ Status DeliveryStream::UpdateMetadata(const std::function<Status(StreamMetadata*
   HYDRANT_RETURN_IF_ERROR(deps_.env->WriteFileAtomic(JoinPath(dir_, "stream.json"), updated.ToJsonText()));
   metadata_ = std::move(updated);
   policy_.set_hints(HintsOf(metadata_));
+  chain_stale_ = true;
   cv_.notify_all();
   return Status::Ok();
 }
@@ -214,11 +218,20 @@ Status DeliveryStream::PlanNextBatch() {
   batch.records = records;
   batch.data_bytes = bytes;
   batch.bucket = s3.bucket;
+  const std::string uuid = NewUuid();
   batch.key = format::ObjectKey({.prefix = s3.prefix,
                                  .stream_name = meta.config.name(),
                                  .stream_version = meta.version,
                                  .timestamp_millis = first_arrival,
-                                 .uuid = NewUuid()});
+                                 .uuid = uuid,
+                                 .extension = ""});
+  if (s3.processing) {
+    auto error_prefix = format::EvaluateErrorPrefix(s3.prefix, s3.error_output_prefix, first_arrival,
+                                                    "processing-failed");
+    if (!error_prefix.ok()) return error_prefix.status();
+    batch.error_key = format::ObjectKeyUnder(*error_prefix, meta.config.name(), meta.version,
+                                              first_arrival, uuid);
+  }
   HYDRANT_RETURN_IF_ERROR(journal_->Plan(batch));
   std::lock_guard<std::mutex> lock(mu_);
   policy_.Take(records, bytes, next_arrival);
@@ -226,48 +239,117 @@ Status DeliveryStream::PlanNextBatch() {
   return Status::Ok();
 }
 
-Result<format::Object> DeliveryStream::BuildObject(const PlannedBatch& batch) {
-  format::ConcatenatingFormat concatenated;
-  concatenated.Reserve(batch.data_bytes);
+Result<PreparedBatch> DeliveryStream::Prepare(const PlannedBatch& batch) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (chain_stale_ && deps_.processors) {
+      auto chain = deps_.processors(metadata_);
+      if (!chain.ok()) return chain.status();
+      chain_ = std::move(*chain);
+    }
+    chain_stale_ = false;
+  }
+  PreparedBatch prepared;
+  format::Object object;
+  object.bucket = batch.bucket;
+  object.key = batch.key;
   uint64_t records = 0;
-  HYDRANT_RETURN_IF_ERROR(wal_->Read(batch.begin, [&](const wal::RecordView& r) {
-    if (r.position >= batch.end) return false;
-    concatenated.Append(r.data);
-    ++records;
-    return true;
-  }));
+  if (chain_.empty()) {
+    // No transformation: the records go straight from the WAL into the object.
+    format::ConcatenatingFormat concatenated;
+    concatenated.Reserve(batch.data_bytes);
+    HYDRANT_RETURN_IF_ERROR(wal_->Read(batch.begin, [&](const wal::RecordView& r) {
+      if (r.position >= batch.end) return false;
+      concatenated.Append(r.data);
+      ++records;
+      return true;
+    }));
+    concatenated.Finish(&object);
+  } else {
+    processor::RecordBatch input;
+    HYDRANT_RETURN_IF_ERROR(wal_->Read(batch.begin, [&](const wal::RecordView& r) {
+      if (r.position >= batch.end) return false;
+      processor::Record record;
+      // Stable across re-deliveries of the batch: where the record sits in the log.
+      record.record_id = std::to_string(r.position.segment * 10'000'000'000'000ull + r.position.offset);
+      record.arrival_millis = r.arrival_millis;
+      record.data.assign(r.data);
+      record.raw_data = record.data;
+      input.push_back(std::move(record));
+      ++records;
+      return true;
+    }));
+    for (auto& step : chain_) HYDRANT_RETURN_IF_ERROR(step->Process(input));
+    format::ConcatenatingFormat delivered, failed;
+    for (const processor::Record& record : input) {
+      switch (record.result) {
+        case processor::RecordResult::kOk: delivered.Append(record.data); break;
+        case processor::RecordResult::kDropped: ++prepared.records_dropped; break;
+        case processor::RecordResult::kProcessingFailed:
+          // One JSON document per line, as the service writes its error output.
+          failed.Append(processor::FormatProcessingFailedRecord(record) + "\n");
+          ++prepared.records_failed;
+          break;
+      }
+    }
+    delivered.Finish(&object);
+    if (prepared.records_failed > 0) {
+      format::Object errors;
+      errors.bucket = batch.bucket;
+      errors.key = batch.error_key;
+      failed.Finish(&errors);
+      prepared.objects.push_back(std::move(errors));
+    }
+  }
   if (records != batch.records) {
     return Status::Corruption("planned batch " + std::to_string(batch.sequence) + " had " +
                               std::to_string(batch.records) + " records, the log holds " +
                               std::to_string(records));
   }
-  format::Object object;
-  object.bucket = batch.bucket;
-  object.key = batch.key;
-  concatenated.Finish(&object);
-  return object;
+  // The service writes no object when every record was dropped or failed.
+  if (object.records > 0) prepared.objects.insert(prepared.objects.begin(), std::move(object));
+  return prepared;
 }
 
 bool DeliveryStream::DeliverInFlight(bool single_attempt) {
   const PlannedBatch batch = *journal_->in_flight();
   const std::string name = metadata().config.name();
   int64_t backoff = kFirstRetryBackoffMillis;
+  // Prepared once and kept across delivery retries, so a transformation runs once per batch
+  // (again only after a restart).
+  std::optional<PreparedBatch> prepared;
   for (int attempt = 1;; ++attempt) {
     std::string error;
-    auto object = BuildObject(batch);
-    if (object.ok()) {
-      destination::DeliveryResult result = deps_.destination->Deliver(*object);
-      if (result.outcome == destination::Outcome::kDelivered) return true;
-      error = result.error_code + ": " + result.error_message;
-    } else {
-      error = object.status().ToString();
+    if (!prepared) {
+      auto result = Prepare(batch);
+      if (result.ok()) {
+        prepared = std::move(*result);
+      } else {
+        error = result.status().ToString();
+      }
+    }
+    if (prepared) {
+      for (const format::Object& object : prepared->objects) {
+        destination::DeliveryResult result = deps_.destination->Deliver(object);
+        if (result.outcome != destination::Outcome::kDelivered) {
+          error = "s3://" + object.bucket + "/" + object.key + ": " + result.error_code + ": " +
+                  result.error_message;
+          break;
+        }
+      }
+      if (error.empty()) {
+        std::lock_guard<std::mutex> lock(mu_);
+        stats_.records_dropped += prepared->records_dropped;
+        stats_.records_processing_failed += prepared->records_failed;
+        return true;
+      }
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.failed_attempts;
     }
-    spdlog::warn("stream {}: delivery of s3://{}/{} failed (attempt {}): {}; the data is kept{}",
-                 name, batch.bucket, batch.key, attempt, error,
+    spdlog::warn("stream {}: delivery of batch {} failed (attempt {}): {}; the data is kept{}", name,
+                 batch.sequence, attempt, error,
                  single_attempt ? " for the next start" : ", retrying in " + std::to_string(backoff / 1000) + " s");
     if (single_attempt) return false;
     std::unique_lock<std::mutex> lock(mu_);

@@ -18,12 +18,19 @@
 #include "common/env.h"
 #include "common/status.h"
 #include "destination/destination.h"
+#include "format/object.h"
+#include "processor/processor.h"
 #include "stream/delivery_journal.h"
 #include "stream/disk_budget.h"
 #include "stream/stream_metadata.h"
 #include "wal/wal.h"
 
 namespace hydrant::stream {
+
+// The stream's processor chain, in processing order; empty when it has no transformation.
+using ProcessorChain = std::vector<std::unique_ptr<processor::Processor>>;
+// Builds a stream's chain from its configuration (main wires in the Lambda invoker).
+using ProcessorChainFactory = std::function<Result<ProcessorChain>(const StreamMetadata&)>;
 
 struct DeliveryStreamDeps {
   Env* env = nullptr;
@@ -32,6 +39,7 @@ struct DeliveryStreamDeps {
   DiskBudget* budget = nullptr;                      // not owned
   uint64_t wal_segment_bytes = 64ull << 20;
   int64_t max_retry_backoff_millis = 30000;
+  ProcessorChainFactory processors;  // unset: records are delivered as they arrived
 };
 
 // Counters for /health-style introspection and tests. Monotonic.
@@ -40,6 +48,16 @@ struct DeliveryStats {
   uint64_t records_delivered = 0;
   uint64_t bytes_delivered = 0;
   uint64_t failed_attempts = 0;
+  uint64_t records_dropped = 0;            // Dropped by a processor
+  uint64_t records_processing_failed = 0;  // written to the error output
+};
+
+// A planned batch turned into the objects to deliver: the records that made it through the
+// processors, and the error output for those that failed.
+struct PreparedBatch {
+  std::vector<format::Object> objects;
+  uint64_t records_dropped = 0;
+  uint64_t records_failed = 0;
 };
 
 // Thread-safe.
@@ -82,8 +100,8 @@ class DeliveryStream {
   void Run();
   // Cuts the next batch from the front of the buffer and plans it in the journal.
   Status PlanNextBatch();
-  // Reads the in-flight batch back from the WAL and formats it into an object.
-  Result<format::Object> BuildObject(const PlannedBatch& batch);
+  // Reads the in-flight batch back from the WAL, runs the processors and formats the objects.
+  Result<PreparedBatch> Prepare(const PlannedBatch& batch);
   // Delivers the in-flight batch, retrying with backoff until delivered or stopping.
   bool DeliverInFlight(bool single_attempt);
   void Checkpoint();
@@ -93,6 +111,8 @@ class DeliveryStream {
   const int64_t create_millis_;
   std::unique_ptr<wal::Wal> wal_;
   std::unique_ptr<DeliveryJournal> journal_;  // used by the delivery thread only
+  ProcessorChain chain_;                      // used by the delivery thread only
+  bool chain_stale_ = true;                   // guarded by mu_: config changed since chain_ was built
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "format/prefix_expression.h"
+#include "processor/processing_config.h"
 
 namespace hydrant::stream {
 namespace {
@@ -180,20 +181,16 @@ Status CheckBufferingHints(const json::object& hints, BufferingHints* out) {
   return Status::Ok();
 }
 
-Status CheckProcessing(const json::object& processing) {
+// The processors to run, or nullopt when processing is absent, disabled or empty. The
+// processor stage owns the rules for types, parameters and their order.
+Result<std::optional<json::object>> CheckProcessing(const json::object& processing) {
   std::optional<bool> enabled;
   const json::array* processors = nullptr;
   HYDRANT_RETURN_IF_ERROR(GetBool(processing, "Enabled", &enabled));
   HYDRANT_RETURN_IF_ERROR(GetArray(processing, "Processors", &processors));
-  if (!processors || processors->empty() || !enabled.value_or(true)) return Status::Ok();
-  std::vector<std::string> types;
-  for (const json::value& p : *processors) {
-    std::optional<std::string> type;
-    if (p.is_object()) HYDRANT_RETURN_IF_ERROR(GetString(p.get_object(), "Type", &type));
-    types.push_back(type.value_or("?"));
-  }
-  return Unsupported(fmt::format(
-      "Data transformation (ProcessingConfiguration with processors: {})", fmt::join(types, ", ")));
+  if (!processors || processors->empty() || !enabled.value_or(true)) return std::optional<json::object>();
+  HYDRANT_RETURN_IF_ERROR(processor::ValidateProcessingConfiguration(processing));
+  return std::optional<json::object>(processing);
 }
 
 // Every rule a stored ExtendedS3 destination must satisfy; the typed view on success.
@@ -257,7 +254,11 @@ Result<S3Destination> CheckDestination(const json::object& d) {
           "logging is enabled");
     }
   }
-  if (processing) HYDRANT_RETURN_IF_ERROR(CheckProcessing(*processing));
+  if (processing) {
+    auto processors = CheckProcessing(*processing);
+    if (!processors.ok()) return processors.status();
+    s3.processing = std::move(*processors);
+  }
   if (backup_mode == "Enabled") return Unsupported("Source record backup (S3BackupMode Enabled)");
   if (Find(d, "S3BackupConfiguration")) {
     return Unsupported("Source record backup (S3BackupConfiguration)");

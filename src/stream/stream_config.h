@@ -51,6 +51,9 @@ struct S3Destination {
   std::string compression = "UNCOMPRESSED";  // the only format this version delivers
   std::string file_extension;            // "" = the compression's default (none for UNCOMPRESSED)
   std::string custom_time_zone = "UTC";  // the only zone this version evaluates
+  // ProcessingConfiguration when it is enabled and has processors (validated by the processor
+  // stage); nullopt means records are delivered as they arrived.
+  std::optional<boost::json::object> processing;
   bool operator==(const S3Destination&) const = default;
 };
 

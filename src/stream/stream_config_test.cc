@@ -203,15 +203,24 @@ TEST(StreamConfigTest, DirectPutSourceAndTags) {
 
 // --- Unsupported features and the service's rules ------------------------------------------
 
-TEST(StreamConfigTest, SeedLambdaProcessingIsNotSupportedYet) {
-  std::string message = CreateError(CreateRequest(
+TEST(StreamConfigTest, SeedLambdaProcessingIsAcceptedAndValidated) {
+  StreamConfig config = Create(CreateRequest(
       Seed(std::string(R"({"ProcessingConfiguration": )") + std::string(kSeedProcessing) + "}")));
-  EXPECT_THAT(message, HasSubstr("ProcessingConfiguration with processors: Lambda"));
-  EXPECT_THAT(message, HasSubstr("not supported by this version of Hydrant yet"));
+  ASSERT_TRUE(config.s3().processing.has_value());
+  EXPECT_EQ(Extended(config.DescribeDestination()).at("ProcessingConfiguration"),
+            json::parse(kSeedProcessing));
   // Enabled defaults to true when processors are listed.
-  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"ProcessingConfiguration": {"Processors": [
-      {"Type": "AppendDelimiterToRecord"}]}})"))),
-              HasSubstr("processors: AppendDelimiterToRecord"));
+  StreamConfig implicit = Create(CreateRequest(Seed(R"({"ProcessingConfiguration": {"Processors": [
+      {"Type": "AppendDelimiterToRecord"}]}})")));
+  EXPECT_TRUE(implicit.s3().processing.has_value());
+  // Disabled processing is kept for Describe but not run.
+  StreamConfig disabled = Create(CreateRequest(Seed(R"({"ProcessingConfiguration": {"Enabled": false,
+      "Processors": [{"Type": "AppendDelimiterToRecord"}]}})")));
+  EXPECT_FALSE(disabled.s3().processing.has_value());
+  // The processor stage's rules apply at creation.
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"ProcessingConfiguration": {"Enabled": true,
+      "Processors": [{"Type": "Lambda"}]}})"))),
+              HasSubstr("LambdaArn"));
 }
 
 TEST(StreamConfigTest, ExactlyOneDestination) {
@@ -433,14 +442,14 @@ TEST(StreamConfigTest, UpdateMergesStructuresMemberWise) {
   EXPECT_EQ(Extended(updated->DescribeDestination()).at("CloudWatchLoggingOptions"),
             json::parse(R"({"Enabled": false, "LogGroupName": "g", "LogStreamName": "s"})"));
 
-  // Enabling stored but disabled processors turns them on, which this version can't do.
+  // Enabling stored but disabled processors validates them as at creation.
   StreamConfig disabled =
       Create(CreateRequest(Seed(R"({"ProcessingConfiguration": {"Enabled": false,
       "Processors": [{"Type": "Lambda"}]}})")));
   auto enabled = disabled.ApplyUpdate(
       Update("ExtendedS3DestinationUpdate", R"({"ProcessingConfiguration": {"Enabled": true}})"));
   ASSERT_FALSE(enabled.ok());
-  EXPECT_THAT(enabled.status().message(), HasSubstr("processors: Lambda"));
+  EXPECT_THAT(enabled.status().message(), HasSubstr("LambdaArn"));
   // A new Processors list replaces the old one.
   auto emptied = disabled.ApplyUpdate(
       Update("ExtendedS3DestinationUpdate",
@@ -460,9 +469,9 @@ TEST(StreamConfigTest, UpdateMustLeaveAValidConfiguration) {
 
   auto lambda = config.ApplyUpdate(
       Update("ExtendedS3DestinationUpdate",
-             std::string(R"({"ProcessingConfiguration": )") + std::string(kSeedProcessing) + "}"));
+             R"({"ProcessingConfiguration": {"Enabled": true, "Processors": [{"Type": "Lambda"}]}})"));
   ASSERT_FALSE(lambda.ok());
-  EXPECT_THAT(lambda.status().message(), HasSubstr("processors: Lambda"));
+  EXPECT_THAT(lambda.status().message(), HasSubstr("LambdaArn"));
 
   auto gzip = config.ApplyUpdate(Update("S3DestinationUpdate", R"({"CompressionFormat": "GZIP"})"));
   ASSERT_FALSE(gzip.ok());
