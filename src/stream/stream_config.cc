@@ -189,7 +189,11 @@ Result<std::optional<json::object>> CheckProcessing(const json::object& processi
   HYDRANT_RETURN_IF_ERROR(GetBool(processing, "Enabled", &enabled));
   HYDRANT_RETURN_IF_ERROR(GetArray(processing, "Processors", &processors));
   if (!processors || processors->empty() || !enabled.value_or(true)) return std::optional<json::object>();
-  HYDRANT_RETURN_IF_ERROR(processor::ValidateProcessingConfiguration(processing));
+  // Dynamic partitioning is not available yet, so MetadataExtraction (which only feeds it) is
+  // refused with the service's rule.
+  processor::ValidationContext context;
+  context.dynamic_partitioning_enabled = false;
+  HYDRANT_RETURN_IF_ERROR(processor::ValidateProcessingConfiguration(processing, context));
   return std::optional<json::object>(processing);
 }
 
