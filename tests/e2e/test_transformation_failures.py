@@ -3,8 +3,11 @@ every record either delivered or in the error output, in the service's error-rec
 import base64
 import json
 import zipfile
+from pathlib import Path
 
 import pytest
+
+from harness import wait_for
 
 ROLE = "arn:aws:iam::123456789012:role/FirehoseDeliveryRole"
 
@@ -156,3 +159,33 @@ def test_invalid_processing_configuration_is_refused_at_creation(hydrant):
                     {"Type": "Lambda", "Parameters": [
                         {"ParameterName": "NumberOfRetries", "ParameterValue": "2"}]}]}})
     assert "LambdaArn" in str(error.value)
+
+
+def test_kill9_during_an_invocation_loses_nothing(hydrant, tmp_path):
+    package = tmp_path / "slow.zip"
+    with zipfile.ZipFile(package, "w") as z:
+        z.writestr("fn.py", "import time\n" + HANDLERS["identity"].replace(
+            "def handler(event, context):\n", "def handler(event, context):\n    time.sleep(2)\n"))
+    assert hydrant.aws("lambda", "create-function", "--function-name", "slow", "--runtime", "python3.11",
+                       "--handler", "fn.handler", "--role", ROLE, "--timeout", "10",
+                       "--zip-file", f"fileb://{package}").returncode == 0
+    hydrant.s3().create_bucket(Bucket="bkt")
+    fh = create_stream(hydrant, "s", "bkt", [lambda_processor("slow")])
+    records = [f"rec-{i}\n".encode() for i in range(100)]
+    assert fh.put_record_batch(DeliveryStreamName="s",
+                               Records=[{"Data": r} for r in records])["FailedPutCount"] == 0
+    # Workers start on the first invocation, and this one takes 2 s: kill while it runs.
+    def worker_running():
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                if b"bootstrap" in cmdline.read_bytes():
+                    return True
+            except OSError:  # the process exited meanwhile
+                pass
+        return False
+    wait_for(worker_running, timeout=10, message="a worker running the function")
+    hydrant.kill()
+    hydrant.restart()
+    objects = hydrant.wait_objects("bkt", prefix="out/", count=1, timeout=30)
+    delivered = b"".join(objects.values())
+    assert sorted(delivered.splitlines(keepends=True)) == sorted(records)
