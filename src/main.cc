@@ -44,6 +44,8 @@ struct ServeOptions {
   std::string log_level = "info";
   std::vector<std::string> buckets;  // created at start if missing
   json::array streams;               // CreateDeliveryStream requests from the config file
+  json::array functions;             // Lambda functions declared in the config file
+  std::string runtime_dir;           // Lambda bootstraps; "" = runtime/ beside the executable
 };
 
 // YAML → JSON. Quoted scalars stay strings; plain scalars become numbers/booleans/null when
@@ -104,13 +106,18 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
     if (root["buckets"]) {
       for (const auto& b : root["buckets"]) options->buckets.push_back(b.as<std::string>());
     }
+    if (root["functions"]) {
+      for (const auto& f : root["functions"]) options->functions.push_back(YamlToJson(f));
+    }
+    set_string("runtime_dir", "--runtime-dir", &options->runtime_dir);
     if (root["streams"]) {
       for (const auto& s : root["streams"]) options->streams.push_back(YamlToJson(s));
     }
     for (const auto& kv : root) {
       static const char* kKnown[] = {"listen", "data_dir", "region", "account_id", "log_level",
                                      "max_buffered_bytes", "stream_activation_delay_ms",
-                                     "io_threads", "buckets", "streams"};
+                                     "io_threads", "buckets", "streams", "functions",
+                                     "runtime_dir"};
       std::string key = kv.first.as<std::string>();
       if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
         return Status::InvalidArgument("config file " + path + ": unknown setting '" + key + "'");
@@ -243,8 +250,17 @@ int Serve(ServeOptions options, const CLI::App& serve) {
     spdlog::error("cannot open the function registry: {}", registry.status().ToString());
     return 1;
   }
+  for (const auto& entry : options.functions) {
+    auto declared = functions::ParseDeclaredFunction(json::serialize(entry));
+    Status s = declared.ok() ? (*registry)->RegisterDeclared(std::move(*declared)) : declared.status();
+    if (!s.ok()) {
+      spdlog::error("config file function: {}", s.ToString());
+      return 2;
+    }
+  }
   functions::LocalInvoker invoker(
-      registry->get(), {options.region, options.account_id, functions::RuntimeDirFor("")}, clock);
+      registry->get(), {options.region, options.account_id, functions::RuntimeDirFor(options.runtime_dir)},
+      clock);
 
   destination::LocalS3Destination s3_destination(&store);
   stream::DiskBudget budget(options.max_buffered_bytes);
@@ -286,6 +302,7 @@ int Serve(ServeOptions options, const CLI::App& serve) {
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   router.SetDraining();
   server.StopAccepting();
+  lambda.Drain();  // running Invokes answer before the server that carries their responses stops
   (*catalog)->DrainAll();
   server.Stop();
   spdlog::info("drained; exiting");
@@ -319,6 +336,9 @@ int main(int argc, char** argv) {
                     "Cap on undelivered record bytes on disk; beyond it puts get "
                     "ServiceUnavailableException \"Slow down.\"")
       ->capture_default_str();
+  serve->add_option("--runtime-dir", options.runtime_dir,
+                    "Directory with the Lambda runtime bootstraps (python/bootstrap.py, node/bootstrap.js); "
+                    "default: runtime/ beside the executable or one level up");
   serve->add_option("--io-threads", options.io_threads, "HTTP I/O threads")->capture_default_str();
   serve->add_option("--log-level", options.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
