@@ -37,6 +37,22 @@ def handler(event, context):
     return {"records": [{"recordId": r["recordId"], "result": "Ok", "data": r["data"]}
                         for r in event["records"][1:]]}
 """,
+    "duplicate_id": """
+def handler(event, context):
+    return {"records": [{"recordId": r["recordId"], "result": "Ok", "data": r["data"]}
+                        for r in event["records"] for _ in range(2)]}
+""",
+    "extra_id": """
+def handler(event, context):
+    out = [{"recordId": r["recordId"], "result": "Ok", "data": r["data"]} for r in event["records"]]
+    return {"records": out + [{"recordId": "invented", "result": "Ok", "data": "eHl6"}]}
+""",
+    "oversized": """
+import base64
+def handler(event, context):
+    big = base64.b64encode(b"x" * 7_000_000).decode()
+    return {"records": [{"recordId": r["recordId"], "result": "Ok", "data": big} for r in event["records"]]}
+""",
     "not_json": """
 def handler(event, context):
     return "this is not the contract"
@@ -93,19 +109,28 @@ def error_records(server, bucket):
     return [json.loads(line) for body in objects.values() for line in body.splitlines()]
 
 
-@pytest.mark.parametrize("function, code", [
-    ("raises", "Lambda.FunctionError"),
-    ("sleeps", "Lambda.FunctionError"),
-    ("crashes", "Lambda.FunctionError"),
-    ("not_json", "Lambda.JsonProcessingException"),
-    ("bad_base64", "Lambda.FunctionError"),
-    ("missing_id", "Lambda.MissingRecordId"),
+SENT = [b"first\n", b"second\n"]
+
+
+# (function, error code, the records that end in the error output)
+@pytest.mark.parametrize("function, code, expected_failed", [
+    ("raises", "Lambda.FunctionError", SENT),
+    ("sleeps", "Lambda.FunctionError", SENT),
+    ("crashes", "Lambda.FunctionError", SENT),
+    ("not_json", "Lambda.JsonProcessingException", SENT),
+    ("bad_base64", "Lambda.FunctionError", SENT),
+    ("oversized", "Lambda.FunctionError", SENT),
+    # A missing or duplicated recordId fails those records only, as the service's error
+    # records show; an invented one is ignored.
+    ("missing_id", "Lambda.MissingRecordId", [b"first\n"]),
+    ("duplicate_id", "Lambda.DuplicatedRecordId", SENT),
 ])
-def test_misbehaving_function_sends_records_to_the_error_output(hydrant, tmp_path, function, code):
+def test_misbehaving_function_sends_records_to_the_error_output(hydrant, tmp_path, function, code,
+                                                                expected_failed):
     deploy(hydrant, tmp_path, function, timeout=1)
     hydrant.s3().create_bucket(Bucket="bkt")
     fh = create_stream(hydrant, "s", "bkt", [lambda_processor(function)])
-    sent = [b"first\n", b"second\n"]
+    sent = SENT
     fh.put_record_batch(DeliveryStreamName="s", Records=[{"Data": d} for d in sent])
     errors = error_records(hydrant, "bkt")
     failed = {base64.b64decode(e["rawData"]) for e in errors}
@@ -114,14 +139,21 @@ def test_misbehaving_function_sends_records_to_the_error_output(hydrant, tmp_pat
     # Nothing is lost, nothing doubled: every record is delivered or in the error output.
     assert failed | delivered == set(sent)
     assert not failed & delivered
-    # A missing recordId fails that record only (as the service's error records show);
-    # every other failure fails the whole invocation.
-    assert failed == ({b"first\n"} if function == "missing_id" else set(sent))
+    assert failed == set(expected_failed)
     assert {e["errorCode"] for e in errors} == {code}
     for e in errors:
         assert set(e) >= {"attemptsMade", "arrivalTimestamp", "errorCode", "errorMessage",
                           "attemptEndingTimestamp", "rawData", "lambdaArn"}
         assert e["lambdaArn"].endswith(f":function:{function}")
+
+
+def test_invented_record_id_is_ignored(hydrant, tmp_path):
+    deploy(hydrant, tmp_path, "extra_id")
+    hydrant.s3().create_bucket(Bucket="bkt")
+    fh = create_stream(hydrant, "s", "bkt", [lambda_processor("extra_id")])
+    fh.put_record_batch(DeliveryStreamName="s", Records=[{"Data": d} for d in SENT])
+    objects = hydrant.wait_objects("bkt", prefix="out/", count=1, timeout=30)
+    assert list(objects.values()) == [b"".join(SENT)]
 
 
 def test_ok_dropped_and_failed_records_each_go_their_way(hydrant, tmp_path):
