@@ -15,6 +15,7 @@
 #   DATA_PARENT=/tmp      where the server's data dirs go (put it on the disk you mean to measure)
 #   SERVER_ARGS="..."     extra arguments for `hydrant serve`
 #   RESULTS=file.jsonl    also keep every run's JSON summary line (default: a temp file)
+# Transformed streams (processors, Lambda functions) are measured by bench/transform.py.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

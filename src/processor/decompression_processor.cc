@@ -53,6 +53,7 @@ Status DecompressionProcessor::Process(RecordBatch& batch) {
     if (!st.ok()) {
       FailRecord(record, kDecompressionFailedCode,
                  "Unable to decompress the record: " + st.message());
+      record.error_output_type = "decompression-failed";  // the service's own folder
       continue;
     }
     record.data.swap(out);

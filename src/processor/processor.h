@@ -27,6 +27,8 @@ struct Record {
   int attempts_made = 0;
   int64_t attempt_ending_millis = 0;
   std::string lambda_arn;        // the function that failed, if a Lambda processor
+  // The error output's !{firehose:error-output-type}; "" means "processing-failed".
+  std::string error_output_type;
 };
 
 using RecordBatch = std::vector<Record>;

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -19,6 +20,10 @@ namespace hydrant::stream {
 namespace {
 
 constexpr int64_t kFirstRetryBackoffMillis = 1000;
+const std::string kProcessingFailed = "processing-failed";
+// Stands for !{firehose:error-output-type} in a planned error key. NUL never reaches a stored
+// key (the store refuses it), so it cannot clash with a user's prefix.
+constexpr std::string_view kErrorOutputTypePlaceholder{"\0error-output-type\0", 19};
 
 buffer::BufferingHints HintsOf(const StreamMetadata& m) {
   const auto& b = m.config.s3().buffering;
@@ -226,8 +231,9 @@ Status DeliveryStream::PlanNextBatch() {
                                  .uuid = uuid,
                                  .extension = ""});
   if (s3.processing) {
+    // The error output type is known only after processing: the key keeps a placeholder.
     auto error_prefix = format::EvaluateErrorPrefix(s3.prefix, s3.error_output_prefix, first_arrival,
-                                                    "processing-failed");
+                                                    kErrorOutputTypePlaceholder);
     if (!error_prefix.ok()) return error_prefix.status();
     batch.error_key = format::ObjectKeyUnder(*error_prefix, meta.config.name(), meta.version,
                                               first_arrival, uuid);
@@ -280,24 +286,31 @@ Result<PreparedBatch> DeliveryStream::Prepare(const PlannedBatch& batch) {
       return true;
     }));
     for (auto& step : chain_) HYDRANT_RETURN_IF_ERROR(step->Process(input));
-    format::ConcatenatingFormat delivered, failed;
+    format::ConcatenatingFormat delivered;
+    std::map<std::string, format::ConcatenatingFormat> failed;  // by error output type
     for (const processor::Record& record : input) {
       switch (record.result) {
         case processor::RecordResult::kOk: delivered.Append(record.data); break;
         case processor::RecordResult::kDropped: ++prepared.records_dropped; break;
-        case processor::RecordResult::kProcessingFailed:
+        case processor::RecordResult::kProcessingFailed: {
+          const std::string& type =
+              record.error_output_type.empty() ? kProcessingFailed : record.error_output_type;
           // One JSON document per line, as the service writes its error output.
-          failed.Append(processor::FormatProcessingFailedRecord(record) + "\n");
+          failed[type].Append(processor::FormatProcessingFailedRecord(record) + "\n");
           ++prepared.records_failed;
           break;
+        }
       }
     }
     delivered.Finish(&object);
-    if (prepared.records_failed > 0) {
+    for (auto& [type, records] : failed) {
       format::Object errors;
       errors.bucket = batch.bucket;
       errors.key = batch.error_key;
-      failed.Finish(&errors);
+      for (size_t at; (at = errors.key.find(kErrorOutputTypePlaceholder)) != std::string::npos;) {
+        errors.key.replace(at, kErrorOutputTypePlaceholder.size(), type);
+      }
+      records.Finish(&errors);
       prepared.objects.push_back(std::move(errors));
     }
   }
