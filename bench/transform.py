@@ -16,7 +16,7 @@ serial Invokes of a 1-record and a 1 MiB Firehose event; client wall time minus 
 own time (the 1-record figure is the fixed per-invocation cost of Hydrant + runtime).
 
 Usage: BUILD_DIR=build bench/transform.py
-Env: RECORDS (1000000), STREAMS (2), REPEATS (3), CONNECTIONS (4), INVOKES (30), ONLY, DATA_PARENT
+Env: RECORDS (1000000), STREAMS (2), BUFFER_MB (1), REPEATS (3), CONNECTIONS (4), INVOKES (30), ONLY, DATA_PARENT
 """
 import io
 import json
@@ -39,6 +39,7 @@ RECORDS = int(os.environ.get("RECORDS", "1000000"))
 REPEATS = int(os.environ.get("REPEATS", "3"))
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "4"))
 STREAMS = int(os.environ.get("STREAMS", "2"))  # one stream's deliveries run one at a time
+BUFFER_MB = int(os.environ.get("BUFFER_MB", "1"))  # the streams' S3 BufferingHints.SizeInMBs
 INVOKES = int(os.environ.get("INVOKES", "30"))
 ONLY = [s for s in os.environ.get("ONLY", "").split(",") if s]
 DATA_PARENT = os.environ.get("DATA_PARENT", tempfile.gettempdir())
@@ -129,7 +130,7 @@ def create_identity(server, timing_file):
 def create_stream(server, name, processors):
     dest = {"RoleARN": f"arn:aws:iam::{ACCOUNT}:role/x", "BucketARN": f"arn:aws:s3:::{BUCKET}",
             "Prefix": f"{name}/", "ErrorOutputPrefix": "errors/",
-            "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 1}}
+            "BufferingHints": {"SizeInMBs": BUFFER_MB, "IntervalInSeconds": 1}}
     if processors:
         dest["ProcessingConfiguration"] = {"Enabled": True, "Processors": processors}
     fh = server.client("firehose")
@@ -279,7 +280,7 @@ def main():
     names = ONLY or list(SCENARIOS)
     print(f"# hydrant transform bench {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}; "
           f"{RECORDS} x {RECORD_SIZE} B records per run over {STREAMS} streams, {CONNECTIONS} connections, "
-          f"BufferingHints 1 MiB / 1 s, {REPEATS} runs; load average before: "
+          f"BufferingHints {BUFFER_MB} MiB / 1 s, {REPEATS} runs; load average before: "
           f"{open('/proc/loadavg').read().split()[:3]}", flush=True)
     results = {}
     for name in names:

@@ -5,6 +5,8 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <charconv>
 #include <cstring>
 #include <unordered_map>
@@ -332,12 +334,12 @@ class LambdaProcessor::ResponseParser {
 
 LambdaProcessor::LambdaProcessor(functions::FunctionInvoker* invoker,
                                  LambdaProcessorOptions options, const Clock* clock)
-    : invoker_(invoker),
-      options_(std::move(options)),
-      clock_(clock),
-      parser_(std::make_unique<ResponseParser>()) {}
+    : invoker_(invoker), options_(std::move(options)), clock_(clock) {}
 
 LambdaProcessor::~LambdaProcessor() = default;
+
+LambdaProcessor::Lane::Lane() : parser(std::make_unique<ResponseParser>()) {}
+LambdaProcessor::Lane::~Lane() = default;
 
 void LambdaProcessor::BuildEvent(const RecordBatch& batch, const std::vector<size_t>& indices,
                                  std::string_view invocation_id, std::string* out) const {
@@ -387,6 +389,7 @@ Status LambdaProcessor::Process(RecordBatch& batch) {
                        JsonEscapedSize(options_.delivery_stream_arn) + kEventRegion.size() +
                        JsonEscapedSize(options_.region) + kEventRecords.size() +
                        kEventTail.size();
+  std::vector<std::pair<std::vector<size_t>, size_t>> groups;  // records, event size
   std::vector<size_t> group;
   size_t group_data = 0, group_event = fixed;
   for (size_t i = 0; i < batch.size(); ++i) {
@@ -401,7 +404,7 @@ Status LambdaProcessor::Process(RecordBatch& batch) {
     const size_t separator = group.empty() ? 0 : 1;
     if (!group.empty() && (group_data + r.data.size() > data_limit ||
                            group_event + separator + record_event > kMaxEventBytes)) {
-      Invoke(batch, group, group_event);
+      groups.emplace_back(std::move(group), group_event);
       group.clear();
       group_data = 0;
       group_event = fixed;
@@ -410,13 +413,33 @@ Status LambdaProcessor::Process(RecordBatch& batch) {
     group_data += r.data.size();
     group.push_back(i);
   }
-  if (!group.empty()) Invoke(batch, group, group_event);
+  if (!group.empty()) groups.emplace_back(std::move(group), group_event);
+
+  const size_t lanes = std::min(groups.size(), kMaxOutstandingInvocations);
+  while (lanes_.size() < lanes) lanes_.push_back(std::make_unique<Lane>());
+  if (lanes <= 1) {
+    for (auto& [indices, size] : groups) Invoke(*lanes_[0], batch, indices, size);
+    return Status::Ok();
+  }
+  // Several invocations at once: a stream's throughput is not bound to one worker.
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> threads;
+  for (size_t l = 0; l < lanes; ++l) {
+    threads.emplace_back([&, l] {
+      for (size_t g; (g = next.fetch_add(1)) < groups.size();) {
+        Invoke(*lanes_[l], batch, groups[g].first, groups[g].second);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
   return Status::Ok();
 }
 
-void LambdaProcessor::Invoke(RecordBatch& batch, const std::vector<size_t>& indices,
+void LambdaProcessor::Invoke(Lane& lane, RecordBatch& batch, const std::vector<size_t>& indices,
                              size_t event_size) {
-  WriteEvent(batch, indices, std::string(kUuidLength, '0'), event_size, &event_);
+  std::string& event = lane.event;
+  ResponseParser* parser = lane.parser.get();
+  WriteEvent(batch, indices, std::string(kUuidLength, '0'), event_size, &event);
   const int max_attempts = 1 + std::max(0, options_.number_of_retries);
   std::string_view code, message;
   int attempt = 0;
@@ -424,8 +447,8 @@ void LambdaProcessor::Invoke(RecordBatch& batch, const std::vector<size_t>& indi
     ++attempt;
     // Each attempt is a new invocation with its own id; the records stay as they were.
     const std::string id = NewUuid();
-    event_.replace(kEventHead.size(), kUuidLength, id);
-    functions::InvokeResult result = invoker_->Invoke(options_.lambda_arn, event_);
+    event.replace(kEventHead.size(), kUuidLength, id);
+    functions::InvokeResult result = invoker_->Invoke(options_.lambda_arn, event);
     using Outcome = functions::InvokeResult::Outcome;
     bool retryable = true;
     switch (result.outcome) {
@@ -435,9 +458,9 @@ void LambdaProcessor::Invoke(RecordBatch& batch, const std::vector<size_t>& indi
           message = kFunctionErrorMessage;
           break;
         }
-        switch (parser_->Parse(batch, indices, result.payload)) {
+        switch (parser->Parse(batch, indices, result.payload)) {
           case ResponseParser::Verdict::kValid:
-            parser_->Apply(batch, indices, attempt, clock_->NowMillis(), options_.lambda_arn);
+            parser->Apply(batch, indices, attempt, clock_->NowMillis(), options_.lambda_arn);
             return;
           case ResponseParser::Verdict::kJsonError:
             code = kLambdaJsonProcessingException;

@@ -86,16 +86,27 @@ class LambdaProcessor final : public Processor {
 
  private:
   class ResponseParser;
+  // The buffers one outstanding invocation works in.
+  struct Lane {
+    Lane();
+    ~Lane();
+    std::string event;                       // reused across invocations
+    std::unique_ptr<ResponseParser> parser;  // reused simdjson state
+  };
   // Sends records[indices] (whose event is event_size bytes) with retries; sets results.
-  void Invoke(RecordBatch& batch, const std::vector<size_t>& indices, size_t event_size);
+  void Invoke(Lane& lane, RecordBatch& batch, const std::vector<size_t>& indices, size_t event_size);
   void WriteEvent(const RecordBatch& batch, const std::vector<size_t>& indices,
                   std::string_view invocation_id, size_t size, std::string* out) const;
 
   functions::FunctionInvoker* invoker_;
   LambdaProcessorOptions options_;
   const Clock* clock_;
-  std::string event_;                        // reused across invocations
-  std::unique_ptr<ResponseParser> parser_;   // reused simdjson state
+  // Up to kMaxOutstandingInvocations invocations of one batch run at once (the service keeps
+  // several outstanding per stream), each in its own lane; groups of records are disjoint.
+  std::vector<std::unique_ptr<Lane>> lanes_;
 };
+
+// Invocations of one batch in flight at once, as the service allows per shard.
+inline constexpr size_t kMaxOutstandingInvocations = 5;
 
 }  // namespace hydrant::processor

@@ -9,6 +9,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <mutex>
+#include <set>
+
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <ctime>
@@ -95,10 +99,16 @@ class ScriptedInvoker : public functions::FunctionInvoker {
   using Responder = std::function<InvokeResult(const std::vector<EventRecord>&, int)>;
   explicit ScriptedInvoker(Responder respond) : respond_(std::move(respond)) {}
 
+  // Thread-safe, as the contract requires: a batch's invocations may run concurrently.
   InvokeResult Invoke(std::string_view function, std::string_view payload) override {
-    functions_.emplace_back(function);
-    payloads_.emplace_back(payload);
-    return respond_(ParseEvent(payload), static_cast<int>(payloads_.size()));
+    int call;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      functions_.emplace_back(function);
+      payloads_.emplace_back(payload);
+      call = static_cast<int>(payloads_.size());
+    }
+    return respond_(ParseEvent(payload), call);
   }
 
   int calls() const { return static_cast<int>(payloads_.size()); }
@@ -107,6 +117,7 @@ class ScriptedInvoker : public functions::FunctionInvoker {
 
  private:
   Responder respond_;
+  std::mutex mu_;
   std::vector<std::string> payloads_;
   std::vector<std::string> functions_;
 };
@@ -452,10 +463,14 @@ TEST_F(LambdaProcessorTest, SplitsInvocationsByBufferSize) {
   }
   ASSERT_TRUE(p.Process(batch).ok());
   ASSERT_EQ(invoker.calls(), 3);
+  // Invocations run concurrently: put them back in record order before comparing.
+  std::vector<std::vector<EventRecord>> events;
+  for (const auto& payload : invoker.payloads()) events.push_back(ParseEvent(payload));
+  std::sort(events.begin(), events.end(),
+            [](const auto& a, const auto& b) { return a[0].record_id < b[0].record_id; });
   std::vector<size_t> sizes;
   std::string order;
-  for (const auto& payload : invoker.payloads()) {
-    auto records = ParseEvent(payload);
+  for (const auto& records : events) {
     sizes.push_back(records.size());
     for (const auto& r : records) order += r.record_id;
   }
@@ -492,10 +507,12 @@ TEST_F(LambdaProcessorTest, SplitsInvocationsAtTheSixMegabytePayloadCap) {
   batch.insert(batch.begin() + 2, MakeRecord("huge", std::string(4'600'000, 'h')));
   ASSERT_TRUE(p.Process(batch).ok());
   ASSERT_EQ(invoker.calls(), 3);
-  for (const auto& payload : invoker.payloads()) EXPECT_LE(payload.size(), kMaxEventBytes);
-  EXPECT_EQ(ParseEvent(invoker.payloads()[0]).size(), 2u);
-  EXPECT_EQ(ParseEvent(invoker.payloads()[1]).size(), 2u);
-  EXPECT_EQ(ParseEvent(invoker.payloads()[2]).size(), 1u);
+  std::multiset<size_t> sizes;  // invocations run concurrently, in any order
+  for (const auto& payload : invoker.payloads()) {
+    EXPECT_LE(payload.size(), kMaxEventBytes);
+    sizes.insert(ParseEvent(payload).size());
+  }
+  EXPECT_EQ(sizes, (std::multiset<size_t>{1, 2, 2}));
   EXPECT_EQ(batch[2].record_id, "huge");
   EXPECT_EQ(batch[2].result, RecordResult::kProcessingFailed);
   EXPECT_EQ(batch[2].error_code, "Lambda.RequestTooLargeException");
@@ -556,6 +573,7 @@ TEST_F(LambdaProcessorTest, MeasuresOverheadPerInvocation) {
   class CannedIdentity : public functions::FunctionInvoker {
    public:
     InvokeResult Invoke(std::string_view, std::string_view payload) override {
+      std::lock_guard<std::mutex> lock(mu);
       auto start = Steady::now();
       if (response.empty()) response = Identity(ParseEvent(payload), 0).payload;
       InvokeResult r = Ok(response);
@@ -563,6 +581,7 @@ TEST_F(LambdaProcessorTest, MeasuresOverheadPerInvocation) {
       spent += Steady::now() - start;
       return r;
     }
+    std::mutex mu;
     std::string response;
     Steady::duration spent{};
     int calls = 0;
