@@ -109,6 +109,10 @@ TEST_F(DeliveryStreamTest, DeliversConcatenatedRecordsAfterTheInterval) {
   EXPECT_EQ(objects.begin()->second, "{\"a\":1}{\"a\":2}{\"a\":3}\n");
   std::regex key(R"(out/\d{4}/\d{2}/\d{2}/\d{2}/orders-1-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-f-]{36})");
   EXPECT_TRUE(std::regex_match(objects.begin()->first, key)) << objects.begin()->first;
+  // The checkpoint (and its counters) follows the object's delivery.
+  for (int i = 0; i < 100 && stream->stats().records_delivered < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   EXPECT_EQ(stream->stats().records_delivered, 3u);
 }
 
