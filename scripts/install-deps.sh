@@ -8,6 +8,7 @@ PACKAGES=(
   libssl-dev libcurl4-openssl-dev libisal-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libpcre2-dev libzip-dev libjq-dev
   python3-pytest
+  libsnappy-dev python3-snappy unzip
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
