@@ -51,6 +51,7 @@ Result<std::unique_ptr<DeliveryJournal>> DeliveryJournal::Open(Env* env, const s
           b.bucket = json::value_to<std::string>(o.at("bucket"));
           b.key = json::value_to<std::string>(o.at("key"));
           if (const json::value* e = o.if_contains("error_key")) b.error_key = json::value_to<std::string>(*e);
+          if (const json::value* c = o.if_contains("compression")) b.compression = json::value_to<std::string>(*c);
           journal->next_sequence_ = b.sequence + 1;
           journal->in_flight_ = std::move(b);
         } else if (o.contains("done")) {
@@ -84,6 +85,7 @@ Status DeliveryJournal::Plan(const PlannedBatch& batch) {
   o["bucket"] = batch.bucket;
   o["key"] = batch.key;
   if (!batch.error_key.empty()) o["error_key"] = batch.error_key;
+  o["compression"] = batch.compression;
   HYDRANT_RETURN_IF_ERROR(Append(json::serialize(o)));
   in_flight_ = batch;
   next_sequence_ = batch.sequence + 1;

@@ -30,6 +30,7 @@ struct PlannedBatch {
   std::string bucket;
   std::string key;
   std::string error_key;  // where records that fail processing go (same suffix, error prefix)
+  std::string compression = "UNCOMPRESSED";  // CompressionFormat the object is written with
 };
 
 class DeliveryJournal {

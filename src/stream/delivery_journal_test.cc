@@ -24,7 +24,7 @@ class DeliveryJournalTest : public ::testing::Test {
   }
 
   static PlannedBatch Batch(uint64_t seq, wal::LogPosition begin, wal::LogPosition end) {
-    return {seq, begin, end, 10, 1000, "bucket", "prefix/key-" + std::to_string(seq), ""};
+    return {seq, begin, end, 10, 1000, "bucket", "prefix/key-" + std::to_string(seq), "", "UNCOMPRESSED"};
   }
 
   Env* env_ = Env::Default();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/ids.h"
+#include "format/compression.h"
 #include "format/object.h"
 #include "format/object_key.h"
 #include "format/prefix_expression.h"
@@ -224,12 +225,18 @@ Status DeliveryStream::PlanNextBatch() {
   batch.data_bytes = bytes;
   batch.bucket = s3.bucket;
   const std::string uuid = NewUuid();
+  auto compression = format::LookupCompressionFormat(s3.compression);
+  if (!compression.ok()) return compression.status();
+  // FileExtension replaces the format's default extension.
+  const std::string extension =
+      s3.file_extension.empty() ? std::string(compression->extension) : s3.file_extension;
+  batch.compression = s3.compression;
   batch.key = format::ObjectKey({.prefix = s3.prefix,
                                  .stream_name = meta.config.name(),
                                  .stream_version = meta.version,
                                  .timestamp_millis = first_arrival,
                                  .uuid = uuid,
-                                 .extension = ""});
+                                 .extension = extension});
   if (s3.processing) {
     // The error output type is known only after processing: the key keeps a placeholder.
     auto error_prefix = format::EvaluateErrorPrefix(s3.prefix, s3.error_output_prefix, first_arrival,
@@ -320,7 +327,17 @@ Result<PreparedBatch> DeliveryStream::Prepare(const PlannedBatch& batch) {
                               std::to_string(records));
   }
   // The service writes no object when every record was dropped or failed.
-  if (object.records > 0) prepared.objects.insert(prepared.objects.begin(), std::move(object));
+  if (object.records == 0) return prepared;
+  const std::string& compression = batch.compression;
+  if (compression != "UNCOMPRESSED") {
+    // A ZIP archive's one entry is named after the object.
+    std::string entry = object.key.substr(object.key.rfind('/') + 1);
+    if (auto dot = entry.rfind('.'); dot != std::string::npos && dot > 0) entry.resize(dot);
+    auto compressed = format::Compress(compression, object.body, entry);
+    if (!compressed.ok()) return compressed.status();
+    object.body = std::move(*compressed);
+  }
+  prepared.objects.insert(prepared.objects.begin(), std::move(object));
   return prepared;
 }
 

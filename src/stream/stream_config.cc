@@ -227,12 +227,7 @@ Result<S3Destination> CheckDestination(const json::object& d) {
   s3.bucket = bucket_arn->substr(separator + 3);
 
   if (hints) HYDRANT_RETURN_IF_ERROR(CheckBufferingHints(*hints, &s3.buffering));
-  if (compression && *compression != "UNCOMPRESSED") {
-    return Unsupported(fmt::format(
-        "CompressionFormat {} (this version delivers UNCOMPRESSED objects; GZIP, ZIP, Snappy and "
-        "HADOOP_SNAPPY come in a later version)",
-        *compression));
-  }
+  if (compression) s3.compression = *compression;  // the model's enum was checked already
   if (encryption) {
     bool none = Find(*encryption, "NoEncryptionConfig") != nullptr;
     bool kms = Find(*encryption, "KMSEncryptionConfig") != nullptr;

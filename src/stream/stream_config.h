@@ -48,7 +48,7 @@ struct S3Destination {
   std::string prefix;  // "" if absent; may hold !{...} (prefix_expression.h)
   std::optional<std::string> error_output_prefix;  // nullopt if absent or empty
   BufferingHints buffering;
-  std::string compression = "UNCOMPRESSED";  // the only format this version delivers
+  std::string compression = "UNCOMPRESSED";  // CompressionFormat (format/compression.h)
   std::string file_extension;            // "" = the compression's default (none for UNCOMPRESSED)
   std::string custom_time_zone = "UTC";  // the only zone this version evaluates
   // ProcessingConfiguration when it is enabled and has processors (validated by the processor

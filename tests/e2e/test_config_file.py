@@ -78,7 +78,7 @@ streams:
      "BucketARN: 'arn:aws:s3:::b'}\n", "regular expression pattern"),
     ("streams:\n  - DeliveryStreamName: s\n"
      "    ExtendedS3DestinationConfiguration: {RoleARN: 'arn:aws:iam::123456789012:role/r', "
-     "BucketARN: 'arn:aws:s3:::b', CompressionFormat: GZIP}\n", "GZIP"),
+     "BucketARN: 'arn:aws:s3:::b', CompressionFormat: gzip}\n", "enum value set"),
     ("streams: [\n", "config file"),
 ])
 def test_invalid_config_file_stops_the_server_with_a_clear_error(hydrant_factory, tmp_path, text, expected):
