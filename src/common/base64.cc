@@ -2,6 +2,7 @@
 #include "common/base64.h"
 
 #include <array>
+#include <cstring>
 #include <cstdint>
 
 namespace hydrant {
@@ -58,27 +59,42 @@ bool Base64Decode(std::string_view in, std::string* out) {
   return true;
 }
 
-std::string Base64Encode(std::string_view in) {
-  std::string out;
-  out.resize((in.size() + 2) / 3 * 4);
+namespace {
+// Two base64 characters for every 12-bit value: one lookup per 12 input bits.
+struct Base64Pairs {
+  char pairs[4096][2];
+  constexpr Base64Pairs() : pairs() {
+    for (int i = 0; i < 4096; ++i) {
+      pairs[i][0] = kAlphabet[i >> 6];
+      pairs[i][1] = kAlphabet[i & 63];
+    }
+  }
+};
+constexpr Base64Pairs kBase64Pairs;
+}  // namespace
+
+char* Base64EncodeTo(std::string_view in, char* dst) {
   const auto* src = reinterpret_cast<const uint8_t*>(in.data());
-  char* dst = out.data();
   size_t i = 0;
   for (; i + 3 <= in.size(); i += 3, dst += 4) {
-    uint32_t v = (uint32_t{src[i]} << 16) | (uint32_t{src[i + 1]} << 8) | src[i + 2];
-    dst[0] = kAlphabet[v >> 18];
-    dst[1] = kAlphabet[(v >> 12) & 63];
-    dst[2] = kAlphabet[(v >> 6) & 63];
-    dst[3] = kAlphabet[v & 63];
+    const uint32_t v = (uint32_t{src[i]} << 16) | (uint32_t{src[i + 1]} << 8) | src[i + 2];
+    std::memcpy(dst, kBase64Pairs.pairs[v >> 12], 2);
+    std::memcpy(dst + 2, kBase64Pairs.pairs[v & 0xFFF], 2);
   }
   if (i < in.size()) {
     uint32_t v = uint32_t{src[i]} << 16;
     if (i + 1 < in.size()) v |= uint32_t{src[i + 1]} << 8;
-    dst[0] = kAlphabet[v >> 18];
-    dst[1] = kAlphabet[(v >> 12) & 63];
-    dst[2] = (i + 1 < in.size()) ? kAlphabet[(v >> 6) & 63] : '=';
+    std::memcpy(dst, kBase64Pairs.pairs[v >> 12], 2);
+    dst[2] = (i + 1 < in.size()) ? kBase64Pairs.pairs[v & 0xFFF][0] : '=';
     dst[3] = '=';
+    dst += 4;
   }
+  return dst;
+}
+
+std::string Base64Encode(std::string_view in) {
+  std::string out(Base64EncodedSize(in.size()), '\0');
+  Base64EncodeTo(in, out.data());
   return out;
 }
 

@@ -14,5 +14,10 @@ bool Base64Decode(std::string_view in, std::string* out);
 size_t Base64DecodedSizeUpperBound(size_t encoded_size);
 
 std::string Base64Encode(std::string_view in);
+// Padded base64 length of n bytes.
+inline size_t Base64EncodedSize(size_t n) { return (n + 2) / 3 * 4; }
+// Writes the padded base64 of `in` at `dst` (Base64EncodedSize(in.size()) bytes, no NUL);
+// returns the end. For callers that assemble a larger buffer (the Lambda event).
+char* Base64EncodeTo(std::string_view in, char* dst);
 
 }  // namespace hydrant

@@ -111,46 +111,10 @@ size_t DecimalSize(int64_t v) {
   return digits;
 }
 
-size_t Base64Size(size_t n) { return (n + 2) / 3 * 4; }
-
-// Two base64 characters for every 12-bit value: one lookup per 12 input bits.
-struct Base64Pairs {
-  char pairs[4096][2];
-  constexpr Base64Pairs() : pairs() {
-    constexpr char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (int i = 0; i < 4096; ++i) {
-      pairs[i][0] = kAlphabet[i >> 6];
-      pairs[i][1] = kAlphabet[i & 63];
-    }
-  }
-};
-constexpr Base64Pairs kBase64Pairs;
-
-// Writes the padded base64 of `in` at `dst` (Base64Size(in.size()) bytes); returns the end.
-char* WriteBase64(std::string_view in, char* dst) {
-  const auto* src = reinterpret_cast<const unsigned char*>(in.data());
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3, dst += 4) {
-    const uint32_t v = (uint32_t{src[i]} << 16) | (uint32_t{src[i + 1]} << 8) | src[i + 2];
-    std::memcpy(dst, kBase64Pairs.pairs[v >> 12], 2);
-    std::memcpy(dst + 2, kBase64Pairs.pairs[v & 0xFFF], 2);
-  }
-  if (i < in.size()) {
-    uint32_t v = uint32_t{src[i]} << 16;
-    if (i + 1 < in.size()) v |= uint32_t{src[i + 1]} << 8;
-    std::memcpy(dst, kBase64Pairs.pairs[v >> 12], 2);
-    dst[2] = (i + 1 < in.size()) ? kBase64Pairs.pairs[v & 0xFFF][0] : '=';
-    dst[3] = '=';
-    dst += 4;
-  }
-  return dst;
-}
-
 // Bytes one record adds to the event's "records" array (without the separating comma).
 size_t RecordEventSize(const Record& r) {
   return kRecordHead.size() + JsonEscapedSize(r.record_id) + kRecordTimestamp.size() +
-         DecimalSize(r.arrival_millis) + kRecordData.size() + Base64Size(r.data.size()) +
+         DecimalSize(r.arrival_millis) + kRecordData.size() + Base64EncodedSize(r.data.size()) +
          kRecordTail.size();
 }
 
@@ -376,7 +340,7 @@ void LambdaProcessor::WriteEvent(const RecordBatch& batch, const std::vector<siz
     dst = WriteLiteral(kRecordTimestamp, dst);
     dst = std::to_chars(dst, dst + 24, r.arrival_millis).ptr;
     dst = WriteLiteral(kRecordData, dst);
-    dst = WriteBase64(r.data, dst);
+    dst = Base64EncodeTo(r.data, dst);
     dst = WriteLiteral(kRecordTail, dst);
   }
   WriteLiteral(kEventTail, dst);
