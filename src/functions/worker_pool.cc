@@ -40,6 +40,16 @@ std::string ErrorDocument(std::string_view type, std::string_view message) {
   return json::serialize(json::object{{"errorType", type}, {"errorMessage", message}});
 }
 
+// An invocation that ended without a response: the outcome, and Lambda's error document.
+InvokeResult FailedInvocation(InvokeResult::Outcome outcome, std::string type, std::string message) {
+  InvokeResult r;
+  r.outcome = outcome;
+  r.payload = ErrorDocument(type, message);
+  r.error_type = std::move(type);
+  r.error_message = std::move(message);
+  return r;
+}
+
 // Fills error_type/error_message from a runtime's error document (best effort: any body counts).
 InvokeResult FunctionError(std::string body, std::string_view type_header) {
   InvokeResult result;
@@ -340,39 +350,24 @@ void WorkerPool::MonitorLoop() {
       if (::waitpid(w->pid, &status, WNOHANG) == w->pid) {
         w->dead = true;
         if (w->current) {
-          std::string message = fmt::format("RequestId: {} Error: Runtime exited with error: {}",
-                                            w->current->id, DescribeExit(status));
-          InvokeResult r;
-          r.outcome = InvokeResult::Outcome::kCrashed;
-          r.error_type = "Runtime.ExitError";
-          r.error_message = message;
-          r.payload = ErrorDocument(r.error_type, message);
-          CompleteLocked(w->current, std::move(r));
+          CompleteLocked(w->current, FailedInvocation(InvokeResult::Outcome::kCrashed, "Runtime.ExitError",
+                                                      fmt::format("RequestId: {} Error: Runtime exited with error: {}",
+                                                                  w->current->id, DescribeExit(status))));
         } else if (!w->polled && !w->init_failed && !queue_.empty()) {
           // Died during init without a word (bad interpreter, bootstrap missing): the invocation
           // that started it fails, rather than respawning until the start timeout.
-          std::string message = fmt::format("RequestId: {} Error: Runtime exited with error: {}",
-                                            queue_.front()->id, DescribeExit(status));
-          InvokeResult r;
-          r.outcome = InvokeResult::Outcome::kCrashed;
-          r.error_type = "Runtime.ExitError";
-          r.error_message = message;
-          r.payload = ErrorDocument(r.error_type, message);
-          CompleteLocked(queue_.front(), std::move(r));
+          CompleteLocked(queue_.front(), FailedInvocation(InvokeResult::Outcome::kCrashed, "Runtime.ExitError",
+                                                          fmt::format("RequestId: {} Error: Runtime exited with error: {}",
+                                                                      queue_.front()->id, DescribeExit(status))));
           queue_.pop_front();
         }
         spdlog::info("function {}: worker pid {} exited ({})", definition_.name, w->pid, DescribeExit(status));
         RetireLocked(w, &retired);
       } else if (w->current && now >= w->current->deadline_ms) {
-        std::string message = fmt::format("{} {} Task timed out after {}.00 seconds",
-                                          FormatIso8601Millis(clock_->NowMillis()), w->current->id,
-                                          definition_.timeout_seconds);
-        InvokeResult r;
-        r.outcome = InvokeResult::Outcome::kTimeout;
-        r.error_type = "Sandbox.Timedout";
-        r.error_message = message;
-        r.payload = ErrorDocument(r.error_type, message);
-        CompleteLocked(w->current, std::move(r));
+        CompleteLocked(w->current, FailedInvocation(InvokeResult::Outcome::kTimeout, "Sandbox.Timedout",
+                                                    fmt::format("{} {} Task timed out after {}.00 seconds",
+                                                                FormatIso8601Millis(clock_->NowMillis()),
+                                                                w->current->id, definition_.timeout_seconds)));
         spdlog::info("function {}: invocation timed out; killing worker pid {}", definition_.name, w->pid);
         RetireLocked(w, &retired);
       } else if (w->current) {
