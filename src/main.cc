@@ -40,6 +40,7 @@ struct ServeOptions {
   std::string account_id = "123456789012";
   int64_t activation_delay_ms = 500;
   uint64_t max_buffered_bytes = 10ull << 30;
+  size_t max_active_partitions = 500;  // dynamic partitioning's per-stream quota
   int io_threads = 2;
   std::string log_level = "info";
   std::vector<std::string> buckets;  // created at start if missing
@@ -101,6 +102,8 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
       options->max_buffered_bytes = root["max_buffered_bytes"].as<uint64_t>();
     if (root["stream_activation_delay_ms"] && serve.count("--stream-activation-delay-ms") == 0)
       options->activation_delay_ms = root["stream_activation_delay_ms"].as<int64_t>();
+    if (root["max_active_partitions"] && serve.count("--max-active-partitions") == 0)
+      options->max_active_partitions = root["max_active_partitions"].as<size_t>();
     if (root["io_threads"] && serve.count("--io-threads") == 0)
       options->io_threads = root["io_threads"].as<int>();
     if (root["buckets"]) {
@@ -115,7 +118,7 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
     }
     for (const auto& kv : root) {
       static const char* kKnown[] = {"listen", "data_dir", "region", "account_id", "log_level",
-                                     "max_buffered_bytes", "stream_activation_delay_ms",
+                                     "max_buffered_bytes", "stream_activation_delay_ms", "max_active_partitions",
                                      "io_threads", "buckets", "streams", "functions",
                                      "runtime_dir"};
       std::string key = kv.first.as<std::string>();
@@ -265,6 +268,7 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   destination::LocalS3Destination s3_destination(&store);
   stream::DiskBudget budget(options.max_buffered_bytes);
   stream::DeliveryStreamDeps deps{env, clock, &s3_destination, &budget};
+  deps.max_active_partitions = options.max_active_partitions;
   deps.processors = [&](const stream::StreamMetadata& m) {
     return BuildProcessorChain(m, options, &invoker, clock);
   };
@@ -335,6 +339,10 @@ int main(int argc, char** argv) {
   serve->add_option("--max-buffered-bytes", options.max_buffered_bytes,
                     "Cap on undelivered record bytes on disk; beyond it puts get "
                     "ServiceUnavailableException \"Slow down.\"")
+      ->capture_default_str();
+  serve->add_option("--max-active-partitions", options.max_active_partitions,
+                    "Dynamic partitioning: active partitions per stream; records for more go to the "
+                    "error output as activePartitionExceeded (the service's default quota is 500)")
       ->capture_default_str();
   serve->add_option("--runtime-dir", options.runtime_dir,
                     "Directory with the Lambda runtime bootstraps (python/bootstrap.py, node/bootstrap.js); "

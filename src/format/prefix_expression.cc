@@ -214,7 +214,7 @@ Result<PrefixExpression> PrefixExpression::Parse(std::string_view text) {
         return Status::InvalidArgument(
             fmt::format("invalid expression {}: {}", whole, fields.status().message()));
       }
-      segment = {Kind::kTimestamp, {}, std::move(fields).value()};
+      segment = {Kind::kTimestamp, {}, false, std::move(fields).value()};
     } else if (ns == "firehose") {
       if (value == "random-string") {
         segment.kind = Kind::kRandomString;
@@ -231,7 +231,7 @@ Result<PrefixExpression> PrefixExpression::Parse(std::string_view text) {
         return Status::InvalidArgument(
             fmt::format("invalid expression {}: empty partition key", whole));
       }
-      segment = {Kind::kPartitionKey, std::string(value), {}};
+      segment = {Kind::kPartitionKey, std::string(value), ns == "partitionKeyFromLambda", {}};
     } else {
       return Status::InvalidArgument(
           fmt::format("invalid expression {}: unknown namespace '{}' (valid: firehose, timestamp, "
@@ -257,6 +257,40 @@ bool PrefixExpression::has_timestamp() const { return Has(Kind::kTimestamp); }
 bool PrefixExpression::has_error_output_type() const { return Has(Kind::kErrorOutputType); }
 bool PrefixExpression::has_partition_keys() const { return Has(Kind::kPartitionKey); }
 
+bool PrefixExpression::uses_query_keys() const {
+  return std::any_of(segments_.begin(), segments_.end(), [](const Segment& s) {
+    return s.kind == Kind::kPartitionKey && !s.from_lambda;
+  });
+}
+
+bool PrefixExpression::uses_lambda_keys() const {
+  return std::any_of(segments_.begin(), segments_.end(), [](const Segment& s) {
+    return s.kind == Kind::kPartitionKey && s.from_lambda;
+  });
+}
+
+std::optional<std::string> PrefixExpression::MissingPartitionKey(
+    const std::map<std::string, std::string>& keys) const {
+  for (const Segment& segment : segments_) {
+    if (segment.kind == Kind::kPartitionKey && !keys.count(segment.text)) {
+      return fmt::format("{}:{}", segment.from_lambda ? "partitionKeyFromLambda" : "partitionKeyFromQuery",
+                         segment.text);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string PrefixExpression::PartitionIdentity(const std::map<std::string, std::string>& keys) const {
+  std::string identity;
+  for (const Segment& segment : segments_) {
+    if (segment.kind != Kind::kPartitionKey) continue;
+    auto it = keys.find(segment.text);
+    if (it != keys.end()) identity += it->second;
+    identity += '\0';
+  }
+  return identity;
+}
+
 std::string PrefixExpression::Evaluate(const PrefixContext& ctx) const {
   const CivilTime time = ToCivil(ctx.epoch_millis);  // one instant for every timestamp expression
   std::string out;
@@ -281,7 +315,11 @@ std::string PrefixExpression::Evaluate(const PrefixContext& ctx) const {
         out += ctx.error_output_type;
         break;
       case Kind::kPartitionKey:
-        break;  // precondition: not reached (see header)
+        if (ctx.partition_keys) {
+          auto it = ctx.partition_keys->find(segment.text);
+          if (it != ctx.partition_keys->end()) out += it->second;
+        }
+        break;
     }
   }
   return out;

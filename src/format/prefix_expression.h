@@ -25,6 +25,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +46,9 @@ struct PrefixContext {
   int64_t epoch_millis = 0;
   // The value of !{firehose:error-output-type}, e.g. "processing-failed"; empty for data prefixes.
   std::string_view error_output_type;
+  // A record's dynamic-partitioning keys (MetadataExtraction and the Lambda's
+  // metadata.partitionKeys share one map); null when the prefix has none.
+  const std::map<std::string, std::string>* partition_keys = nullptr;
 };
 
 class PrefixExpression {
@@ -60,11 +64,20 @@ class PrefixExpression {
   bool has_error_output_type() const;
   bool has_partition_keys() const;
 
+  bool uses_query_keys() const;   // has !{partitionKeyFromQuery:...}
+  bool uses_lambda_keys() const;  // has !{partitionKeyFromLambda:...}
+
   // Every expression replaced: timestamps from ctx.epoch_millis in UTC, each random-string a new
-  // 11-character lower-case hex value, error-output-type from ctx.error_output_type.
-  // Precondition: !has_partition_keys() (dynamic partitioning is not in this version and
-  // StreamConfig rejects such prefixes); partition-key expressions evaluate to nothing.
+  // 11-character lower-case hex value, error-output-type from ctx.error_output_type, partition
+  // keys from ctx.partition_keys (a missing key evaluates to nothing: check MissingPartitionKey).
   std::string Evaluate(const PrefixContext& ctx) const;
+
+  // The first partition key the prefix uses that `keys` lacks, as written ("partitionKeyFromQuery:
+  // id"); nullopt when every key is there.
+  std::optional<std::string> MissingPartitionKey(const std::map<std::string, std::string>& keys) const;
+  // What tells a record's partition apart: the values of the partition keys the prefix uses, in
+  // order, NUL-separated. Records with equal identities share one buffer and one object.
+  std::string PartitionIdentity(const std::map<std::string, std::string>& keys) const;
 
   // The key prefix of delivered data: Evaluate(), then kDefaultTimePattern evaluated and appended
   // verbatim when the prefix has no timestamp expression ("logs" -> "logs2026/11/27/15/").
@@ -84,6 +97,7 @@ class PrefixExpression {
   struct Segment {
     Kind kind = Kind::kLiteral;
     std::string text;               // literal text, or the partition key name
+    bool from_lambda = false;       // kPartitionKey: partitionKeyFromLambda (else FromQuery)
     std::vector<TimeField> fields;  // kTimestamp only
   };
 

@@ -16,6 +16,7 @@ enum class RecordResult { kOk, kDropped, kProcessingFailed };
 struct Record {
   std::string record_id;      // unique within the stream and stable across retries of a batch
   int64_t arrival_millis = 0; // approximate arrival time (ms since epoch)
+  uint64_t source = 0;        // the stream's own tag for the stored record it came from; sub-records keep it
   std::string data;           // the record's current bytes; processors replace them
   std::string raw_data;       // the bytes as they entered the chain (for error records)
   RecordResult result = RecordResult::kOk;

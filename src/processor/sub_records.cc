@@ -19,6 +19,7 @@ void AppendPieces(Record parent, std::vector<std::string>& pieces, RecordBatch* 
     Record child;
     child.record_id = parent.record_id + "." + std::to_string(n);
     child.arrival_millis = parent.arrival_millis;
+    child.source = parent.source;
     child.data = std::move(pieces[n]);
     child.raw_data = parent.raw_data;
     child.partition_keys = parent.partition_keys;

@@ -3,6 +3,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 namespace hydrant::stream {
 namespace json = boost::json;
 namespace {
@@ -52,17 +54,29 @@ Result<std::unique_ptr<DeliveryJournal>> DeliveryJournal::Open(Env* env, const s
           b.key = json::value_to<std::string>(o.at("key"));
           if (const json::value* e = o.if_contains("error_key")) b.error_key = json::value_to<std::string>(*e);
           if (const json::value* c = o.if_contains("compression")) b.compression = json::value_to<std::string>(*c);
+          if (const json::value* p = o.if_contains("partition")) b.partition = json::value_to<std::string>(*p);
           journal->next_sequence_ = b.sequence + 1;
           journal->in_flight_ = std::move(b);
         } else if (o.contains("done")) {
           if (journal->in_flight_ && journal->in_flight_->sequence == o.at("done").to_number<uint64_t>()) {
-            journal->delivered_end_ = journal->in_flight_->end;
+            journal->Delivered(*journal->in_flight_);
             journal->in_flight_.reset();
           }
         } else if (o.contains("checkpoint")) {
           if (!PositionFromJson(o.if_contains("checkpoint"), &journal->delivered_end_)) break;
           journal->next_sequence_ = o.at("next_sequence").to_number<uint64_t>();
           journal->in_flight_.reset();
+          journal->partitions_delivered_.clear();
+          if (const json::value* parts = o.if_contains("partitions")) {
+            for (const auto& [identity, ranges] : parts->as_object()) {
+              auto& list = journal->partitions_delivered_[std::string(identity)];
+              for (const json::value& range : ranges.as_array()) {
+                const json::array& r = range.as_array();
+                list.push_back({{r.at(0).to_number<uint64_t>(), r.at(1).to_number<uint64_t>()},
+                                {r.at(2).to_number<uint64_t>(), r.at(3).to_number<uint64_t>()}});
+              }
+            }
+          }
         }
       } catch (const std::exception&) {
         break;  // a line we cannot read ends the journal, like a torn write
@@ -86,6 +100,7 @@ Status DeliveryJournal::Plan(const PlannedBatch& batch) {
   o["key"] = batch.key;
   if (!batch.error_key.empty()) o["error_key"] = batch.error_key;
   o["compression"] = batch.compression;
+  if (!batch.partition.empty()) o["partition"] = batch.partition;
   HYDRANT_RETURN_IF_ERROR(Append(json::serialize(o)));
   in_flight_ = batch;
   next_sequence_ = batch.sequence + 1;
@@ -97,10 +112,40 @@ Status DeliveryJournal::Done() {
   json::object o;
   o["done"] = in_flight_->sequence;
   HYDRANT_RETURN_IF_ERROR(Append(json::serialize(o)));
-  delivered_end_ = in_flight_->end;
+  Delivered(*in_flight_);
   in_flight_.reset();
   if (file_bytes_ >= compact_at_bytes_) return Compact();
   return Status::Ok();
+}
+
+Status DeliveryJournal::SkipTo(wal::LogPosition position) {
+  if (in_flight_) return Status::Internal("delivery journal: SkipTo with a batch in flight");
+  delivered_end_ = std::max(delivered_end_, position);
+  return Compact();
+}
+
+void DeliveryJournal::Delivered(const PlannedBatch& batch) {
+  if (batch.partition.empty()) {
+    delivered_end_ = batch.end;
+  } else {
+    partitions_delivered_[batch.partition].push_back({batch.begin, batch.end});
+  }
+}
+
+bool DeliveryJournal::PartitionDelivered(const std::string& partition, wal::LogPosition position) const {
+  auto it = partitions_delivered_.find(partition);
+  if (it == partitions_delivered_.end()) return false;
+  for (const auto& [begin, end] : it->second) {
+    if (begin <= position && position < end) return true;
+  }
+  return false;
+}
+
+void DeliveryJournal::ForgetPartitionsBefore(wal::LogPosition log_begin) {
+  for (auto it = partitions_delivered_.begin(); it != partitions_delivered_.end();) {
+    std::erase_if(it->second, [&](const auto& range) { return range.second <= log_begin; });
+    it = it->second.empty() ? partitions_delivered_.erase(it) : std::next(it);
+  }
 }
 
 Status DeliveryJournal::Append(const std::string& line) {
@@ -115,6 +160,15 @@ Status DeliveryJournal::Compact() {
   json::object checkpoint;
   checkpoint["checkpoint"] = PositionToJson(delivered_end_);
   checkpoint["next_sequence"] = next_sequence_;
+  if (!partitions_delivered_.empty()) {
+    json::object parts;
+    for (const auto& [identity, ranges] : partitions_delivered_) {
+      json::array list;
+      for (const auto& [begin, end] : ranges) list.push_back({begin.segment, begin.offset, end.segment, end.offset});
+      parts[identity] = std::move(list);
+    }
+    checkpoint["partitions"] = std::move(parts);
+  }
   std::string content = json::serialize(checkpoint) + "\n";
   std::optional<PlannedBatch> in_flight = in_flight_;
   if (file_) HYDRANT_RETURN_IF_ERROR(file_->Close());

@@ -11,9 +11,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/env.h"
 #include "common/status.h"
@@ -31,6 +34,11 @@ struct PlannedBatch {
   std::string key;
   std::string error_key;  // where records that fail processing go (same suffix, error prefix)
   std::string compression = "UNCOMPRESSED";  // CompressionFormat the object is written with
+  // Dynamic partitioning: the partition buffer this object empties (PartitionBuffers identity).
+  // The object holds that partition's records stored in [begin, end); `end` becomes the
+  // partition's delivered mark. Empty for a stream without dynamic partitioning, whose batches
+  // are whole WAL ranges.
+  std::string partition;
 };
 
 class DeliveryJournal {
@@ -47,14 +55,24 @@ class DeliveryJournal {
   // A batch planned but not confirmed delivered (to be delivered again, identically).
   const std::optional<PlannedBatch>& in_flight() const { return in_flight_; }
   uint64_t next_sequence() const { return next_sequence_; }
+  // Dynamic partitioning: per partition, the WAL ranges [begin, end) of its delivered objects.
+  // A record of that partition stored inside one of them was delivered in it (a partition takes
+  // every one of its records while it is active) and must not be buffered again.
+  bool PartitionDelivered(const std::string& partition, wal::LogPosition position) const;
+  // Drops delivered marks that no longer matter: no record before `log_begin` is read again.
+  void ForgetPartitionsBefore(wal::LogPosition log_begin);
 
   Status Plan(const PlannedBatch& batch);  // requires no batch in flight
   Status Done();                           // confirms the in-flight batch
+  // Moves the delivered end forward to `position` without a batch (a lane that starts late,
+  // such as a backup enabled by UpdateDestination). Requires no batch in flight.
+  Status SkipTo(wal::LogPosition position);
 
  private:
   DeliveryJournal(Env* env, std::string path, uint64_t compact_at_bytes)
       : env_(env), path_(std::move(path)), compact_at_bytes_(compact_at_bytes) {}
   Status Append(const std::string& line);
+  void Delivered(const PlannedBatch& batch);
   Status Compact();
 
   Env* env_;
@@ -64,6 +82,7 @@ class DeliveryJournal {
   uint64_t file_bytes_ = 0;
   wal::LogPosition delivered_end_;
   std::optional<PlannedBatch> in_flight_;
+  std::map<std::string, std::vector<std::pair<wal::LogPosition, wal::LogPosition>>> partitions_delivered_;
   uint64_t next_sequence_ = 1;
 };
 

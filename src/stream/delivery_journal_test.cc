@@ -88,5 +88,37 @@ TEST_F(DeliveryJournalTest, CompactionKeepsStateAndBoundsTheFile) {
   EXPECT_EQ(reopened->next_sequence(), 201u);
 }
 
+// Dynamic partitioning: a partition's delivered ranges survive reopening and compaction, leave
+// the stream-wide delivered end alone, and are forgotten once the log no longer holds them.
+TEST_F(DeliveryJournalTest, PartitionRangesSurviveReopenAndCompaction) {
+  auto journal = Open({1, 0}, /*compact_at_bytes=*/1);  // compacts after every Done
+  PlannedBatch a = Batch(1, {1, 100}, {1, 500});
+  a.partition = std::string("d:customer-1\0", 13);
+  ASSERT_TRUE(journal->Plan(a).ok());
+  ASSERT_TRUE(journal->Done().ok());
+  PlannedBatch b = Batch(2, {1, 900}, {2, 40});
+  b.partition = a.partition;
+  ASSERT_TRUE(journal->Plan(b).ok());
+  ASSERT_TRUE(journal->Done().ok());
+  PlannedBatch c = Batch(3, {2, 0}, {2, 80});
+  c.partition = "e:processing-failed";
+  ASSERT_TRUE(journal->Plan(c).ok());  // not confirmed
+
+  journal = Open({1, 0});
+  EXPECT_EQ(journal->delivered_end(), (wal::LogPosition{1, 0}));
+  EXPECT_TRUE(journal->PartitionDelivered(a.partition, {1, 100}));
+  EXPECT_TRUE(journal->PartitionDelivered(a.partition, {1, 499}));
+  EXPECT_FALSE(journal->PartitionDelivered(a.partition, {1, 500}));  // between the two objects
+  EXPECT_TRUE(journal->PartitionDelivered(a.partition, {2, 0}));
+  EXPECT_FALSE(journal->PartitionDelivered("d:customer-2", {1, 200}));
+  EXPECT_FALSE(journal->PartitionDelivered(c.partition, {2, 10}));
+  ASSERT_TRUE(journal->in_flight());
+  EXPECT_EQ(journal->in_flight()->partition, c.partition);
+
+  journal->ForgetPartitionsBefore({2, 0});  // the log now starts at segment 2
+  EXPECT_FALSE(journal->PartitionDelivered(a.partition, {1, 100}));
+  EXPECT_TRUE(journal->PartitionDelivered(a.partition, {2, 0}));
+}
+
 }  // namespace
 }  // namespace hydrant::stream

@@ -22,14 +22,59 @@ namespace {
 
 constexpr int64_t kFirstRetryBackoffMillis = 1000;
 const std::string kProcessingFailed = "processing-failed";
+// Dynamic partitioning's error outputs. The folder name is the service's documented one; the
+// error codes are Hydrant's, in the service's style.
+const std::string kActivePartitionExceeded = "activePartitionExceeded";
+const std::string kActivePartitionsExceededCode = "DynamicPartitioning.ActivePartitionsLimitExceeded";
+const std::string kPartitionKeyMissingCode = "DynamicPartitioning.PartitionKeyMissing";
 // Stands for !{firehose:error-output-type} in a planned error key. NUL never reaches a stored
 // key (the store refuses it), so it cannot clash with a user's prefix.
 constexpr std::string_view kErrorOutputTypePlaceholder{"\0error-output-type\0", 19};
 
-buffer::BufferingHints HintsOf(const StreamMetadata& m) {
-  const auto& b = m.config.s3().buffering;
+// Replaces the object's body by its compressed form (a no-op for UNCOMPRESSED).
+Status CompressObject(const std::string& compression, format::Object* object) {
+  if (compression == "UNCOMPRESSED") return Status::Ok();
+  // A ZIP archive's one entry is named after the object.
+  std::string entry = object->key.substr(object->key.rfind('/') + 1);
+  if (auto dot = entry.rfind('.'); dot != std::string::npos && dot > 0) entry.resize(dot);
+  auto compressed = format::Compress(compression, object->body, entry);
+  if (!compressed.ok()) return compressed.status();
+  object->body = std::move(*compressed);
+  return Status::Ok();
+}
+
+buffer::BufferingHints ToPolicyHints(const BufferingHints& b) {
   return {static_cast<uint64_t>(b.size_mb) << 20, b.interval_seconds * 1000};
 }
+
+// What a lane writes, from the stream's configuration.
+struct LaneTarget {
+  std::string bucket;
+  std::string prefix;
+  std::optional<std::string> error_output_prefix;
+  BufferingHints buffering;
+  std::string compression = "UNCOMPRESSED";
+  std::string file_extension;
+};
+
+// The destination lane's target, or the backup lane's (nullopt while backup is disabled).
+std::optional<LaneTarget> TargetOf(bool backup, const StreamMetadata& m) {
+  const S3Destination& s3 = m.config.s3();
+  if (!backup) {
+    return LaneTarget{s3.bucket, s3.prefix, s3.error_output_prefix, s3.buffering, s3.compression,
+                      s3.file_extension};
+  }
+  if (!s3.backup) return std::nullopt;
+  return LaneTarget{s3.backup->bucket, s3.backup->prefix, std::nullopt, s3.backup->buffering,
+                    s3.backup->compression, ""};
+}
+
+buffer::BufferingHints HintsOf(bool backup, const StreamMetadata& m) {
+  auto target = TargetOf(backup, m);
+  return ToPolicyHints(target ? target->buffering : BufferingHints{});
+}
+
+constexpr wal::LogPosition kEndOfTime{~0ull, ~0ull};
 
 }  // namespace
 
@@ -37,15 +82,20 @@ DeliveryStream::DeliveryStream(std::string dir, StreamMetadata metadata, const D
     : dir_(std::move(dir)),
       deps_(deps),
       create_millis_(metadata.create_millis),
-      metadata_(std::move(metadata)),
-      policy_(HintsOf(metadata_)) {}
+      partitioned_(metadata.config.s3().dynamic_partitioning),
+      metadata_(std::move(metadata)) {
+  main_.policy.set_hints(HintsOf(false, metadata_));
+  backup_.policy.set_hints(HintsOf(true, metadata_));
+  backup_.active = metadata_.config.s3().backup.has_value();
+}
 
 Result<std::unique_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& dir,
                                                              StreamMetadata metadata,
                                                              const DeliveryStreamDeps& deps) {
   std::unique_ptr<DeliveryStream> stream(new DeliveryStream(dir, std::move(metadata), deps));
   HYDRANT_RETURN_IF_ERROR(stream->Recover());
-  stream->thread_ = std::thread([s = stream.get()] { s->Run(); });
+  stream->main_.thread = std::thread([s = stream.get()] { s->Run(s->main_); });
+  stream->backup_.thread = std::thread([s = stream.get()] { s->Run(s->backup_); });
   return stream;
 }
 
@@ -66,24 +116,46 @@ Status DeliveryStream::Recover() {
                  "every record before it is kept",
                  name, report.truncated_bytes, report.detail);
   }
-  auto journal = DeliveryJournal::Open(deps_.env, JoinPath(dir_, "delivery.journal"), wal_->Begin());
-  if (!journal.ok()) return journal.status();
-  journal_ = std::move(*journal);
+  HYDRANT_RETURN_IF_ERROR(RecoverLane(main_, "delivery.journal"));
+  HYDRANT_RETURN_IF_ERROR(RecoverLane(backup_, "backup.journal"));
+  deps_.budget->ForceReserve(wal_->RetainedBytes());
+  wal_->SetDurableListener([this](const wal::DurableGroup& group) { OnDurable(group); });
+  return Status::Ok();
+}
 
-  pending_begin_ = journal_->in_flight() ? journal_->in_flight()->end : journal_->delivered_end();
+Status DeliveryStream::RecoverLane(Lane& lane, const std::string& journal_name) {
+  auto journal = DeliveryJournal::Open(deps_.env, JoinPath(dir_, journal_name), wal_->Begin());
+  if (!journal.ok()) return journal.status();
+  lane.journal = std::move(*journal);
+  if (!lane.active) {
+    lane.done_before = kEndOfTime;
+    return Status::Ok();
+  }
+  const auto& in_flight = lane.journal->in_flight();
+  if (partitioned_ && !lane.backup) {
+    // Every retained record is processed again: the journal's delivered ranges tell which ones
+    // already reached an object, and the partition buffers are rebuilt from the others.
+    lane.pending_begin = processed_end_ = wal_->Begin();
+    lane.journal->ForgetPartitionsBefore(wal_->Begin());
+    auto partitions = PartitionBuffers::Open(deps_.env, JoinPath(dir_, "partitions"));
+    if (!partitions.ok()) return partitions.status();
+    partitions_ = std::move(*partitions);
+  } else {
+    lane.pending_begin = in_flight ? in_flight->end : lane.journal->delivered_end();
+  }
+  lane.done_before = in_flight && in_flight->partition.empty() ? in_flight->begin : lane.pending_begin;
   uint64_t records = 0;
-  HYDRANT_RETURN_IF_ERROR(wal_->Read(pending_begin_, [&](const wal::RecordView& r) {
-    policy_.Add(1, r.data.size(), r.arrival_millis);
+  HYDRANT_RETURN_IF_ERROR(wal_->Read(lane.pending_begin, [&](const wal::RecordView& r) {
+    lane.policy.Add(1, r.data.size(), r.arrival_millis);
     ++records;
     return true;
   }));
-  deps_.budget->ForceReserve(wal_->RetainedBytes());
-  if (records > 0 || journal_->in_flight()) {
-    spdlog::info("stream {}: recovered {} buffered records ({} bytes){}", name, records,
-                 policy_.pending_bytes(),
-                 journal_->in_flight() ? ", and one batch to deliver again under the same key" : "");
+  if (records > 0 || in_flight) {
+    spdlog::info("stream {}: recovered {} buffered records ({} bytes) for its {}{}",
+                 metadata_.config.name(), records, lane.policy.pending_bytes(),
+                 lane.backup ? "backup" : "destination",
+                 in_flight ? ", and one object to deliver again under the same key" : "");
   }
-  wal_->SetDurableListener([this](const wal::DurableGroup& group) { OnDurable(group); });
   return Status::Ok();
 }
 
@@ -106,7 +178,8 @@ void DeliveryStream::Append(std::span<const std::string_view> records, int64_t a
 
 void DeliveryStream::OnDurable(const wal::DurableGroup& group) {
   std::lock_guard<std::mutex> lock(mu_);
-  policy_.Add(group.records, group.data_bytes, group.oldest_arrival_millis);
+  main_.policy.Add(group.records, group.data_bytes, group.oldest_arrival_millis);
+  if (backup_.active) backup_.policy.Add(group.records, group.data_bytes, group.oldest_arrival_millis);
   cv_.notify_all();
 }
 
@@ -121,7 +194,15 @@ Status DeliveryStream::UpdateMetadata(const std::function<Status(StreamMetadata*
   HYDRANT_RETURN_IF_ERROR(mutate(&updated));
   HYDRANT_RETURN_IF_ERROR(deps_.env->WriteFileAtomic(JoinPath(dir_, "stream.json"), updated.ToJsonText()));
   metadata_ = std::move(updated);
-  policy_.set_hints(HintsOf(metadata_));
+  main_.policy.set_hints(HintsOf(false, metadata_));
+  if (!backup_.active && metadata_.config.s3().backup) {
+    // Backup starts with the records the destination lane has not taken yet.
+    backup_.active = true;
+    backup_.skip_to_pending = true;
+    backup_.policy = main_.policy;
+    backup_.pending_begin = backup_.done_before = main_.pending_begin;
+  }
+  backup_.policy.set_hints(HintsOf(true, metadata_));
   chain_stale_ = true;
   cv_.notify_all();
   return Status::Ok();
@@ -138,7 +219,8 @@ void DeliveryStream::Drain() {
     draining_ = true;
     cv_.notify_all();
   }
-  if (thread_.joinable()) thread_.join();
+  if (main_.thread.joinable()) main_.thread.join();
+  if (backup_.thread.joinable()) backup_.thread.join();
 }
 
 void DeliveryStream::Stop() {
@@ -147,30 +229,44 @@ void DeliveryStream::Stop() {
     stopping_ = true;
     cv_.notify_all();
   }
-  if (thread_.joinable()) thread_.join();
+  if (main_.thread.joinable()) main_.thread.join();
+  if (backup_.thread.joinable()) backup_.thread.join();
 }
 
-// The pipeline of one stream: take a batch, format it, deliver it, checkpoint. A batch left in
+// The pipeline of one lane: take a batch, format it, deliver it, checkpoint. A batch left in
 // flight by a crash is delivered first, with the boundaries and key it was planned with.
-void DeliveryStream::Run() {
+void DeliveryStream::Run(Lane& lane) {
+  if (partitioned_ && !lane.backup) return RunPartitioned();
   const std::string name = metadata().config.name();
   while (true) {
-    if (!journal_->in_flight()) {
+    if (!lane.journal->in_flight()) {
       std::unique_lock<std::mutex> lock(mu_);
       while (true) {
         if (stopping_) return;
-        int64_t now = deps_.clock->NowMillis();
-        if (policy_.ShouldFlush(now) || (draining_ && !policy_.Empty())) break;
+        if (lane.active) {
+          int64_t now = deps_.clock->NowMillis();
+          if (lane.policy.ShouldFlush(now) || (draining_ && !lane.policy.Empty())) break;
+        }
         if (draining_) return;  // nothing left to deliver
-        auto due = policy_.MillisUntilDue(now);
+        auto due = lane.active ? lane.policy.MillisUntilDue(deps_.clock->NowMillis()) : std::nullopt;
         if (due) {
           cv_.wait_for(lock, std::chrono::milliseconds(*due));
         } else {
           cv_.wait(lock);
         }
       }
-      lock.unlock();
-      Status planned = PlanNextBatch();
+      if (lane.skip_to_pending) {
+        // Backup was just enabled: the journal starts where the lane starts.
+        lane.skip_to_pending = false;
+        wal::LogPosition start = lane.pending_begin;
+        lock.unlock();
+        if (Status s = lane.journal->SkipTo(start); !s.ok()) {
+          spdlog::error("stream {}: cannot start the backup journal: {}", name, s.ToString());
+        }
+      } else {
+        lock.unlock();
+      }
+      Status planned = PlanNextBatch(lane);
       if (!planned.ok()) {
         spdlog::error("stream {}: cannot plan the next object: {}", name, planned.ToString());
         std::unique_lock<std::mutex> wait(mu_);
@@ -185,21 +281,23 @@ void DeliveryStream::Run() {
       std::lock_guard<std::mutex> lock(mu_);
       draining = draining_;
     }
-    if (!DeliverInFlight(/*single_attempt=*/draining)) return;
-    Checkpoint();
+    if (!DeliverInFlight(lane, /*single_attempt=*/draining)) return;
+    Checkpoint(lane);
   }
 }
 
-Status DeliveryStream::PlanNextBatch() {
+Status DeliveryStream::PlanNextBatch(Lane& lane) {
   wal::LogPosition begin;
   uint64_t size_limit, max_records;
   StreamMetadata meta = [&] {
     std::lock_guard<std::mutex> lock(mu_);
-    begin = pending_begin_;
-    size_limit = policy_.hints().size_bytes;
-    max_records = policy_.pending_records();
+    begin = lane.pending_begin;
+    size_limit = lane.policy.hints().size_bytes;
+    max_records = lane.policy.pending_records();
     return metadata_;
   }();
+  auto target = TargetOf(lane.backup, meta);
+  if (!target) return Status::Internal("a disabled lane planned a batch");
   uint64_t records = 0, bytes = 0;
   int64_t first_arrival = 0, next_arrival = 0;
   wal::LogPosition end = begin;
@@ -216,58 +314,61 @@ Status DeliveryStream::PlanNextBatch() {
   }));
   if (records == 0) return Status::Internal("buffer reported records the log does not hold");
 
-  const S3Destination& s3 = meta.config.s3();
   PlannedBatch batch;
-  batch.sequence = journal_->next_sequence();
+  batch.sequence = lane.journal->next_sequence();
   batch.begin = begin;
   batch.end = end;
   batch.records = records;
   batch.data_bytes = bytes;
-  batch.bucket = s3.bucket;
+  batch.bucket = target->bucket;
   const std::string uuid = NewUuid();
-  auto compression = format::LookupCompressionFormat(s3.compression);
+  auto compression = format::LookupCompressionFormat(target->compression);
   if (!compression.ok()) return compression.status();
   // FileExtension replaces the format's default extension.
   const std::string extension =
-      s3.file_extension.empty() ? std::string(compression->extension) : s3.file_extension;
-  batch.compression = s3.compression;
-  batch.key = format::ObjectKey({.prefix = s3.prefix,
+      target->file_extension.empty() ? std::string(compression->extension) : target->file_extension;
+  batch.compression = target->compression;
+  batch.key = format::ObjectKey({.prefix = target->prefix,
                                  .stream_name = meta.config.name(),
                                  .stream_version = meta.version,
                                  .timestamp_millis = first_arrival,
                                  .uuid = uuid,
                                  .extension = extension});
-  if (s3.processing) {
+  if (!lane.backup && meta.config.s3().processing) {
     // The error output type is known only after processing: the key keeps a placeholder.
-    auto error_prefix = format::EvaluateErrorPrefix(s3.prefix, s3.error_output_prefix, first_arrival,
-                                                    kErrorOutputTypePlaceholder);
+    auto error_prefix = format::EvaluateErrorPrefix(target->prefix, target->error_output_prefix,
+                                                    first_arrival, kErrorOutputTypePlaceholder);
     if (!error_prefix.ok()) return error_prefix.status();
     batch.error_key = format::ObjectKeyUnder(*error_prefix, meta.config.name(), meta.version,
                                               first_arrival, uuid);
   }
-  HYDRANT_RETURN_IF_ERROR(journal_->Plan(batch));
+  HYDRANT_RETURN_IF_ERROR(lane.journal->Plan(batch));
   std::lock_guard<std::mutex> lock(mu_);
-  policy_.Take(records, bytes, next_arrival);
-  pending_begin_ = end;
+  lane.policy.Take(records, bytes, next_arrival);
+  lane.pending_begin = end;
   return Status::Ok();
 }
 
-Result<PreparedBatch> DeliveryStream::Prepare(const PlannedBatch& batch) {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (chain_stale_ && deps_.processors) {
-      auto chain = deps_.processors(metadata_);
-      if (!chain.ok()) return chain.status();
-      chain_ = std::move(*chain);
-    }
-    chain_stale_ = false;
+Status DeliveryStream::RefreshChain() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (chain_stale_ && deps_.processors) {
+    auto chain = deps_.processors(metadata_);
+    if (!chain.ok()) return chain.status();
+    chain_ = std::move(*chain);
   }
+  chain_stale_ = false;
+  return Status::Ok();
+}
+
+Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& batch) {
+  if (!batch.partition.empty()) return PreparePartition(batch);
+  if (!lane.backup) HYDRANT_RETURN_IF_ERROR(RefreshChain());
   PreparedBatch prepared;
   format::Object object;
   object.bucket = batch.bucket;
   object.key = batch.key;
   uint64_t records = 0;
-  if (chain_.empty()) {
+  if (lane.backup || chain_.empty()) {
     // No transformation: the records go straight from the WAL into the object.
     format::ConcatenatingFormat concatenated;
     concatenated.Reserve(batch.data_bytes);
@@ -328,21 +429,13 @@ Result<PreparedBatch> DeliveryStream::Prepare(const PlannedBatch& batch) {
   }
   // The service writes no object when every record was dropped or failed.
   if (object.records == 0) return prepared;
-  const std::string& compression = batch.compression;
-  if (compression != "UNCOMPRESSED") {
-    // A ZIP archive's one entry is named after the object.
-    std::string entry = object.key.substr(object.key.rfind('/') + 1);
-    if (auto dot = entry.rfind('.'); dot != std::string::npos && dot > 0) entry.resize(dot);
-    auto compressed = format::Compress(compression, object.body, entry);
-    if (!compressed.ok()) return compressed.status();
-    object.body = std::move(*compressed);
-  }
+  HYDRANT_RETURN_IF_ERROR(CompressObject(batch.compression, &object));
   prepared.objects.insert(prepared.objects.begin(), std::move(object));
   return prepared;
 }
 
-bool DeliveryStream::DeliverInFlight(bool single_attempt) {
-  const PlannedBatch batch = *journal_->in_flight();
+bool DeliveryStream::DeliverInFlight(Lane& lane, bool single_attempt) {
+  const PlannedBatch batch = *lane.journal->in_flight();
   const std::string name = metadata().config.name();
   int64_t backoff = kFirstRetryBackoffMillis;
   // Prepared once and kept across delivery retries, so a transformation runs once per batch
@@ -351,7 +444,7 @@ bool DeliveryStream::DeliverInFlight(bool single_attempt) {
   for (int attempt = 1;; ++attempt) {
     std::string error;
     if (!prepared) {
-      auto result = Prepare(batch);
+      auto result = Prepare(lane, batch);
       if (result.ok()) {
         prepared = std::move(*result);
       } else {
@@ -378,8 +471,8 @@ bool DeliveryStream::DeliverInFlight(bool single_attempt) {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.failed_attempts;
     }
-    spdlog::warn("stream {}: delivery of batch {} failed (attempt {}): {}; the data is kept{}", name,
-                 batch.sequence, attempt, error,
+    spdlog::warn("stream {}: {}delivery of batch {} failed (attempt {}): {}; the data is kept{}", name,
+                 lane.backup ? "backup " : "", batch.sequence, attempt, error,
                  single_attempt ? " for the next start" : ", retrying in " + std::to_string(backoff / 1000) + " s");
     if (single_attempt) return false;
     std::unique_lock<std::mutex> lock(mu_);
@@ -389,9 +482,9 @@ bool DeliveryStream::DeliverInFlight(bool single_attempt) {
   }
 }
 
-void DeliveryStream::Checkpoint() {
-  const PlannedBatch batch = *journal_->in_flight();
-  Status s = journal_->Done();
+void DeliveryStream::Checkpoint(Lane& lane) {
+  const PlannedBatch batch = *lane.journal->in_flight();
+  Status s = lane.journal->Done();
   if (!s.ok()) {
     // The object is delivered; without the Done record it will be delivered again under the
     // same key after a restart, which overwrites it with identical bytes.
@@ -399,15 +492,290 @@ void DeliveryStream::Checkpoint() {
                   s.ToString());
     return;
   }
-  uint64_t before = wal_->RetainedBytes();
-  s = wal_->ReleaseBefore(batch.end);
-  if (!s.ok()) spdlog::warn("cannot release delivered log segments: {}", s.ToString());
-  uint64_t after = wal_->RetainedBytes();
-  if (before > after) deps_.budget->Release(before - after);
+  if (!batch.partition.empty()) {
+    if (Status removed = partitions_->Remove(batch.partition); !removed.ok()) {
+      spdlog::warn("cannot remove a delivered partition's spool file: {}", removed.ToString());
+    }
+    ReleasePartitioned();
+  } else {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      lane.done_before = batch.end;
+    }
+    ReleaseLog();
+  }
   std::lock_guard<std::mutex> lock(mu_);
+  if (lane.backup) {
+    ++stats_.backup_objects_delivered;
+    stats_.backup_records_delivered += batch.records;
+    stats_.backup_bytes_delivered += batch.data_bytes;
+    return;
+  }
   ++stats_.objects_delivered;
   stats_.records_delivered += batch.records;
   stats_.bytes_delivered += batch.data_bytes;
+  if (partitions_) stats_.active_partitions = partitions_->active_data_partitions();
+}
+
+void DeliveryStream::ReleaseLog() {
+  std::lock_guard<std::mutex> releasing(release_mu_);
+  wal::LogPosition release;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    release = main_.done_before;
+    if (backup_.active) release = std::min(release, backup_.done_before);
+  }
+  uint64_t before = wal_->RetainedBytes();
+  if (Status s = wal_->ReleaseBefore(release); !s.ok()) {
+    spdlog::warn("cannot release delivered log segments: {}", s.ToString());
+  }
+  uint64_t after = wal_->RetainedBytes();
+  if (before > after) deps_.budget->Release(before - after);
+}
+
+// ---- Dynamic partitioning ----
+
+void DeliveryStream::RunPartitioned() {
+  const std::string name = metadata().config.name();
+  auto pause = [&] {  // after an error that retrying right away would repeat
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait_for(lock, std::chrono::milliseconds(kFirstRetryBackoffMillis),
+                 [this] { return stopping_; });
+  };
+  while (true) {
+    if (const auto& in_flight = main_.journal->in_flight()) {
+      if (processed_end_ < in_flight->end) {
+        // After a restart: rebuild the buffers up to the planned object's end, so its
+        // partition holds exactly the records it was planned with.
+        if (Status s = ProcessIntoPartitions(in_flight->end); !s.ok()) {
+          spdlog::error("stream {}: cannot process stored records: {}", name, s.ToString());
+          pause();
+        }
+        std::lock_guard<std::mutex> lock(mu_);
+        if (stopping_) return;
+        continue;
+      }
+      bool draining;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        draining = draining_;
+      }
+      if (!DeliverInFlight(main_, /*single_attempt=*/draining)) return;
+      Checkpoint(main_);
+      continue;
+    }
+
+    std::unique_lock<std::mutex> lock(mu_);
+    if (stopping_) return;
+    const bool have_records = main_.policy.pending_records() > 0;
+    const uint64_t size_limit = main_.policy.hints().size_bytes;
+    const int64_t interval = main_.policy.hints().interval_millis;
+    const int64_t now = deps_.clock->NowMillis();
+    const PartitionBuffer* due = nullptr;
+    std::optional<int64_t> wait_millis;
+    for (const auto& [identity, buffer] : partitions_->buffers()) {
+      int64_t age = now - buffer.oldest_arrival_millis;
+      if (buffer.bytes >= size_limit || age >= interval || (draining_ && !have_records)) {
+        due = &buffer;
+        break;
+      }
+      wait_millis = std::min(wait_millis.value_or(interval), interval - age);
+    }
+    if (due) {
+      lock.unlock();
+      if (Status s = PlanPartition(*due); !s.ok()) {
+        spdlog::error("stream {}: cannot plan the next object: {}", name, s.ToString());
+        pause();
+      }
+      continue;
+    }
+    if (have_records) {
+      lock.unlock();
+      if (Status s = ProcessIntoPartitions(std::nullopt); !s.ok()) {
+        spdlog::error("stream {}: cannot process stored records: {}", name, s.ToString());
+        pause();
+      }
+      continue;
+    }
+    if (draining_) return;  // everything processed and delivered
+    if (wait_millis) {
+      cv_.wait_for(lock, std::chrono::milliseconds(*wait_millis));
+    } else {
+      cv_.wait(lock);
+    }
+  }
+}
+
+Status DeliveryStream::ProcessIntoPartitions(std::optional<wal::LogPosition> limit) {
+  // Small enough to keep the buffers' overshoot and a Lambda's event modest, large enough for
+  // several concurrent invocations.
+  constexpr uint64_t kChunkBytes = 4 << 20;
+  HYDRANT_RETURN_IF_ERROR(RefreshChain());
+  const StreamMetadata meta = metadata();
+  const S3Destination& s3 = meta.config.s3();
+  auto prefix = format::PrefixExpression::Parse(s3.prefix);
+  if (!prefix.ok()) return prefix.status();
+  uint64_t max_records;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    max_records = main_.policy.pending_records();
+  }
+
+  struct Source {
+    wal::LogPosition position, next;
+  };
+  std::vector<Source> sources;
+  processor::RecordBatch records;
+  uint64_t bytes = 0;
+  int64_t next_arrival = 0;
+  wal::LogPosition end = processed_end_;
+  HYDRANT_RETURN_IF_ERROR(wal_->Read(processed_end_, [&](const wal::RecordView& r) {
+    if (sources.size() == max_records || (limit && r.position >= *limit) ||
+        (!sources.empty() && bytes + r.data.size() > kChunkBytes)) {
+      next_arrival = r.arrival_millis;
+      return false;
+    }
+    processor::Record record;
+    record.record_id = std::to_string(r.position.segment * 10'000'000'000'000ull + r.position.offset);
+    record.arrival_millis = r.arrival_millis;
+    record.source = sources.size();
+    record.data.assign(r.data);
+    record.raw_data = record.data;
+    records.push_back(std::move(record));
+    sources.push_back({r.position, r.next});
+    bytes += r.data.size();
+    end = r.next;
+    return true;
+  }));
+  if (sources.empty()) return Status::Ok();
+  for (auto& step : chain_) HYDRANT_RETURN_IF_ERROR(step->Process(records));
+
+  uint64_t dropped = 0, failed = 0, over_limit = 0;
+  for (processor::Record& record : records) {
+    if (record.result == processor::RecordResult::kDropped) {
+      ++dropped;
+      continue;
+    }
+    std::string identity;
+    if (record.result == processor::RecordResult::kOk) {
+      if (auto missing = prefix->MissingPartitionKey(record.partition_keys)) {
+        record.result = processor::RecordResult::kProcessingFailed;
+        record.error_code = kPartitionKeyMissingCode;
+        record.error_message = "The record has no value for " + *missing + ", which Prefix uses";
+      } else {
+        identity = PartitionBuffers::DataIdentity(prefix->PartitionIdentity(record.partition_keys));
+        if (!partitions_->Find(identity) && !main_.journal->PartitionDelivered(identity, sources[record.source].position) &&
+            partitions_->active_data_partitions() >= deps_.max_active_partitions) {
+          // The service's quota: records for one more partition go to the error output.
+          record.result = processor::RecordResult::kProcessingFailed;
+          record.error_code = kActivePartitionsExceededCode;
+          record.error_message = "The number of active partitions reached the limit of " +
+                                 std::to_string(deps_.max_active_partitions);
+          record.error_output_type = kActivePartitionExceeded;
+          identity.clear();
+          ++over_limit;
+        }
+      }
+    }
+    std::string failure;
+    if (record.result == processor::RecordResult::kProcessingFailed) {
+      identity = PartitionBuffers::ErrorIdentity(
+          record.error_output_type.empty() ? kProcessingFailed : record.error_output_type);
+      // One JSON document per line, as the service writes its error output.
+      failure = processor::FormatProcessingFailedRecord(record) + "\n";
+    }
+    const Source& source = sources[record.source];
+    if (main_.journal->PartitionDelivered(identity, source.position)) continue;  // delivered before a restart
+    PartitionBuffer* buffer = partitions_->Find(identity);
+    if (!buffer) {
+      buffer = partitions_->Create(identity);
+      if (PartitionBuffers::IsData(identity)) {
+        buffer->keys = record.partition_keys;
+      } else {
+        buffer->error_output_type = identity.substr(2);
+      }
+    }
+    if (!failure.empty()) ++failed;
+    HYDRANT_RETURN_IF_ERROR(partitions_->Append(buffer, failure.empty() ? record.data : failure,
+                                                record.arrival_millis, source.position, source.next));
+  }
+  processed_end_ = end;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    main_.policy.Take(sources.size(), bytes, next_arrival);
+    main_.pending_begin = end;
+    stats_.records_dropped += dropped;
+    stats_.records_processing_failed += failed;
+    stats_.partition_limit_exceeded += over_limit;
+    stats_.active_partitions = partitions_->active_data_partitions();
+  }
+  ReleasePartitioned();
+  return Status::Ok();
+}
+
+Status DeliveryStream::PlanPartition(const PartitionBuffer& buffer) {
+  const StreamMetadata meta = metadata();
+  const S3Destination& s3 = meta.config.s3();
+  PlannedBatch batch;
+  batch.sequence = main_.journal->next_sequence();
+  batch.begin = buffer.first_source;
+  batch.end = buffer.source_end;
+  batch.records = buffer.records;
+  batch.data_bytes = buffer.bytes;
+  batch.bucket = s3.bucket;
+  batch.partition = buffer.identity;
+  const std::string uuid = NewUuid();
+  const int64_t oldest = buffer.oldest_arrival_millis;
+  if (buffer.error_output_type.empty()) {
+    auto prefix = format::PrefixExpression::Parse(s3.prefix);
+    if (!prefix.ok()) return prefix.status();
+    auto compression = format::LookupCompressionFormat(s3.compression);
+    if (!compression.ok()) return compression.status();
+    const std::string extension =
+        s3.file_extension.empty() ? std::string(compression->extension) : s3.file_extension;
+    // With dynamic partitioning the Prefix is used as written: no default time folders.
+    std::string evaluated = prefix->Evaluate({.epoch_millis = oldest, .partition_keys = &buffer.keys});
+    batch.key = format::ObjectKeyUnder(evaluated, meta.config.name(), meta.version, oldest, uuid, extension);
+    batch.compression = s3.compression;
+  } else {
+    auto error_prefix = format::EvaluateErrorPrefix(s3.prefix, s3.error_output_prefix, oldest,
+                                                    buffer.error_output_type);
+    if (!error_prefix.ok()) return error_prefix.status();
+    batch.key = format::ObjectKeyUnder(*error_prefix, meta.config.name(), meta.version, oldest, uuid);
+  }
+  return main_.journal->Plan(batch);
+}
+
+Result<PreparedBatch> DeliveryStream::PreparePartition(const PlannedBatch& batch) {
+  PreparedBatch prepared;
+  const PartitionBuffer* buffer = partitions_->Find(batch.partition);
+  if (!buffer || buffer->records == 0) return prepared;  // processing gave other results this time
+  if (buffer->records != batch.records) {
+    spdlog::warn("stream {}: object {} was planned with {} records and now holds {} (a "
+                 "transformation that is not deterministic?)",
+                 metadata().config.name(), batch.key, batch.records, buffer->records);
+  }
+  format::Object object;
+  object.bucket = batch.bucket;
+  object.key = batch.key;
+  auto body = partitions_->ReadAll(*buffer);
+  if (!body.ok()) return body.status();
+  object.body = std::move(*body);
+  object.records = buffer->records;
+  HYDRANT_RETURN_IF_ERROR(CompressObject(batch.compression, &object));
+  prepared.objects.push_back(std::move(object));
+  return prepared;
+}
+
+void DeliveryStream::ReleasePartitioned() {
+  wal::LogPosition release = processed_end_;
+  if (auto oldest = partitions_->OldestSource()) release = std::min(release, *oldest);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    main_.done_before = release;
+  }
+  ReleaseLog();
+  main_.journal->ForgetPartitionsBefore(wal_->Begin());
 }
 
 }  // namespace hydrant::stream

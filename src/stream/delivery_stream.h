@@ -22,6 +22,7 @@
 #include "processor/processor.h"
 #include "stream/delivery_journal.h"
 #include "stream/disk_budget.h"
+#include "stream/partition_buffers.h"
 #include "stream/stream_metadata.h"
 #include "wal/wal.h"
 
@@ -40,6 +41,8 @@ struct DeliveryStreamDeps {
   uint64_t wal_segment_bytes = 64ull << 20;
   int64_t max_retry_backoff_millis = 30000;
   ProcessorChainFactory processors;  // unset: records are delivered as they arrived
+  // Dynamic partitioning's active-partition quota per stream (the service's default is 500).
+  size_t max_active_partitions = 500;
 };
 
 // Counters for /health-style introspection and tests. Monotonic.
@@ -50,6 +53,11 @@ struct DeliveryStats {
   uint64_t failed_attempts = 0;
   uint64_t records_dropped = 0;            // Dropped by a processor
   uint64_t records_processing_failed = 0;  // written to the error output
+  uint64_t backup_objects_delivered = 0;   // S3 backup of the source records
+  uint64_t backup_records_delivered = 0;
+  uint64_t backup_bytes_delivered = 0;
+  uint64_t active_partitions = 0;          // dynamic partitioning: data buffers now (a gauge)
+  uint64_t partition_limit_exceeded = 0;   // records sent to the error output by the quota
 };
 
 // A planned batch turned into the objects to deliver: the records that made it through the
@@ -96,33 +104,67 @@ class DeliveryStream {
  private:
   DeliveryStream(std::string dir, StreamMetadata metadata, const DeliveryStreamDeps& deps);
   Status Recover();
+  // A consumer of the WAL that cuts it into batches and delivers each as objects: the
+  // destination lane (records through the processors to the S3 destination) and the backup
+  // lane (source records as they arrived, to S3BackupConfiguration). Each has its own buffer,
+  // journal and thread; WAL space is released only once every active lane is past it.
+  struct Lane {
+    explicit Lane(bool is_backup) : backup(is_backup), policy(buffer::BufferingHints{}) {}
+    const bool backup;
+    std::unique_ptr<DeliveryJournal> journal;  // the lane's thread only
+    buffer::BufferPolicy policy;               // guarded by mu_
+    wal::LogPosition pending_begin;            // guarded by mu_: first record not yet planned
+    wal::LogPosition done_before;              // guarded by mu_: no record before it is needed
+    bool active = true;                        // guarded by mu_ (backup: S3BackupMode Enabled)
+    bool skip_to_pending = false;              // guarded by mu_: backup just enabled
+    std::thread thread;
+  };
+
+  Status RecoverLane(Lane& lane, const std::string& journal_name);
   void OnDurable(const wal::DurableGroup& group);
-  void Run();
-  // Cuts the next batch from the front of the buffer and plans it in the journal.
-  Status PlanNextBatch();
+  void Run(Lane& lane);
+  // Cuts the next batch from the front of the lane's buffer and plans it in its journal.
+  Status PlanNextBatch(Lane& lane);
   // Reads the in-flight batch back from the WAL, runs the processors and formats the objects.
-  Result<PreparedBatch> Prepare(const PlannedBatch& batch);
+  Result<PreparedBatch> Prepare(Lane& lane, const PlannedBatch& batch);
   // Delivers the in-flight batch, retrying with backoff until delivered or stopping.
-  bool DeliverInFlight(bool single_attempt);
-  void Checkpoint();
+  bool DeliverInFlight(Lane& lane, bool single_attempt);
+  void Checkpoint(Lane& lane);
+  // Releases the WAL before the point every active lane has passed.
+  void ReleaseLog();
+  // Builds the processor chain again after a configuration change.
+  Status RefreshChain();
+
+  // Dynamic partitioning (partitioned_): records are processed as they become durable and
+  // sorted into one buffer per evaluated prefix; each buffer becomes one object when it is due.
+  void RunPartitioned();
+  // Processes up to `limit` (a position) the next stored records into the partition buffers.
+  Status ProcessIntoPartitions(std::optional<wal::LogPosition> limit);
+  // Plans the object that empties `buffer`.
+  Status PlanPartition(const PartitionBuffer& buffer);
+  Result<PreparedBatch> PreparePartition(const PlannedBatch& batch);
+  // Releases WAL space no buffer and no unprocessed record needs any more.
+  void ReleasePartitioned();
 
   const std::string dir_;
   const DeliveryStreamDeps deps_;
   const int64_t create_millis_;
   std::unique_ptr<wal::Wal> wal_;
-  std::unique_ptr<DeliveryJournal> journal_;  // used by the delivery thread only
-  ProcessorChain chain_;                      // used by the delivery thread only
+  ProcessorChain chain_;                      // used by the destination lane's thread only
   bool chain_stale_ = true;                   // guarded by mu_: config changed since chain_ was built
+  const bool partitioned_;                    // DynamicPartitioningConfiguration Enabled (fixed)
+  std::unique_ptr<PartitionBuffers> partitions_;  // partitioned_ only; delivery thread only
+  wal::LogPosition processed_end_;            // partitioned_: first record not yet processed
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
   StreamMetadata metadata_;                    // guarded by mu_
-  buffer::BufferPolicy policy_;                // guarded by mu_
-  wal::LogPosition pending_begin_;             // guarded by mu_: first record not yet planned
+  Lane main_{false};
+  Lane backup_{true};
   bool stopping_ = false;                      // guarded by mu_
   bool draining_ = false;                      // guarded by mu_
   DeliveryStats stats_;                        // guarded by mu_
-  std::thread thread_;
+  std::mutex release_mu_;                      // one WAL release at a time (budget accounting)
 };
 
 }  // namespace hydrant::stream

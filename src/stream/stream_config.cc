@@ -18,6 +18,9 @@ namespace {
 namespace json = boost::json;
 
 constexpr int64_t kFormatVersion = 1;
+// The smallest buffer the service allows with dynamic partitioning; also the size used when such
+// a stream gives no BufferingHints.
+constexpr int64_t kMinPartitionedBufferMb = 64;
 
 // S3DestinationConfiguration's members (also S3DestinationUpdate's), in the model's order.
 constexpr std::array<std::string_view, 8> kS3Members = {"RoleARN",
@@ -183,18 +186,93 @@ Status CheckBufferingHints(const json::object& hints, BufferingHints* out) {
 
 // The processors to run, or nullopt when processing is absent, disabled or empty. The
 // processor stage owns the rules for types, parameters and their order.
-Result<std::optional<json::object>> CheckProcessing(const json::object& processing) {
+Result<std::optional<json::object>> CheckProcessing(const json::object& processing,
+                                                    bool dynamic_partitioning) {
   std::optional<bool> enabled;
   const json::array* processors = nullptr;
   HYDRANT_RETURN_IF_ERROR(GetBool(processing, "Enabled", &enabled));
   HYDRANT_RETURN_IF_ERROR(GetArray(processing, "Processors", &processors));
   if (!processors || processors->empty() || !enabled.value_or(true)) return std::optional<json::object>();
-  // Dynamic partitioning is not available yet, so MetadataExtraction (which only feeds it) is
-  // refused with the service's rule.
+  // MetadataExtraction only feeds dynamic partitioning; the processor stage refuses it without.
   processor::ValidationContext context;
-  context.dynamic_partitioning_enabled = false;
+  context.dynamic_partitioning_enabled = dynamic_partitioning;
   HYDRANT_RETURN_IF_ERROR(processor::ValidateProcessingConfiguration(processing, context));
   return std::optional<json::object>(processing);
+}
+
+// S3BackupConfiguration (an S3DestinationConfiguration): its own bucket, prefix, buffering and
+// compression.
+Result<S3BackupDestination> CheckBackup(const json::object& b) {
+  S3BackupDestination backup;
+  std::optional<std::string> role, bucket_arn, prefix, error_prefix, compression;
+  const json::object *hints, *encryption;
+  HYDRANT_RETURN_IF_ERROR(GetString(b, "RoleARN", &role));
+  HYDRANT_RETURN_IF_ERROR(GetString(b, "BucketARN", &bucket_arn));
+  HYDRANT_RETURN_IF_ERROR(GetString(b, "Prefix", &prefix));
+  HYDRANT_RETURN_IF_ERROR(GetString(b, "ErrorOutputPrefix", &error_prefix));
+  HYDRANT_RETURN_IF_ERROR(GetString(b, "CompressionFormat", &compression));
+  HYDRANT_RETURN_IF_ERROR(GetObject(b, "BufferingHints", &hints));
+  HYDRANT_RETURN_IF_ERROR(GetObject(b, "EncryptionConfiguration", &encryption));
+  if (!role) return Status::InvalidArgument("S3BackupConfiguration.RoleARN is required");
+  if (!bucket_arn) return Status::InvalidArgument("S3BackupConfiguration.BucketARN is required");
+  size_t separator = bucket_arn->find(":::");
+  if (separator == std::string::npos || separator + 3 == bucket_arn->size()) {
+    return Status::InvalidArgument(fmt::format("BucketARN {} does not name a bucket", *bucket_arn));
+  }
+  backup.bucket = bucket_arn->substr(separator + 3);
+  if (hints) HYDRANT_RETURN_IF_ERROR(CheckBufferingHints(*hints, &backup.buffering));
+  if (compression) backup.compression = *compression;
+  if (encryption && Find(*encryption, "KMSEncryptionConfig")) {
+    return Unsupported("Encrypting backup objects with KMS (S3BackupConfiguration.EncryptionConfiguration)");
+  }
+  backup.prefix = prefix.value_or("");
+  std::optional<std::string> errors;
+  if (error_prefix && !error_prefix->empty()) errors = error_prefix;
+  HYDRANT_RETURN_IF_ERROR(format::ValidatePrefixes(backup.prefix, errors, false));
+  return backup;
+}
+
+// True when the enabled ProcessingConfiguration has a processor of `type`.
+bool HasProcessor(const S3Destination& s3, std::string_view type) {
+  if (!s3.processing) return false;
+  const json::value* processors = Find(*s3.processing, "Processors");
+  if (!processors || !processors->is_array()) return false;
+  for (const json::value& p : processors->get_array()) {
+    const json::value* t = p.is_object() ? Find(p.get_object(), "Type") : nullptr;
+    if (t && t->is_string() && t->get_string() == type) return true;
+  }
+  return false;
+}
+
+// The rules that come with DynamicPartitioningConfiguration Enabled (firehose-spec §4.1, §4.3).
+Status CheckPartitioning(const S3Destination& s3) {
+  if (!s3.error_output_prefix) {
+    return Status::InvalidArgument(
+        "ErrorOutputPrefix is required when dynamic partitioning is enabled");
+  }
+  if (s3.buffering.size_mb < kMinPartitionedBufferMb) {
+    return Status::InvalidArgument(fmt::format(
+        "BufferingHints.SizeInMBs must be at least {} when dynamic partitioning is enabled",
+        kMinPartitionedBufferMb));
+  }
+  if (s3.buffering.interval_seconds == 0) {
+    return Status::InvalidArgument(
+        "BufferingHints.IntervalInSeconds 0 (zero buffering) is not available with dynamic "
+        "partitioning");
+  }
+  auto prefix = format::PrefixExpression::Parse(s3.prefix);
+  if (!prefix.ok()) return prefix.status();
+  if (prefix->uses_query_keys() && !HasProcessor(s3, "MetadataExtraction")) {
+    return Status::InvalidArgument(
+        "Prefix uses !{partitionKeyFromQuery:...} but ProcessingConfiguration has no enabled "
+        "MetadataExtraction processor");
+  }
+  if (prefix->uses_lambda_keys() && !HasProcessor(s3, "Lambda")) {
+    return Status::InvalidArgument(
+        "Prefix uses !{partitionKeyFromLambda:...} but ProcessingConfiguration has no enabled "
+        "Lambda processor");
+  }
+  return Status::Ok();
 }
 
 // Every rule a stored ExtendedS3 destination must satisfy; the typed view on success.
@@ -227,6 +305,9 @@ Result<S3Destination> CheckDestination(const json::object& d) {
   s3.bucket = bucket_arn->substr(separator + 3);
 
   if (hints) HYDRANT_RETURN_IF_ERROR(CheckBufferingHints(*hints, &s3.buffering));
+  if (partitioning && (!hints || !Find(*hints, "SizeInMBs"))) {
+    s3.buffering.size_mb = kMinPartitionedBufferMb;  // replaced below if partitioning is off
+  }
   if (compression) s3.compression = *compression;  // the model's enum was checked already
   if (encryption) {
     bool none = Find(*encryption, "NoEncryptionConfig") != nullptr;
@@ -253,27 +334,41 @@ Result<S3Destination> CheckDestination(const json::object& d) {
           "logging is enabled");
     }
   }
+  if (partitioning) {
+    std::optional<bool> enabled;
+    const json::object* retry;
+    HYDRANT_RETURN_IF_ERROR(GetBool(*partitioning, "Enabled", &enabled));
+    HYDRANT_RETURN_IF_ERROR(GetObject(*partitioning, "RetryOptions", &retry));
+    s3.dynamic_partitioning = enabled.value_or(false);
+    if (retry) {
+      std::optional<int64_t> duration;
+      HYDRANT_RETURN_IF_ERROR(GetInt(*retry, "DurationInSeconds", &duration));
+      if (duration) s3.partitioning_retry_seconds = *duration;
+    }
+  }
+  if (partitioning && !s3.dynamic_partitioning && (!hints || !Find(*hints, "SizeInMBs"))) {
+    s3.buffering.size_mb = BufferingHints{}.size_mb;
+  }
   if (processing) {
-    auto processors = CheckProcessing(*processing);
+    auto processors = CheckProcessing(*processing, s3.dynamic_partitioning);
     if (!processors.ok()) return processors.status();
     s3.processing = std::move(*processors);
   }
-  if (backup_mode == "Enabled") return Unsupported("Source record backup (S3BackupMode Enabled)");
-  if (Find(d, "S3BackupConfiguration")) {
-    return Unsupported("Source record backup (S3BackupConfiguration)");
+  const json::object* backup;
+  HYDRANT_RETURN_IF_ERROR(GetObject(d, "S3BackupConfiguration", &backup));
+  if (backup_mode == "Enabled" && !backup) {
+    return Status::InvalidArgument("S3BackupConfiguration is required when S3BackupMode is Enabled");
+  }
+  if (backup) {
+    auto checked = CheckBackup(*backup);
+    if (!checked.ok()) return checked.status();
+    if (backup_mode == "Enabled") s3.backup = std::move(*checked);
   }
   if (conversion) {
     std::optional<bool> enabled;
     HYDRANT_RETURN_IF_ERROR(GetBool(*conversion, "Enabled", &enabled));
     if (enabled.value_or(true)) {  // the service's default when the structure is given
       return Unsupported("Record format conversion (DataFormatConversionConfiguration)");
-    }
-  }
-  if (partitioning) {
-    std::optional<bool> enabled;
-    HYDRANT_RETURN_IF_ERROR(GetBool(*partitioning, "Enabled", &enabled));
-    if (enabled.value_or(false)) {
-      return Unsupported("Dynamic partitioning (DynamicPartitioningConfiguration Enabled)");
     }
   }
   if (time_zone && !time_zone->empty() && *time_zone != "UTC") {
@@ -285,7 +380,8 @@ Result<S3Destination> CheckDestination(const json::object& d) {
   s3.prefix = prefix.value_or("");
   if (error_prefix && !error_prefix->empty()) s3.error_output_prefix = error_prefix;
   HYDRANT_RETURN_IF_ERROR(
-      format::ValidatePrefixes(s3.prefix, s3.error_output_prefix, /*dynamic_partitioning_enabled=*/false));
+      format::ValidatePrefixes(s3.prefix, s3.error_output_prefix, s3.dynamic_partitioning));
+  if (s3.dynamic_partitioning) HYDRANT_RETURN_IF_ERROR(CheckPartitioning(s3));
   s3.file_extension = file_extension.value_or("");
   return s3;
 }
@@ -299,6 +395,24 @@ json::object CloudWatchDescription(const json::object& destination) {
   if (options) {
     CopyMembers(*options, std::array<std::string_view, 2>{"LogGroupName", "LogStreamName"}, &out);
   }
+  return out;
+}
+
+// S3BackupDescription: S3DestinationDescription's members with the service's defaults.
+json::object BackupDescription(const json::object& backup) {
+  json::object out;
+  out["RoleARN"] = backup.at("RoleARN");
+  out["BucketARN"] = backup.at("BucketARN");
+  CopyMembers(backup, std::array<std::string_view, 2>{"Prefix", "ErrorOutputPrefix"}, &out);
+  BufferingHints hints;
+  if (const json::value* given = Find(backup, "BufferingHints"); given && given->is_object()) {
+    (void)CheckBufferingHints(given->get_object(), &hints);  // validated when stored
+  }
+  out["BufferingHints"] = {{"SizeInMBs", hints.size_mb}, {"IntervalInSeconds", hints.interval_seconds}};
+  const json::value* compression = Find(backup, "CompressionFormat");
+  out["CompressionFormat"] = compression ? *compression : json::value("UNCOMPRESSED");
+  out["EncryptionConfiguration"] = {{"NoEncryptionConfig", "NoEncryption"}};
+  out["CloudWatchLoggingOptions"] = CloudWatchDescription(backup);
   return out;
 }
 
@@ -395,7 +509,6 @@ Result<StreamConfig> StreamConfig::ApplyUpdate(const json::object& update_reques
   }
   const json::object* update;
   HYDRANT_RETURN_IF_ERROR(GetObject(update_request, kind, &update));
-  if (Find(*update, "S3BackupUpdate")) return Unsupported("Source record backup (S3BackupUpdate)");
 
   json::object patch;
   CopyMembers(*update, kS3Members, &patch);
@@ -411,7 +524,31 @@ Result<StreamConfig> StreamConfig::ApplyUpdate(const json::object& update_reques
       merged[key] = value;
     }
   }
+  const json::object* backup_update;
+  HYDRANT_RETURN_IF_ERROR(GetObject(*update, "S3BackupUpdate", &backup_update));
+  if (backup_update) {
+    // Merged member by member like the destination itself; BufferingHints inside too.
+    json::value& stored = merged["S3BackupConfiguration"];
+    if (!stored.is_object()) stored = json::object();
+    for (const auto& [key, value] : *backup_update) {
+      const json::value* old = Find(stored.get_object(), key);
+      if (key == "BufferingHints" && value.is_object() && old && old->is_object()) {
+        MergeInto(value.get_object(), &stored.get_object()[key].get_object());
+      } else {
+        stored.get_object()[key] = value;
+      }
+    }
+  }
   auto config = Build(name_, type_, std::move(merged), source_);
+  if (config.ok() && s3_.backup && !config->s3_.backup) {
+    return Status::InvalidArgument("S3BackupMode cannot be changed from Enabled to Disabled");
+  }
+  if (config.ok() && config->s3_.dynamic_partitioning != s3_.dynamic_partitioning) {
+    return Status::InvalidArgument(s3_.dynamic_partitioning
+                                       ? "Dynamic partitioning cannot be disabled once enabled"
+                                       : "Dynamic partitioning cannot be enabled on an existing "
+                                         "delivery stream");
+  }
   if (config.ok()) config->initial_tags_ = initial_tags_;
   return config;
 }
@@ -431,10 +568,17 @@ json::object StreamConfig::DescribeDestination() const {
   CopyMembers(destination_, std::array<std::string_view, 1>{"ProcessingConfiguration"}, &extended);
   const json::value* backup_mode = Find(destination_, "S3BackupMode");
   extended["S3BackupMode"] = backup_mode ? *backup_mode : json::value("Disabled");
-  CopyMembers(destination_,
-              std::array<std::string_view, 4>{"DataFormatConversionConfiguration",
-                                              "DynamicPartitioningConfiguration", "FileExtension",
-                                              "CustomTimeZone"},
+  if (const json::value* backup = Find(destination_, "S3BackupConfiguration")) {
+    extended["S3BackupDescription"] = BackupDescription(backup->get_object());
+  }
+  CopyMembers(destination_, std::array<std::string_view, 1>{"DataFormatConversionConfiguration"},
+              &extended);
+  if (Find(destination_, "DynamicPartitioningConfiguration")) {
+    extended["DynamicPartitioningConfiguration"] = {
+        {"RetryOptions", {{"DurationInSeconds", s3_.partitioning_retry_seconds}}},
+        {"Enabled", s3_.dynamic_partitioning}};
+  }
+  CopyMembers(destination_, std::array<std::string_view, 2>{"FileExtension", "CustomTimeZone"},
               &extended);
 
   json::object out;

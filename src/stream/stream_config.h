@@ -14,8 +14,7 @@
 //   - Destinations S3DestinationConfiguration (legacy) and ExtendedS3DestinationConfiguration.
 //   - CompressionFormat UNCOMPRESSED; EncryptionConfiguration NoEncryption; CustomTimeZone UTC.
 //   - ProcessingConfiguration only when disabled (Enabled false, or no processors);
-//     S3BackupMode Disabled and no S3BackupConfiguration; DataFormatConversionConfiguration only
-//     with Enabled false; DynamicPartitioningConfiguration only with Enabled false or absent.
+//     DataFormatConversionConfiguration only with Enabled false.
 //   Accepted, stored and echoed though Hydrant does nothing with them: CloudWatchLoggingOptions,
 //   DirectPutSourceConfiguration (ThroughputHintInMBs is informational).
 //
@@ -42,6 +41,16 @@ struct BufferingHints {
   bool operator==(const BufferingHints&) const = default;
 };
 
+// S3BackupConfiguration as the delivery runtime reads it: where source records (as they
+// arrived, before any transformation) are written when S3BackupMode is Enabled.
+struct S3BackupDestination {
+  std::string bucket;
+  std::string prefix;
+  BufferingHints buffering;
+  std::string compression = "UNCOMPRESSED";
+  bool operator==(const S3BackupDestination&) const = default;
+};
+
 // The S3 destination as the delivery runtime reads it.
 struct S3Destination {
   std::string bucket;  // from BucketARN arn:<partition>:s3:::<bucket>
@@ -54,6 +63,10 @@ struct S3Destination {
   // ProcessingConfiguration when it is enabled and has processors (validated by the processor
   // stage); nullopt means records are delivered as they arrived.
   std::optional<boost::json::object> processing;
+  // DynamicPartitioningConfiguration: one buffer and object per evaluated Prefix.
+  bool dynamic_partitioning = false;
+  int64_t partitioning_retry_seconds = 300;  // RetryOptions.DurationInSeconds
+  std::optional<S3BackupDestination> backup;  // set when S3BackupMode is Enabled
   bool operator==(const S3Destination&) const = default;
 };
 

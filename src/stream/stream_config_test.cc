@@ -171,7 +171,7 @@ TEST(StreamConfigTest, EchoesAcceptedOptionalMembers) {
         {"ParameterName": "LambdaArn", "ParameterValue": "arn:aws:lambda:us-east-1:123456789012:function:f"}]}]},
     "S3BackupMode": "Disabled",
     "DataFormatConversionConfiguration": {"Enabled": false},
-    "DynamicPartitioningConfiguration": {"Enabled": false},
+    "DynamicPartitioningConfiguration": {"RetryOptions": {"DurationInSeconds": 300}, "Enabled": false},
     "FileExtension": ".log", "CustomTimeZone": "UTC"})")));
   // The legacy description carries only the S3 members.
   const json::object& s3 = description.at("S3DestinationDescription").as_object();
@@ -282,22 +282,13 @@ TEST(StreamConfigTest, EncryptionConfiguration) {
               HasSubstr("KMSEncryptionConfig) is not supported by this version of Hydrant yet"));
 }
 
-TEST(StreamConfigTest, BackupConversionPartitioningAndTimeZoneAreNotSupportedYet) {
-  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"S3BackupMode": "Enabled"})"))),
-              HasSubstr("S3BackupMode Enabled"));
-  EXPECT_THAT(CreateError(CreateRequest(
-                  Seed(R"({"S3BackupConfiguration": {"RoleARN": "arn:aws:iam::123456789012:role/r",
-      "BucketARN": "arn:aws:s3:::backup"}})"))),
-              HasSubstr("S3BackupConfiguration"));
+TEST(StreamConfigTest, ConversionAndTimeZoneAreNotSupportedYet) {
   // Format conversion is enabled by default once the structure is given.
   EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"DataFormatConversionConfiguration": {}})"))),
               HasSubstr("Record format conversion"));
   EXPECT_THAT(CreateError(CreateRequest(
                   Seed(R"({"DataFormatConversionConfiguration": {"Enabled": true}})"))),
               HasSubstr("Record format conversion"));
-  EXPECT_THAT(CreateError(CreateRequest(
-                  Seed(R"({"DynamicPartitioningConfiguration": {"Enabled": true}})"))),
-              HasSubstr("Dynamic partitioning"));
   EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"CustomTimeZone": "Asia/Tokyo"})"))),
               HasSubstr("CustomTimeZone Asia/Tokyo"));
 }
@@ -480,7 +471,7 @@ TEST(StreamConfigTest, UpdateMustLeaveAValidConfiguration) {
   auto backup = config.ApplyUpdate(
       Update("ExtendedS3DestinationUpdate", R"({"S3BackupUpdate": {"Prefix": "b/"}})"));
   ASSERT_FALSE(backup.ok());
-  EXPECT_THAT(backup.status().message(), HasSubstr("S3BackupUpdate"));
+  EXPECT_THAT(backup.status().message(), HasSubstr("S3BackupConfiguration.RoleARN is required"));
 }
 
 TEST(StreamConfigTest, UpdateNeedsExactlyOneS3Update) {
@@ -548,6 +539,103 @@ TEST(StreamConfigTest, FromJsonRejectsDamagedInput) {
   json::object bad_prefix = good;
   bad_prefix["ExtendedS3DestinationConfiguration"].as_object()["Prefix"] = "!{timestamp:yyyy}";
   expect_corruption(bad_prefix);
+}
+
+
+// DynamicPartitioningConfiguration Enabled: the rules that come with it (firehose-spec §4.1, §4.3).
+TEST(StreamConfigTest, DynamicPartitioning) {
+  const std::string jq = R"("ProcessingConfiguration": {"Enabled": true, "Processors": [
+      {"Type": "MetadataExtraction", "Parameters": [
+        {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{customer: .customer}"},
+        {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]}]})";
+  json::object request = CreateRequest(Seed(R"({
+    "Prefix": "c=!{partitionKeyFromQuery:customer}/", "ErrorOutputPrefix": "e/!{firehose:error-output-type}/",
+    "DynamicPartitioningConfiguration": {"Enabled": true}, )" + jq + "}"));
+  request["ExtendedS3DestinationConfiguration"].as_object().erase("BufferingHints");
+  StreamConfig config = Create(request);
+  EXPECT_TRUE(config.s3().dynamic_partitioning);
+  EXPECT_EQ(config.s3().buffering.size_mb, 64);  // the smallest size allowed, when none is given
+  EXPECT_EQ(config.s3().partitioning_retry_seconds, 300);
+  EXPECT_EQ(json::serialize(Extended(config.DescribeDestination()).at("DynamicPartitioningConfiguration")),
+            R"({"RetryOptions":{"DurationInSeconds":300},"Enabled":true})");
+
+  // MetadataExtraction needs dynamic partitioning.
+  EXPECT_THAT(CreateError(CreateRequest(Seed("{" + jq + "}"))),
+              HasSubstr("MetadataExtraction processor can only be used when dynamic partitioning is enabled"));
+  // An error prefix is mandatory.
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"Prefix": "p/",
+    "DynamicPartitioningConfiguration": {"Enabled": true}})"))),
+              HasSubstr("ErrorOutputPrefix is required"));
+  // At least 64 MB, no zero buffering.
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"Prefix": "p/", "ErrorOutputPrefix": "e/",
+    "BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 60},
+    "DynamicPartitioningConfiguration": {"Enabled": true}})"))),
+              HasSubstr("at least 64"));
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"Prefix": "p/", "ErrorOutputPrefix": "e/",
+    "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 0},
+    "DynamicPartitioningConfiguration": {"Enabled": true}})"))),
+              HasSubstr("zero buffering"));
+  // A key namespace needs the processor that produces it.
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"Prefix": "c=!{partitionKeyFromQuery:customer}/",
+    "ErrorOutputPrefix": "e/!{firehose:error-output-type}/", "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60},
+    "DynamicPartitioningConfiguration": {"Enabled": true}})"))),
+              HasSubstr("no enabled MetadataExtraction processor"));
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"Prefix": "c=!{partitionKeyFromLambda:customer}/",
+    "ErrorOutputPrefix": "e/!{firehose:error-output-type}/", "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60},
+    "DynamicPartitioningConfiguration": {"Enabled": true}, )" + jq + "}"))),
+              HasSubstr("no enabled Lambda processor"));
+
+  // It cannot be switched on or off by UpdateDestination.
+  StreamConfig static_partitioning = Create(CreateRequest(Seed(R"({"Prefix": "p/", "ErrorOutputPrefix": "e/",
+    "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 60}, "DynamicPartitioningConfiguration": {"Enabled": true}})")));
+  auto off = static_partitioning.ApplyUpdate(json::parse(R"({"ExtendedS3DestinationUpdate":
+    {"DynamicPartitioningConfiguration": {"Enabled": false}}})").as_object());
+  ASSERT_FALSE(off.ok());
+  EXPECT_THAT(off.status().message(), HasSubstr("cannot be disabled"));
+  StreamConfig plain = Create(CreateRequest(Seed("{}")));
+  auto on = plain.ApplyUpdate(json::parse(R"({"ExtendedS3DestinationUpdate": {"ErrorOutputPrefix": "e/",
+    "BufferingHints": {"SizeInMBs": 64}, "DynamicPartitioningConfiguration": {"Enabled": true}}})").as_object());
+  ASSERT_FALSE(on.ok());
+  EXPECT_THAT(on.status().message(), HasSubstr("cannot be enabled"));
+}
+
+// S3BackupMode Enabled: source records go to S3BackupConfiguration with its own buffering and
+// compression; it can be enabled by UpdateDestination but never disabled again.
+TEST(StreamConfigTest, SourceRecordBackup) {
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"S3BackupMode": "Enabled"})"))),
+              HasSubstr("S3BackupConfiguration is required when S3BackupMode is Enabled"));
+  StreamConfig config = Create(CreateRequest(Seed(R"({"S3BackupMode": "Enabled",
+    "S3BackupConfiguration": {"RoleARN": "arn:aws:iam::123456789012:role/r", "BucketARN": "arn:aws:s3:::backup",
+      "Prefix": "source/", "BufferingHints": {"SizeInMBs": 2, "IntervalInSeconds": 60},
+      "CompressionFormat": "GZIP"}})")));
+  ASSERT_TRUE(config.s3().backup);
+  EXPECT_EQ(config.s3().backup->bucket, "backup");
+  EXPECT_EQ(config.s3().backup->prefix, "source/");
+  EXPECT_EQ(config.s3().backup->buffering, (BufferingHints{2, 60}));
+  EXPECT_EQ(config.s3().backup->compression, "GZIP");
+  const json::object description = config.DescribeDestination();
+  const json::object& extended = Extended(description);
+  EXPECT_EQ(extended.at("S3BackupMode"), "Enabled");
+  EXPECT_EQ(json::serialize(extended.at("S3BackupDescription")), json::serialize(json::parse(R"({
+    "RoleARN": "arn:aws:iam::123456789012:role/r", "BucketARN": "arn:aws:s3:::backup", "Prefix": "source/",
+    "BufferingHints": {"SizeInMBs": 2, "IntervalInSeconds": 60}, "CompressionFormat": "GZIP",
+    "EncryptionConfiguration": {"NoEncryptionConfig": "NoEncryption"},
+    "CloudWatchLoggingOptions": {"Enabled": false}})")));
+
+  auto disabled = config.ApplyUpdate(json::parse(R"({"ExtendedS3DestinationUpdate": {"S3BackupMode": "Disabled"}})").as_object());
+  ASSERT_FALSE(disabled.ok());
+  EXPECT_THAT(disabled.status().message(), HasSubstr("cannot be changed from Enabled to Disabled"));
+  auto resized = config.ApplyUpdate(json::parse(R"({"ExtendedS3DestinationUpdate":
+    {"S3BackupUpdate": {"BufferingHints": {"SizeInMBs": 3}}}})").as_object());
+  ASSERT_TRUE(resized.ok()) << resized.status().ToString();
+  EXPECT_EQ(resized->s3().backup->buffering, (BufferingHints{3, 60}));
+
+  StreamConfig plain = Create(CreateRequest(Seed("{}")));
+  EXPECT_FALSE(plain.s3().backup);
+  auto enabled = plain.ApplyUpdate(json::parse(R"({"ExtendedS3DestinationUpdate": {"S3BackupMode": "Enabled",
+    "S3BackupUpdate": {"RoleARN": "arn:aws:iam::123456789012:role/r", "BucketARN": "arn:aws:s3:::later"}}})").as_object());
+  ASSERT_TRUE(enabled.ok()) << enabled.status().ToString();
+  EXPECT_EQ(enabled->s3().backup->bucket, "later");
 }
 
 }  // namespace
