@@ -8,7 +8,7 @@
 //   !{firehose:error-output-type}  processing-failed, ...; ErrorOutputPrefix only
 //   !{partitionKeyFromQuery:<key>}, !{partitionKeyFromLambda:<key>}  dynamic partitioning only
 // The sequence "!{" may appear only as the start of such an expression. Timestamps are evaluated
-// in UTC (this version has no CustomTimeZone support; StreamConfig rejects other zones).
+// in the stream's CustomTimeZone (time_zone.h; UTC by default).
 //
 // Supported timestamp pattern letters (a subset of DateTimeFormatter; others fail Parse):
 //   y u  year: yy two digits, otherwise at least as many digits as letters
@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "format/time_zone.h"
 
 namespace hydrant::format {
 
@@ -45,6 +46,8 @@ struct PrefixContext {
   int64_t epoch_millis = 0;
   // The value of !{firehose:error-output-type}, e.g. "processing-failed"; empty for data prefixes.
   std::string_view error_output_type;
+  // The zone timestamps are shown in (CustomTimeZone); nullptr = UTC.
+  const TimeZone* time_zone = nullptr;
 };
 
 class PrefixExpression {
@@ -60,7 +63,7 @@ class PrefixExpression {
   bool has_error_output_type() const;
   bool has_partition_keys() const;
 
-  // Every expression replaced: timestamps from ctx.epoch_millis in UTC, each random-string a new
+  // Every expression replaced: timestamps from ctx.epoch_millis in ctx.time_zone, each random-string a new
   // 11-character lower-case hex value, error-output-type from ctx.error_output_type.
   // Precondition: !has_partition_keys() (dynamic partitioning is not in this version and
   // StreamConfig rejects such prefixes); partition-key expressions evaluate to nothing.
@@ -95,15 +98,19 @@ class PrefixExpression {
   std::vector<Segment> segments_;
 };
 
-// One-off evaluation of a data Prefix (with the default time folders when it has no timestamp).
-Result<std::string> EvaluateDataPrefix(std::string_view prefix, int64_t epoch_millis);
+// One-off evaluation of a data Prefix (with the default time folders when it has no timestamp),
+// times shown in `time_zone` (nullptr = UTC).
+Result<std::string> EvaluateDataPrefix(std::string_view prefix, int64_t epoch_millis,
+                                       const TimeZone* time_zone = nullptr);
 
 // The key prefix of an error-output object: the evaluated ErrorOutputPrefix when one is set
 // (non-empty), otherwise "<Prefix><error_output_type>/yyyy/MM/dd/HH/" (the service's default;
-// Prefix then has no expressions, a rule StreamConfig enforces).
+// Prefix then has no expressions, a rule StreamConfig enforces). Times shown in `time_zone`
+// (nullptr = UTC).
 Result<std::string> EvaluateErrorPrefix(std::string_view prefix,
                                         const std::optional<std::string>& error_output_prefix,
-                                        int64_t epoch_millis, std::string_view error_output_type);
+                                        int64_t epoch_millis, std::string_view error_output_type,
+                                        const TimeZone* time_zone = nullptr);
 
 // True when `prefix` parses and contains a !{timestamp:...} expression.
 bool HasTimestampExpression(std::string_view prefix);

@@ -236,14 +236,15 @@ Status DeliveryStream::PlanNextBatch() {
                                  .stream_version = meta.version,
                                  .timestamp_millis = first_arrival,
                                  .uuid = uuid,
-                                 .extension = extension});
+                                 .extension = extension,
+                                 .time_zone = s3.time_zone});
   if (s3.processing) {
     // The error output type is known only after processing: the key keeps a placeholder.
     auto error_prefix = format::EvaluateErrorPrefix(s3.prefix, s3.error_output_prefix, first_arrival,
-                                                    kErrorOutputTypePlaceholder);
+                                                    kErrorOutputTypePlaceholder, s3.time_zone);
     if (!error_prefix.ok()) return error_prefix.status();
     batch.error_key = format::ObjectKeyUnder(*error_prefix, meta.config.name(), meta.version,
-                                              first_arrival, uuid);
+                                              first_arrival, uuid, /*extension=*/"", s3.time_zone);
   }
   HYDRANT_RETURN_IF_ERROR(journal_->Plan(batch));
   std::lock_guard<std::mutex> lock(mu_);
@@ -333,9 +334,7 @@ Result<PreparedBatch> DeliveryStream::Prepare(const PlannedBatch& batch) {
     // A ZIP archive's one entry is named after the object.
     std::string entry = object.key.substr(object.key.rfind('/') + 1);
     if (auto dot = entry.rfind('.'); dot != std::string::npos && dot > 0) entry.resize(dot);
-    auto compressed = format::Compress(compression, object.body, entry);
-    if (!compressed.ok()) return compressed.status();
-    object.body = std::move(*compressed);
+    HYDRANT_RETURN_IF_ERROR(format::CompressObject(compression, entry, &object));
   }
   prepared.objects.insert(prepared.objects.begin(), std::move(object));
   return prepared;
