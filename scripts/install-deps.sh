@@ -9,6 +9,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev libpcre2-dev libzip-dev libjq-dev
   python3-pytest
   libsnappy-dev python3-snappy unzip
+  libhowardhinnant-date-dev tzdata
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -8,7 +8,12 @@ DeliveryResult LocalS3Destination::Deliver(const format::Object& object) {
     return {Outcome::kRetryable, "S3.NoSuchBucket",
             "bucket " + object.bucket + " does not exist"};
   }
-  Status status = store_->PutObject(object.bucket, object.key, object.body, object.content_type);
+  store::PutOptions options;
+  options.content_type = object.content_type;
+  if (!object.content_encoding.empty()) {
+    options.headers["Content-Encoding"] = object.content_encoding;
+  }
+  Status status = store_->PutObject(object.bucket, object.key, object.body, options).status();
   if (status.ok()) return {Outcome::kDelivered, "", ""};
   if (status.code() == StatusCode::kNotFound) {
     return {Outcome::kRetryable, "S3.NoSuchBucket", "bucket " + object.bucket + " does not exist"};

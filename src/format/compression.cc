@@ -14,11 +14,14 @@
 namespace hydrant::format {
 namespace {
 
+// Content-Encoding values as the service sets them on delivered objects (probes of the real
+// service, see compression.h). "zip", "snappy-java" and "hadoop-snappy" are no registered HTTP
+// content-codings, so HTTP clients leave those bodies alone.
 constexpr std::array<CompressionFormatInfo, 5> kFormats = {{
     {"UNCOMPRESSED", "", ""},
     {"GZIP", ".gz", "gzip"},
-    {"ZIP", ".zip", ""},  // Not an HTTP content-coding: clients must not try to undo it.
-    {"Snappy", ".snappy", "snappy"},
+    {"ZIP", ".zip", "zip"},
+    {"Snappy", ".snappy", "snappy-java"},
     {"HADOOP_SNAPPY", ".snappy", "hadoop-snappy"},
 }};
 
@@ -179,6 +182,17 @@ Result<std::string> Compress(std::string_view format, std::string_view data,
   if (name == "ZIP") return Zip(data, entry_name);
   if (name == "Snappy") return XerialSnappy(data);
   return HadoopSnappy(data);
+}
+
+Status CompressObject(std::string_view format, std::string_view entry_name, Object* object) {
+  Result<CompressionFormatInfo> info = LookupCompressionFormat(format);
+  if (!info.ok()) return info.status();
+  if (info->name == "UNCOMPRESSED") return Status::Ok();
+  Result<std::string> compressed = Compress(format, object->body, entry_name);
+  if (!compressed.ok()) return compressed.status();
+  object->body = std::move(compressed).value();
+  object->content_encoding = std::string(info->content_encoding);
+  return Status::Ok();
 }
 
 }  // namespace hydrant::format

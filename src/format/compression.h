@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "format/object.h"
 
 namespace hydrant::format {
 
@@ -19,6 +20,8 @@ struct CompressionFormatInfo {
 // UNCOMPRESSED, GZIP, ZIP, Snappy, HADOOP_SNAPPY. kInvalidArgument for anything else.
 // Extensions: .gz, .zip, .snappy, and .snappy for HADOOP_SNAPPY too (probes of the real service
 // in peers.md show that, docs say .hsnappy); the two Snappy kinds differ by Content-Encoding.
+// Content-Encoding as the same probes saw it on delivered objects: gzip, zip, snappy-java,
+// hadoop-snappy; none for UNCOMPRESSED. Content-Type is application/octet-stream for all.
 Result<CompressionFormatInfo> LookupCompressionFormat(std::string_view format);
 
 // Compresses a whole object body (records already concatenated) into `format`:
@@ -36,5 +39,10 @@ Result<CompressionFormatInfo> LookupCompressionFormat(std::string_view format);
 // shared state. The output is built in memory (about the input size again at worst).
 Result<std::string> Compress(std::string_view format, std::string_view data,
                              std::string_view entry_name);
+
+// Compresses object->body in place with Compress() and sets object->content_encoding to the
+// format's Content-Encoding. UNCOMPRESSED leaves the object as it is. Failures as Compress();
+// *object is unchanged on failure.
+Status CompressObject(std::string_view format, std::string_view entry_name, Object* object);
 
 }  // namespace hydrant::format

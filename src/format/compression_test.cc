@@ -75,7 +75,7 @@ const std::vector<std::string>& Inputs() {
 TEST(CompressionFormatTest, LooksUpTheServiceSpellings) {
   struct Want { const char* name; const char* ext; const char* enc; };
   for (const Want& w : {Want{"UNCOMPRESSED", "", ""}, Want{"GZIP", ".gz", "gzip"},
-                        Want{"ZIP", ".zip", ""}, Want{"Snappy", ".snappy", "snappy"},
+                        Want{"ZIP", ".zip", "zip"}, Want{"Snappy", ".snappy", "snappy-java"},
                         Want{"HADOOP_SNAPPY", ".snappy", "hadoop-snappy"}}) {
     Result<CompressionFormatInfo> info = LookupCompressionFormat(w.name);
     ASSERT_TRUE(info.ok()) << w.name;
@@ -83,6 +83,27 @@ TEST(CompressionFormatTest, LooksUpTheServiceSpellings) {
     EXPECT_EQ(info->extension, w.ext) << w.name;
     EXPECT_EQ(info->content_encoding, w.enc) << w.name;
   }
+}
+
+TEST(CompressionFormatTest, CompressObjectLabelsTheBody) {
+  Object gzipped;
+  gzipped.body = "records";
+  ASSERT_TRUE(CompressObject("GZIP", "e", &gzipped).ok());
+  EXPECT_EQ(gzipped.content_encoding, "gzip");
+  EXPECT_EQ(gzipped.body, Compress("GZIP", "records", "e").value());
+  EXPECT_EQ(gzipped.content_type, "application/octet-stream");
+
+  Object plain;
+  plain.body = "records";
+  ASSERT_TRUE(CompressObject("UNCOMPRESSED", "e", &plain).ok());
+  EXPECT_EQ(plain.body, "records");
+  EXPECT_EQ(plain.content_encoding, "");
+
+  Object unknown;
+  unknown.body = "records";
+  EXPECT_EQ(CompressObject("gzip", "e", &unknown).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(unknown.body, "records");
+  EXPECT_EQ(unknown.content_encoding, "");
 }
 
 TEST(CompressionFormatTest, RejectsUnknownAndMiscasedFormats) {

@@ -11,7 +11,10 @@ struct Object {
   std::string bucket;
   std::string key;
   std::string body;
-  std::string content_type = "application/octet-stream";
+  std::string content_type = "application/octet-stream";  // the service's, whatever the format
+  // Content-Encoding stored with the object ("" = none): the CompressionFormat's
+  // (compression.h), set by CompressObject.
+  std::string content_encoding;
   uint64_t records = 0;
 };
 

@@ -6,15 +6,20 @@
 #include <string>
 #include <string_view>
 
+#include "format/time_zone.h"
+
 namespace hydrant::format {
 
 struct ObjectKeyParts {
   std::string_view prefix;       // the stream's Prefix as configured
   std::string_view stream_name;
   int64_t stream_version = 1;
-  int64_t timestamp_millis = 0;  // arrival time of the oldest record in the object (UTC)
+  int64_t timestamp_millis = 0;  // arrival time of the oldest record in the object (epoch ms)
   std::string_view uuid;
   std::string_view extension;    // "" for uncompressed objects
+  // CustomTimeZone: the zone of the date folders, timestamp expressions and the name's date;
+  // nullptr = UTC.
+  const TimeZone* time_zone = nullptr;
 };
 
 // The full key. Expressions in the prefix are evaluated (prefix_expression.h); a prefix without
@@ -23,9 +28,10 @@ struct ObjectKeyParts {
 std::string ObjectKey(const ObjectKeyParts& parts);
 
 // The key under a prefix that is already evaluated (error outputs):
-// <evaluated_prefix><stream>-<version>-YYYY-MM-DD-HH-MM-SS-<uuid><extension>.
+// <evaluated_prefix><stream>-<version>-YYYY-MM-DD-HH-MM-SS-<uuid><extension>, the date in
+// `time_zone` (nullptr = UTC).
 std::string ObjectKeyUnder(std::string_view evaluated_prefix, std::string_view stream_name,
                            int64_t stream_version, int64_t timestamp_millis, std::string_view uuid,
-                           std::string_view extension = "");
+                           std::string_view extension = "", const TimeZone* time_zone = nullptr);
 
 }  // namespace hydrant::format

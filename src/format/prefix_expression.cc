@@ -23,7 +23,7 @@ constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
 constexpr const char* kWeekdays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                      "Thursday", "Friday", "Saturday"};
 
-// The UTC calendar fields of one instant.
+// The calendar fields of one instant as a wall clock shows them.
 struct CivilTime {
   int year, month, day, day_of_year, hour, minute, second;  // month 1-12, day_of_year 1-366
   int weekday;                                              // 0 = Sunday
@@ -292,7 +292,8 @@ std::string PrefixExpression::PartitionIdentity(const std::map<std::string, std:
 }
 
 std::string PrefixExpression::Evaluate(const PrefixContext& ctx) const {
-  const CivilTime time = ToCivil(ctx.epoch_millis);  // one instant for every timestamp expression
+  // One instant for every timestamp expression, as the configured zone's wall clock shows it.
+  const CivilTime time = ToCivil(LocalMillis(ctx.epoch_millis, ctx.time_zone));
   std::string out;
   for (const Segment& segment : segments_) {
     switch (segment.kind) {
@@ -379,16 +380,18 @@ size_t PrefixExpression::MaxEvaluatedLength(std::string_view error_output_type) 
   return length;
 }
 
-Result<std::string> EvaluateDataPrefix(std::string_view prefix, int64_t epoch_millis) {
+Result<std::string> EvaluateDataPrefix(std::string_view prefix, int64_t epoch_millis,
+                                       const TimeZone* time_zone) {
   auto expr = PrefixExpression::Parse(prefix);
   if (!expr.ok()) return expr.status();
-  return expr->EvaluateWithDefaultTime({epoch_millis, {}});
+  return expr->EvaluateWithDefaultTime({epoch_millis, {}, time_zone});
 }
 
 Result<std::string> EvaluateErrorPrefix(std::string_view prefix,
                                         const std::optional<std::string>& error_output_prefix,
-                                        int64_t epoch_millis, std::string_view error_output_type) {
-  PrefixContext ctx{epoch_millis, error_output_type};
+                                        int64_t epoch_millis, std::string_view error_output_type,
+                                        const TimeZone* time_zone) {
+  PrefixContext ctx{epoch_millis, error_output_type, time_zone};
   if (error_output_prefix && !error_output_prefix->empty()) {
     auto expr = PrefixExpression::Parse(*error_output_prefix);
     if (!expr.ok()) return expr.status();

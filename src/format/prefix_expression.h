@@ -8,7 +8,7 @@
 //   !{firehose:error-output-type}  processing-failed, ...; ErrorOutputPrefix only
 //   !{partitionKeyFromQuery:<key>}, !{partitionKeyFromLambda:<key>}  dynamic partitioning only
 // The sequence "!{" may appear only as the start of such an expression. Timestamps are evaluated
-// in UTC (this version has no CustomTimeZone support; StreamConfig rejects other zones).
+// in the stream's CustomTimeZone (time_zone.h; UTC by default).
 //
 // Supported timestamp pattern letters (a subset of DateTimeFormatter; others fail Parse):
 //   y u  year: yy two digits, otherwise at least as many digits as letters
@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "format/time_zone.h"
 
 namespace hydrant::format {
 
@@ -46,6 +47,8 @@ struct PrefixContext {
   int64_t epoch_millis = 0;
   // The value of !{firehose:error-output-type}, e.g. "processing-failed"; empty for data prefixes.
   std::string_view error_output_type;
+  // The zone timestamps are shown in (CustomTimeZone); nullptr = UTC.
+  const TimeZone* time_zone = nullptr;
   // A record's dynamic-partitioning keys (MetadataExtraction and the Lambda's
   // metadata.partitionKeys share one map); null when the prefix has none.
   const std::map<std::string, std::string>* partition_keys = nullptr;
@@ -67,9 +70,10 @@ class PrefixExpression {
   bool uses_query_keys() const;   // has !{partitionKeyFromQuery:...}
   bool uses_lambda_keys() const;  // has !{partitionKeyFromLambda:...}
 
-  // Every expression replaced: timestamps from ctx.epoch_millis in UTC, each random-string a new
-  // 11-character lower-case hex value, error-output-type from ctx.error_output_type, partition
-  // keys from ctx.partition_keys (a missing key evaluates to nothing: check MissingPartitionKey).
+  // Every expression replaced: timestamps from ctx.epoch_millis in ctx.time_zone, each
+  // random-string a new 11-character lower-case hex value, error-output-type from
+  // ctx.error_output_type, partition keys from ctx.partition_keys (a missing key evaluates to
+  // nothing: check MissingPartitionKey).
   std::string Evaluate(const PrefixContext& ctx) const;
 
   // The first partition key the prefix uses that `keys` lacks, as written ("partitionKeyFromQuery:
@@ -109,15 +113,19 @@ class PrefixExpression {
   std::vector<Segment> segments_;
 };
 
-// One-off evaluation of a data Prefix (with the default time folders when it has no timestamp).
-Result<std::string> EvaluateDataPrefix(std::string_view prefix, int64_t epoch_millis);
+// One-off evaluation of a data Prefix (with the default time folders when it has no timestamp),
+// times shown in `time_zone` (nullptr = UTC).
+Result<std::string> EvaluateDataPrefix(std::string_view prefix, int64_t epoch_millis,
+                                       const TimeZone* time_zone = nullptr);
 
 // The key prefix of an error-output object: the evaluated ErrorOutputPrefix when one is set
 // (non-empty), otherwise "<Prefix><error_output_type>/yyyy/MM/dd/HH/" (the service's default;
-// Prefix then has no expressions, a rule StreamConfig enforces).
+// Prefix then has no expressions, a rule StreamConfig enforces). Times shown in `time_zone`
+// (nullptr = UTC).
 Result<std::string> EvaluateErrorPrefix(std::string_view prefix,
                                         const std::optional<std::string>& error_output_prefix,
-                                        int64_t epoch_millis, std::string_view error_output_type);
+                                        int64_t epoch_millis, std::string_view error_output_type,
+                                        const TimeZone* time_zone = nullptr);
 
 // True when `prefix` parses and contains a !{timestamp:...} expression.
 bool HasTimestampExpression(std::string_view prefix);

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "format/time_zone.h"
+
 namespace hydrant::format {
 namespace {
 
@@ -50,6 +52,45 @@ TEST(PrefixExpressionTest, TimestampFieldsEvaluateInUtc) {
   EXPECT_EQ(Eval("!{timestamp:hh a D DDD S SSSS}", k20260104T000708), "12 AM 4 004 5 5000");
   EXPECT_EQ(Eval("!{timestamp:h a}", k20180706T230509), "11 PM");
   EXPECT_EQ(Eval("!{timestamp:uuuu}", k20180827T1030), "2018");
+}
+
+const TimeZone* Zone(std::string_view name) {
+  auto zone = LookupTimeZone(name);
+  EXPECT_TRUE(zone.ok()) << zone.status().ToString();
+  return zone.ok() ? *zone : nullptr;
+}
+
+TEST(PrefixExpressionTest, TimestampsShowTheCustomTimeZone) {
+  auto expr = PrefixExpression::Parse("!{timestamp:yyyy-MM-dd HH:mm EEE a}/");
+  ASSERT_TRUE(expr.ok());
+  // Monday 10:30Z is Monday 19:30 in Tokyo; Saturday 2026-01-03 19:07 in New York.
+  EXPECT_EQ(expr->Evaluate({k20180827T1030, {}, Zone("Asia/Tokyo")}), "2018-08-27 19:30 Mon PM/");
+  EXPECT_EQ(expr->Evaluate({k20260104T000708, {}, Zone("America/New_York")}),
+            "2026-01-03 19:07 Sat PM/");
+  EXPECT_EQ(expr->Evaluate({k20180827T1030, {}, nullptr}), "2018-08-27 10:30 Mon AM/");
+}
+
+TEST(PrefixExpressionTest, DefaultFoldersAndErrorPrefixesUseTheZone) {
+  const TimeZone* tokyo = Zone("Asia/Tokyo");
+  // 23:05Z on Friday is already Saturday 08:05 in Tokyo.
+  EXPECT_EQ(EvaluateDataPrefix("logs/", k20180706T230509, tokyo).value(), "logs/2018/07/07/08/");
+  EXPECT_EQ(EvaluateErrorPrefix("logs/", std::nullopt, k20180706T230509, "processing-failed", tokyo)
+                .value(),
+            "logs/processing-failed/2018/07/07/08/");
+  const std::string error_prefix = "err/!{firehose:error-output-type}/!{timestamp:dd}/";
+  EXPECT_EQ(EvaluateErrorPrefix("", error_prefix, k20180706T230509, "processing-failed", tokyo)
+                .value(),
+            "err/processing-failed/07/");
+}
+
+TEST(PrefixExpressionTest, DaylightSavingChangesTheHourFolder) {
+  const TimeZone* new_york = Zone("America/New_York");
+  // 2026-03-08: 06:59:59Z is 01:59:59 EST; one second later it is 03:00:00 EDT (no 02 folder).
+  EXPECT_EQ(EvaluateDataPrefix("", 1772953199000, new_york).value(), "2026/03/08/01/");
+  EXPECT_EQ(EvaluateDataPrefix("", 1772953200000, new_york).value(), "2026/03/08/03/");
+  // 2026-11-01: 05:30Z (EDT) and 06:30Z (EST) are both 01:30 local.
+  EXPECT_EQ(EvaluateDataPrefix("", 1793511000000, new_york).value(), "2026/11/01/01/");
+  EXPECT_EQ(EvaluateDataPrefix("", 1793514600000, new_york).value(), "2026/11/01/01/");
 }
 
 TEST(PrefixExpressionTest, QuotedTextIsLiteral) {

@@ -31,16 +31,12 @@ const std::string kPartitionKeyMissingCode = "DynamicPartitioning.PartitionKeyMi
 // key (the store refuses it), so it cannot clash with a user's prefix.
 constexpr std::string_view kErrorOutputTypePlaceholder{"\0error-output-type\0", 19};
 
-// Replaces the object's body by its compressed form (a no-op for UNCOMPRESSED).
+// Replaces the object's body by its compressed form and sets its Content-Encoding.
 Status CompressObject(const std::string& compression, format::Object* object) {
-  if (compression == "UNCOMPRESSED") return Status::Ok();
   // A ZIP archive's one entry is named after the object.
   std::string entry = object->key.substr(object->key.rfind('/') + 1);
   if (auto dot = entry.rfind('.'); dot != std::string::npos && dot > 0) entry.resize(dot);
-  auto compressed = format::Compress(compression, object->body, entry);
-  if (!compressed.ok()) return compressed.status();
-  object->body = std::move(*compressed);
-  return Status::Ok();
+  return format::CompressObject(compression, entry, object);
 }
 
 buffer::BufferingHints ToPolicyHints(const BufferingHints& b) {
@@ -55,18 +51,19 @@ struct LaneTarget {
   BufferingHints buffering;
   std::string compression = "UNCOMPRESSED";
   std::string file_extension;
+  const format::TimeZone* time_zone = nullptr;  // CustomTimeZone (the backup uses it too)
 };
 
 // The destination lane's target, or the backup lane's (nullopt while backup is disabled).
 std::optional<LaneTarget> TargetOf(bool backup, const StreamMetadata& m) {
   const S3Destination& s3 = m.config.s3();
   if (!backup) {
-    return LaneTarget{s3.bucket, s3.prefix, s3.error_output_prefix, s3.buffering, s3.compression,
-                      s3.file_extension};
+    return LaneTarget{s3.bucket,      s3.prefix,         s3.error_output_prefix, s3.buffering,
+                      s3.compression, s3.file_extension, s3.time_zone};
   }
   if (!s3.backup) return std::nullopt;
-  return LaneTarget{s3.backup->bucket, s3.backup->prefix, std::nullopt, s3.backup->buffering,
-                    s3.backup->compression, ""};
+  return LaneTarget{s3.backup->bucket,      s3.backup->prefix, std::nullopt, s3.backup->buffering,
+                    s3.backup->compression, "",                s3.time_zone};
 }
 
 buffer::BufferingHints HintsOf(bool backup, const StreamMetadata& m) {
@@ -333,14 +330,16 @@ Status DeliveryStream::PlanNextBatch(Lane& lane) {
                                  .stream_version = meta.version,
                                  .timestamp_millis = first_arrival,
                                  .uuid = uuid,
-                                 .extension = extension});
+                                 .extension = extension,
+                                 .time_zone = target->time_zone});
   if (!lane.backup && meta.config.s3().processing) {
     // The error output type is known only after processing: the key keeps a placeholder.
     auto error_prefix = format::EvaluateErrorPrefix(target->prefix, target->error_output_prefix,
-                                                    first_arrival, kErrorOutputTypePlaceholder);
+                                                    first_arrival, kErrorOutputTypePlaceholder,
+                                                    target->time_zone);
     if (!error_prefix.ok()) return error_prefix.status();
     batch.error_key = format::ObjectKeyUnder(*error_prefix, meta.config.name(), meta.version,
-                                              first_arrival, uuid);
+                                              first_arrival, uuid, /*extension=*/"", target->time_zone);
   }
   HYDRANT_RETURN_IF_ERROR(lane.journal->Plan(batch));
   std::lock_guard<std::mutex> lock(mu_);
@@ -734,14 +733,17 @@ Status DeliveryStream::PlanPartition(const PartitionBuffer& buffer) {
     const std::string extension =
         s3.file_extension.empty() ? std::string(compression->extension) : s3.file_extension;
     // With dynamic partitioning the Prefix is used as written: no default time folders.
-    std::string evaluated = prefix->Evaluate({.epoch_millis = oldest, .partition_keys = &buffer.keys});
-    batch.key = format::ObjectKeyUnder(evaluated, meta.config.name(), meta.version, oldest, uuid, extension);
+    std::string evaluated = prefix->Evaluate(
+        {.epoch_millis = oldest, .time_zone = s3.time_zone, .partition_keys = &buffer.keys});
+    batch.key = format::ObjectKeyUnder(evaluated, meta.config.name(), meta.version, oldest, uuid,
+                                       extension, s3.time_zone);
     batch.compression = s3.compression;
   } else {
     auto error_prefix = format::EvaluateErrorPrefix(s3.prefix, s3.error_output_prefix, oldest,
-                                                    buffer.error_output_type);
+                                                    buffer.error_output_type, s3.time_zone);
     if (!error_prefix.ok()) return error_prefix.status();
-    batch.key = format::ObjectKeyUnder(*error_prefix, meta.config.name(), meta.version, oldest, uuid);
+    batch.key = format::ObjectKeyUnder(*error_prefix, meta.config.name(), meta.version, oldest, uuid,
+                                       /*extension=*/"", s3.time_zone);
   }
   return main_.journal->Plan(batch);
 }

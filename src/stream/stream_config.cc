@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "format/prefix_expression.h"
+#include "format/time_zone.h"
 #include "processor/processing_config.h"
 
 namespace hydrant::stream {
@@ -371,10 +372,11 @@ Result<S3Destination> CheckDestination(const json::object& d) {
       return Unsupported("Record format conversion (DataFormatConversionConfiguration)");
     }
   }
-  if (time_zone && !time_zone->empty() && *time_zone != "UTC") {
-    return Unsupported(fmt::format(
-        "CustomTimeZone {} (this version evaluates prefixes and object names in UTC only)",
-        *time_zone));
+  if (time_zone) {
+    auto zone = format::LookupTimeZone(*time_zone);
+    if (!zone.ok()) return zone.status();
+    if (!time_zone->empty()) s3.custom_time_zone = *time_zone;
+    s3.time_zone = *zone;
   }
 
   s3.prefix = prefix.value_or("");

@@ -12,7 +12,7 @@
 //   - DeliveryStreamType DirectPut only; no Kinesis/MSK/Database source configuration; no
 //     DeliveryStreamEncryptionConfigurationInput (stream SSE).
 //   - Destinations S3DestinationConfiguration (legacy) and ExtendedS3DestinationConfiguration.
-//   - CompressionFormat UNCOMPRESSED; EncryptionConfiguration NoEncryption; CustomTimeZone UTC.
+//   - EncryptionConfiguration NoEncryption.
 //   - ProcessingConfiguration only when disabled (Enabled false, or no processors);
 //     DataFormatConversionConfiguration only with Enabled false.
 //   Accepted, stored and echoed though Hydrant does nothing with them: CloudWatchLoggingOptions,
@@ -32,6 +32,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "format/time_zone.h"
 
 namespace hydrant::stream {
 
@@ -59,7 +60,9 @@ struct S3Destination {
   BufferingHints buffering;
   std::string compression = "UNCOMPRESSED";  // CompressionFormat (format/compression.h)
   std::string file_extension;            // "" = the compression's default (none for UNCOMPRESSED)
-  std::string custom_time_zone = "UTC";  // the only zone this version evaluates
+  std::string custom_time_zone = "UTC";  // CustomTimeZone; "UTC" when absent or empty
+  // The zone custom_time_zone names, looked up once here (nullptr = UTC); the tz database owns it.
+  const format::TimeZone* time_zone = nullptr;
   // ProcessingConfiguration when it is enabled and has processors (validated by the processor
   // stage); nullopt means records are delivered as they arrived.
   std::optional<boost::json::object> processing;

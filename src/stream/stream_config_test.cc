@@ -282,15 +282,62 @@ TEST(StreamConfigTest, EncryptionConfiguration) {
               HasSubstr("KMSEncryptionConfig) is not supported by this version of Hydrant yet"));
 }
 
-TEST(StreamConfigTest, ConversionAndTimeZoneAreNotSupportedYet) {
+TEST(StreamConfigTest, ConversionIsNotSupportedYet) {
   // Format conversion is enabled by default once the structure is given.
   EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"DataFormatConversionConfiguration": {}})"))),
               HasSubstr("Record format conversion"));
   EXPECT_THAT(CreateError(CreateRequest(
                   Seed(R"({"DataFormatConversionConfiguration": {"Enabled": true}})"))),
               HasSubstr("Record format conversion"));
-  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"CustomTimeZone": "Asia/Tokyo"})"))),
-              HasSubstr("CustomTimeZone Asia/Tokyo"));
+}
+
+TEST(StreamConfigTest, CustomTimeZoneIsLookedUpOnceAndDescribedAsGiven) {
+  StreamConfig tokyo = Create(CreateRequest(Seed(R"({"CustomTimeZone": "Asia/Tokyo"})")));
+  EXPECT_EQ(tokyo.s3().custom_time_zone, "Asia/Tokyo");
+  EXPECT_EQ(tokyo.s3().time_zone, format::LookupTimeZone("Asia/Tokyo").value());
+  EXPECT_EQ(tokyo.DescribeDestination()
+                .at("ExtendedS3DestinationDescription")
+                .at("CustomTimeZone")
+                .as_string(),
+            "Asia/Tokyo");
+  // Survives persistence.
+  auto reloaded = StreamConfig::FromJson(tokyo.ToJson());
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status().ToString();
+  EXPECT_EQ(reloaded->s3().time_zone, tokyo.s3().time_zone);
+
+  // Absent, empty and "UTC" all mean UTC, which needs no zone.
+  for (const char* given : {"{}", R"({"CustomTimeZone": ""})", R"({"CustomTimeZone": "UTC"})"}) {
+    StreamConfig utc = Create(CreateRequest(Seed(given)));
+    EXPECT_EQ(utc.s3().time_zone, nullptr) << given;
+    EXPECT_EQ(utc.s3().custom_time_zone, "UTC") << given;
+  }
+  EXPECT_EQ(Create(CreateRequest(Seed(R"({"CustomTimeZone": ""})")))
+                .DescribeDestination()
+                .at("ExtendedS3DestinationDescription")
+                .at("CustomTimeZone")
+                .as_string(),
+            "");
+}
+
+TEST(StreamConfigTest, UnknownCustomTimeZoneIsAnInvalidArgument) {
+  Status st = StreamConfig::FromCreateRequest(
+                  CreateRequest(Seed(R"({"CustomTimeZone": "Asia/Tokio"})")))
+                  .status();
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(st.message(), HasSubstr("CustomTimeZone Asia/Tokio is not a supported time zone"));
+
+  // UpdateDestination applies the same rule and leaves the stream as it was.
+  StreamConfig config = Create(CreateRequest(Seed()));
+  auto updated = config.ApplyUpdate(
+      Update("ExtendedS3DestinationUpdate", R"({"CustomTimeZone": "Nowhere/City"})"));
+  ASSERT_FALSE(updated.ok());
+  EXPECT_EQ(updated.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(updated.status().message(), HasSubstr("Nowhere/City"));
+  auto moved = config.ApplyUpdate(
+      Update("ExtendedS3DestinationUpdate", R"({"CustomTimeZone": "America/New_York"})"));
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->s3().time_zone, format::LookupTimeZone("America/New_York").value());
+  EXPECT_EQ(config.s3().time_zone, nullptr);
 }
 
 TEST(StreamConfigTest, CloudWatchLoggingNeedsNamesWhenEnabled) {

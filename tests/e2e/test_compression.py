@@ -38,9 +38,12 @@ def decode(fmt, data, tmp_path):
     return snappy_decode(data, hadoop=fmt == "HADOOP_SNAPPY")
 
 
-@pytest.mark.parametrize("fmt, extension", [
-    ("GZIP", ".gz"), ("ZIP", ".zip"), ("Snappy", ".snappy"), ("HADOOP_SNAPPY", ".snappy")])
-def test_compressed_objects_decode_to_the_records(hydrant, tmp_path, fmt, extension):
+# Content-Encoding as probes of the real service saw it on delivered objects; Content-Type is
+# application/octet-stream for every format.
+@pytest.mark.parametrize("fmt, extension, encoding", [
+    ("GZIP", ".gz", "gzip"), ("ZIP", ".zip", "zip"), ("Snappy", ".snappy", "snappy-java"),
+    ("HADOOP_SNAPPY", ".snappy", "hadoop-snappy")])
+def test_compressed_objects_decode_to_the_records(hydrant, tmp_path, fmt, extension, encoding):
     hydrant.s3().create_bucket(Bucket="bkt")
     fh = hydrant.firehose()
     fh.create_delivery_stream(DeliveryStreamName="s", ExtendedS3DestinationConfiguration={
@@ -55,6 +58,27 @@ def test_compressed_objects_decode_to_the_records(hydrant, tmp_path, fmt, extens
     assert key.endswith(extension), key
     assert body != b"".join(RECORDS)
     assert decode(fmt, body, tmp_path) == b"".join(RECORDS)
+    head = hydrant.s3().head_object(Bucket="bkt", Key=key)
+    assert head["ContentEncoding"] == encoding
+    assert head["ContentType"] == "application/octet-stream"
+    got = hydrant.s3().get_object(Bucket="bkt", Key=key)
+    assert got["ContentEncoding"] == encoding
+    assert got["Body"].read() == body  # the stored bytes, not decoded on the way
+
+
+def test_uncompressed_objects_have_no_content_encoding(hydrant):
+    hydrant.s3().create_bucket(Bucket="bkt")
+    fh = hydrant.firehose()
+    fh.create_delivery_stream(DeliveryStreamName="s", ExtendedS3DestinationConfiguration={
+        "RoleARN": ROLE, "BucketARN": "arn:aws:s3:::bkt",
+        "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 1}})
+    hydrant.wait_active("s")
+    fh.put_record(DeliveryStreamName="s", Record={"Data": b"plain\n"})
+    (key, body), = hydrant.wait_objects("bkt", count=1, timeout=30).items()
+    assert body == b"plain\n"
+    head = hydrant.s3().head_object(Bucket="bkt", Key=key)
+    assert "ContentEncoding" not in head
+    assert head["ContentType"] == "application/octet-stream"
 
 
 def test_file_extension_overrides_the_default(hydrant):
