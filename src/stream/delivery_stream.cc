@@ -266,6 +266,7 @@ Result<PreparedBatch> DeliveryStream::Prepare(const PlannedBatch& batch) {
   format::Object object;
   object.bucket = batch.bucket;
   object.key = batch.key;
+  object.kms_key_arn = metadata().config.s3().kms_key_arn;
   uint64_t records = 0;
   if (chain_.empty()) {
     // No transformation: the records go straight from the WAL into the object.
@@ -314,6 +315,7 @@ Result<PreparedBatch> DeliveryStream::Prepare(const PlannedBatch& batch) {
       format::Object errors;
       errors.bucket = batch.bucket;
       errors.key = batch.error_key;
+      errors.kms_key_arn = object.kms_key_arn;
       for (size_t at; (at = errors.key.find(kErrorOutputTypePlaceholder)) != std::string::npos;) {
         errors.key.replace(at, kErrorOutputTypePlaceholder.size(), type);
       }

@@ -12,7 +12,8 @@
 //   - DeliveryStreamType DirectPut only; no Kinesis/MSK/Database source configuration; no
 //     DeliveryStreamEncryptionConfigurationInput (stream SSE).
 //   - Destinations S3DestinationConfiguration (legacy) and ExtendedS3DestinationConfiguration.
-//   - CompressionFormat UNCOMPRESSED; EncryptionConfiguration NoEncryption; CustomTimeZone UTC.
+//   - CustomTimeZone UTC. (EncryptionConfiguration KMSEncryptionConfig is accepted: remote S3
+//     buckets get SSE-KMS with the key; the embedded store keeps objects unencrypted.)
 //   - ProcessingConfiguration only when disabled (Enabled false, or no processors);
 //     S3BackupMode Disabled and no S3BackupConfiguration; DataFormatConversionConfiguration only
 //     with Enabled false; DynamicPartitioningConfiguration only with Enabled false or absent.
@@ -51,6 +52,8 @@ struct S3Destination {
   std::string compression = "UNCOMPRESSED";  // CompressionFormat (format/compression.h)
   std::string file_extension;            // "" = the compression's default (none for UNCOMPRESSED)
   std::string custom_time_zone = "UTC";  // the only zone this version evaluates
+  // EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN; "" for NoEncryption.
+  std::string kms_key_arn;
   // ProcessingConfiguration when it is enabled and has processors (validated by the processor
   // stage); nullopt means records are delivered as they arrived.
   std::optional<boost::json::object> processing;
@@ -75,7 +78,7 @@ class StreamConfig {
   // DescribeDeliveryStream's Destinations[0] without DestinationId:
   // {"S3DestinationDescription": {...}, "ExtendedS3DestinationDescription": {...}}, members in the
   // model's order, absent ones filled with the service's defaults (BufferingHints 5/300,
-  // CompressionFormat UNCOMPRESSED, EncryptionConfiguration NoEncryption, CloudWatchLoggingOptions
+  // CompressionFormat UNCOMPRESSED, EncryptionConfiguration NoEncryption (else as configured), CloudWatchLoggingOptions
   // Enabled false, S3BackupMode Disabled). Prefix/ErrorOutputPrefix appear only when configured.
   // Callers put "DestinationId" first, as AWS does.
   boost::json::object DescribeDestination() const;
