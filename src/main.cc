@@ -19,6 +19,7 @@
 #include "api/s3_handler.h"
 #include "common/clock.h"
 #include "common/env.h"
+#include "destination/bucket_router.h"
 #include "destination/local_s3_destination.h"
 #include "functions/function_registry.h"
 #include "functions/local_invoker.h"
@@ -44,6 +45,7 @@ struct ServeOptions {
   int io_threads = 2;
   std::string log_level = "info";
   std::vector<std::string> buckets;  // created at start if missing
+  json::array remote_buckets;        // buckets delivered to external S3 endpoints
   json::array streams;               // CreateDeliveryStream requests from the config file
   json::array functions;             // Lambda functions declared in the config file
   std::string runtime_dir;           // Lambda bootstraps; "" = runtime/ beside the executable
@@ -109,6 +111,9 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
     if (root["buckets"]) {
       for (const auto& b : root["buckets"]) options->buckets.push_back(b.as<std::string>());
     }
+    if (root["remote_buckets"]) {
+      for (const auto& b : root["remote_buckets"]) options->remote_buckets.push_back(YamlToJson(b));
+    }
     if (root["functions"]) {
       for (const auto& f : root["functions"]) options->functions.push_back(YamlToJson(f));
     }
@@ -120,7 +125,7 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
       static const char* kKnown[] = {"listen", "data_dir", "region", "account_id", "log_level",
                                      "max_buffered_bytes", "stream_activation_delay_ms", "max_active_partitions",
                                      "io_threads", "buckets", "streams", "functions",
-                                     "runtime_dir"};
+                                     "runtime_dir", "remote_buckets"};
       std::string key = kv.first.as<std::string>();
       if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
         return Status::InvalidArgument("config file " + path + ": unknown setting '" + key + "'");
@@ -266,8 +271,13 @@ int Serve(ServeOptions options, const CLI::App& serve) {
       clock);
 
   destination::LocalS3Destination s3_destination(&store);
+  auto bucket_router = destination::BucketRouter::Create(&s3_destination, options.remote_buckets);
+  if (!bucket_router.ok()) {
+    spdlog::error("config file: {}", bucket_router.status().ToString());
+    return 2;
+  }
   stream::DiskBudget budget(options.max_buffered_bytes);
-  stream::DeliveryStreamDeps deps{env, clock, &s3_destination, &budget};
+  stream::DeliveryStreamDeps deps{env, clock, bucket_router->get(), &budget};
   deps.max_active_partitions = options.max_active_partitions;
   deps.processors = [&](const stream::StreamMetadata& m) {
     return BuildProcessorChain(m, options, &invoker, clock);

@@ -16,6 +16,9 @@ struct Object {
   // (compression.h), set by CompressObject.
   std::string content_encoding;
   uint64_t records = 0;
+  // EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN; "" = no SSE-KMS. Remote S3
+  // destinations ask for SSE-KMS with this key; the embedded store does not encrypt.
+  std::string kms_key_arn;
 };
 
 // Records concatenated byte for byte, no delimiter: what the service delivers for

@@ -366,6 +366,8 @@ Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& ba
   format::Object object;
   object.bucket = batch.bucket;
   object.key = batch.key;
+  // SSE-KMS for the destination's objects; the backup's own EncryptionConfiguration has no KMS.
+  if (!lane.backup) object.kms_key_arn = metadata().config.s3().kms_key_arn;
   uint64_t records = 0;
   if (lane.backup || chain_.empty()) {
     // No transformation: the records go straight from the WAL into the object.
@@ -414,6 +416,7 @@ Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& ba
       format::Object errors;
       errors.bucket = batch.bucket;
       errors.key = batch.error_key;
+      errors.kms_key_arn = object.kms_key_arn;
       for (size_t at; (at = errors.key.find(kErrorOutputTypePlaceholder)) != std::string::npos;) {
         errors.key.replace(at, kErrorOutputTypePlaceholder.size(), type);
       }
@@ -760,6 +763,7 @@ Result<PreparedBatch> DeliveryStream::PreparePartition(const PlannedBatch& batch
   format::Object object;
   object.bucket = batch.bucket;
   object.key = batch.key;
+  object.kms_key_arn = metadata().config.s3().kms_key_arn;
   auto body = partitions_->ReadAll(*buffer);
   if (!body.ok()) return body.status();
   object.body = std::move(*body);

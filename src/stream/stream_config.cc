@@ -318,8 +318,14 @@ Result<S3Destination> CheckDestination(const json::object& d) {
           "Exactly one of NoEncryptionConfig or KMSEncryptionConfig must be specified");
     }
     if (kms) {
-      return Unsupported(
-          "Encrypting delivered objects with KMS (EncryptionConfiguration.KMSEncryptionConfig)");
+      const json::object* config;
+      HYDRANT_RETURN_IF_ERROR(GetObject(*encryption, "KMSEncryptionConfig", &config));
+      std::optional<std::string> key_arn;
+      HYDRANT_RETURN_IF_ERROR(GetString(*config, "AWSKMSKeyARN", &key_arn));
+      if (!key_arn || key_arn->empty()) {
+        return Status::InvalidArgument("KMSEncryptionConfig: AWSKMSKeyARN is required");
+      }
+      s3.kms_key_arn = *key_arn;
     }
   }
   if (logging) {
@@ -563,7 +569,10 @@ json::object StreamConfig::DescribeDestination() const {
   s3["BufferingHints"] = {{"SizeInMBs", s3_.buffering.size_mb},
                           {"IntervalInSeconds", s3_.buffering.interval_seconds}};
   s3["CompressionFormat"] = s3_.compression;
-  s3["EncryptionConfiguration"] = {{"NoEncryptionConfig", "NoEncryption"}};
+  const json::value* encryption = Find(destination_, "EncryptionConfiguration");
+  s3["EncryptionConfiguration"] = encryption && encryption->is_object()
+                                      ? *encryption
+                                      : json::value{{"NoEncryptionConfig", "NoEncryption"}};
   s3["CloudWatchLoggingOptions"] = CloudWatchDescription(destination_);
 
   json::object extended = s3;

@@ -12,7 +12,8 @@
 //   - DeliveryStreamType DirectPut only; no Kinesis/MSK/Database source configuration; no
 //     DeliveryStreamEncryptionConfigurationInput (stream SSE).
 //   - Destinations S3DestinationConfiguration (legacy) and ExtendedS3DestinationConfiguration.
-//   - EncryptionConfiguration NoEncryption.
+//   - KMSEncryptionConfig is accepted: remote S3 buckets get SSE-KMS with the key; the
+//     embedded store keeps objects unencrypted.
 //   - ProcessingConfiguration only when disabled (Enabled false, or no processors);
 //     DataFormatConversionConfiguration only with Enabled false.
 //   Accepted, stored and echoed though Hydrant does nothing with them: CloudWatchLoggingOptions,
@@ -63,6 +64,8 @@ struct S3Destination {
   std::string custom_time_zone = "UTC";  // CustomTimeZone; "UTC" when absent or empty
   // The zone custom_time_zone names, looked up once here (nullptr = UTC); the tz database owns it.
   const format::TimeZone* time_zone = nullptr;
+  // EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN; "" for NoEncryption.
+  std::string kms_key_arn;
   // ProcessingConfiguration when it is enabled and has processors (validated by the processor
   // stage); nullopt means records are delivered as they arrived.
   std::optional<boost::json::object> processing;
@@ -91,7 +94,7 @@ class StreamConfig {
   // DescribeDeliveryStream's Destinations[0] without DestinationId:
   // {"S3DestinationDescription": {...}, "ExtendedS3DestinationDescription": {...}}, members in the
   // model's order, absent ones filled with the service's defaults (BufferingHints 5/300,
-  // CompressionFormat UNCOMPRESSED, EncryptionConfiguration NoEncryption, CloudWatchLoggingOptions
+  // CompressionFormat UNCOMPRESSED, EncryptionConfiguration NoEncryption (else as configured), CloudWatchLoggingOptions
   // Enabled false, S3BackupMode Disabled). Prefix/ErrorOutputPrefix appear only when configured.
   // Callers put "DestinationId" first, as AWS does.
   boost::json::object DescribeDestination() const;

@@ -277,9 +277,24 @@ TEST(StreamConfigTest, EncryptionConfiguration) {
                 Seed(R"({"EncryptionConfiguration": {"NoEncryptionConfig": "NoEncryption",
       "KMSEncryptionConfig": {"AWSKMSKeyARN": "arn:aws:kms:us-east-1:123456789012:key/k"}}})"))),
             "Exactly one of NoEncryptionConfig or KMSEncryptionConfig must be specified");
-  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"EncryptionConfiguration": {
-      "KMSEncryptionConfig": {"AWSKMSKeyARN": "arn:aws:kms:us-east-1:123456789012:key/k"}}})"))),
-              HasSubstr("KMSEncryptionConfig) is not supported by this version of Hydrant yet"));
+}
+
+TEST(StreamConfigTest, KmsEncryptionKeepsTheKeyAndDescribesItAsGiven) {
+  const json::value encryption =
+      json::parse(R"({"KMSEncryptionConfig": {"AWSKMSKeyARN": "arn:aws:kms:us-east-1:123456789012:key/k"}})");
+  json::object d = Seed();
+  d["EncryptionConfiguration"] = encryption;
+  StreamConfig config = Create(CreateRequest(d));
+  EXPECT_EQ(config.s3().kms_key_arn, "arn:aws:kms:us-east-1:123456789012:key/k");
+  EXPECT_EQ(Extended(config.DescribeDestination()).at("EncryptionConfiguration"), encryption);
+  EXPECT_EQ(config.DescribeDestination().at("S3DestinationDescription").at("EncryptionConfiguration"),
+            encryption);
+  // It survives persistence.
+  auto stored = StreamConfig::FromJson(config.ToJson());
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(stored->s3().kms_key_arn, config.s3().kms_key_arn);
+  // Without it, objects are not encrypted.
+  EXPECT_EQ(Create(CreateRequest(Seed())).s3().kms_key_arn, "");
 }
 
 TEST(StreamConfigTest, ConversionIsNotSupportedYet) {

@@ -1,0 +1,37 @@
+// BucketRouter: sends each object to the destination its bucket is mapped to.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "destination/destination.h"
+#include "destination/remote_s3_destination.h"
+
+namespace hydrant::destination {
+
+// Buckets named in `remote_buckets:` go to their RemoteS3Destination; every other bucket to the
+// local (embedded store) destination. The mapping is fixed at construction. Thread-safe.
+class BucketRouter final : public Destination {
+ public:
+  // `local` is not owned and must outlive the router. `remote_buckets` are the config file's
+  // entries (ParseRemoteS3Config); kInvalidArgument on a bad entry or a name given twice.
+  static Result<std::unique_ptr<BucketRouter>> Create(
+      Destination* local, const boost::json::array& remote_buckets,
+      const std::function<const char*(const char*)>& getenv = [](const char* n) { return std::getenv(n); });
+
+  DeliveryResult Deliver(const format::Object& object) override;
+
+  // The remote destination of `bucket`, or nullptr when it is delivered locally.
+  const RemoteS3Destination* RemoteFor(const std::string& bucket) const;
+
+ private:
+  explicit BucketRouter(Destination* local) : local_(local) {}
+
+  Destination* local_;
+  std::map<std::string, std::unique_ptr<RemoteS3Destination>> remote_;  // by stream-side name
+};
+
+}  // namespace hydrant::destination
