@@ -12,6 +12,9 @@
 #include "processor/processor.h"
 
 struct jq_state;
+namespace simdjson::dom {
+class parser;
+}  // namespace simdjson::dom
 
 namespace hydrant::processor {
 
@@ -42,10 +45,10 @@ class MetadataExtractionProcessor : public Processor {
   bool Extract(std::string_view json, std::map<std::string, std::string>* keys, std::string* error);
 
  private:
-  MetadataExtractionProcessor(jq_state* jq, std::unique_ptr<std::string> errors)
-      : jq_(jq), errors_(std::move(errors)) {}
+  MetadataExtractionProcessor(jq_state* jq, std::unique_ptr<std::string> errors);
   jq_state* jq_;
   std::unique_ptr<std::string> errors_;  // jq's error callback appends here (stable address)
+  std::unique_ptr<simdjson::dom::parser> parser_;  // reused: keeps its buffers between records
 };
 
 // Compile-only check used when a stream is created: Ok or InvalidArgument.

@@ -232,6 +232,29 @@ TEST(MetadataExtractionTest, NestedFieldsAndStrftime) {
   EXPECT_EQ(batch[0].data, batch[0].raw_data);  // data is not changed
 }
 
+// Records are parsed by simdjson and handed to jq as jq's own parser would have built them;
+// what simdjson refuses goes to jq's parser. Expected values: the jq 1.6 command line.
+TEST(MetadataExtractionTest, ParsesRecordsAsJq16Does) {
+  auto p = Jq("{k: (.x|tojson)}");
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"x":1.0})", "1"},
+      {R"({"x":100000000000000000001})", "1e+20"},
+      {R"({"x":-0})", "-0"},
+      {R"({"x":1e400})", "1.7976931348623157e+308"},  // out of simdjson's range: jq's parser
+      {R"({"x":"\u00e9"})", "\"\xc3\xa9\""},
+      {R"({"x":9007199254740993})", "9007199254740992"},
+      {R"({"x":[1,{"a":null},true]})", R"([1,{"a":null},true])"},
+      {R"({"x":1,"x":2})", "2"},
+      {"{\"x\":\"a\xff" "b\"}", "\"a\xef\xbf\xbd" "b\""},  // invalid UTF-8: jq's replacement
+  };
+  for (const auto& [input, expected] : cases) {
+    RecordBatch batch = {MakeRecord("1", input)};
+    ASSERT_TRUE(p->Process(batch).ok());
+    ASSERT_EQ(batch[0].result, RecordResult::kOk) << input;
+    EXPECT_EQ(batch[0].partition_keys.at("k"), expected) << input;
+  }
+}
+
 TEST(MetadataExtractionTest, NumbersAndOtherJq16Builtins) {
   auto p = Jq(R"({n:.count, f:.ratio, day:(.ts|todate|.[0:10]), up:(.name|ascii_upcase),)"
               R"( first:(.path|split("/")|.[1])})");
