@@ -55,6 +55,7 @@ Result<std::unique_ptr<DeliveryJournal>> DeliveryJournal::Open(Env* env, const s
           if (const json::value* e = o.if_contains("error_key")) b.error_key = json::value_to<std::string>(*e);
           if (const json::value* c = o.if_contains("compression")) b.compression = json::value_to<std::string>(*c);
           if (const json::value* p = o.if_contains("partition")) b.partition = json::value_to<std::string>(*p);
+          if (const json::value* a = o.if_contains("first_arrival")) b.first_arrival_millis = a->to_number<int64_t>();
           journal->next_sequence_ = b.sequence + 1;
           journal->in_flight_ = std::move(b);
         } else if (o.contains("done")) {
@@ -101,6 +102,7 @@ Status DeliveryJournal::Plan(const PlannedBatch& batch) {
   if (!batch.error_key.empty()) o["error_key"] = batch.error_key;
   o["compression"] = batch.compression;
   if (!batch.partition.empty()) o["partition"] = batch.partition;
+  if (batch.first_arrival_millis) o["first_arrival"] = batch.first_arrival_millis;
   HYDRANT_RETURN_IF_ERROR(Append(json::serialize(o)));
   in_flight_ = batch;
   next_sequence_ = batch.sequence + 1;

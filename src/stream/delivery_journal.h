@@ -39,6 +39,8 @@ struct PlannedBatch {
   // partition's delivered mark. Empty for a stream without dynamic partitioning, whose batches
   // are whole WAL ranges.
   std::string partition;
+  // Arrival of the oldest record (ms): how long the data has waited, for the retention limit.
+  int64_t first_arrival_millis = 0;
 };
 
 class DeliveryJournal {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <random>
 #include <vector>
 
 #include "common/ids.h"
@@ -318,6 +319,7 @@ Status DeliveryStream::PlanNextBatch(Lane& lane) {
   batch.records = records;
   batch.data_bytes = bytes;
   batch.bucket = target->bucket;
+  batch.first_arrival_millis = first_arrival;
   const std::string uuid = NewUuid();
   auto compression = format::LookupCompressionFormat(target->compression);
   if (!compression.ok()) return compression.status();
@@ -473,12 +475,27 @@ bool DeliveryStream::DeliverInFlight(Lane& lane, bool single_attempt) {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.failed_attempts;
     }
+    if (batch.first_arrival_millis > 0 &&
+        deps_.clock->NowMillis() - batch.first_arrival_millis >= deps_.retention_millis) {
+      // The service's rule: data that could not be delivered within the retention period is
+      // discarded. Checkpointing it releases its WAL space.
+      spdlog::error("stream {}: {}batch {} ({} records) was not delivered within the retention "
+                    "period of {} h and is discarded; last error: {}",
+                    name, lane.backup ? "backup " : "", batch.sequence, batch.records,
+                    deps_.retention_millis / 3'600'000.0, error);
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.records_expired += batch.records;
+      return true;
+    }
     spdlog::warn("stream {}: {}delivery of batch {} failed (attempt {}): {}; the data is kept{}", name,
                  lane.backup ? "backup " : "", batch.sequence, attempt, error,
-                 single_attempt ? " for the next start" : ", retrying in " + std::to_string(backoff / 1000) + " s");
+                 single_attempt ? " for the next start" : ", retrying within " + std::to_string((backoff + 999) / 1000) + " s");
     if (single_attempt) return false;
+    // Jitter spreads the retries of many streams that failed together.
+    thread_local std::mt19937_64 random(std::random_device{}());
+    const int64_t wait = backoff / 2 + static_cast<int64_t>(random() % static_cast<uint64_t>(backoff / 2 + 1));
     std::unique_lock<std::mutex> lock(mu_);
-    if (cv_.wait_for(lock, std::chrono::milliseconds(backoff), [this] { return stopping_; })) return false;
+    if (cv_.wait_for(lock, std::chrono::milliseconds(wait), [this] { return stopping_; })) return false;
     if (draining_) single_attempt = true;
     backoff = std::min(backoff * 2, deps_.max_retry_backoff_millis);
   }
@@ -726,6 +743,7 @@ Status DeliveryStream::PlanPartition(const PartitionBuffer& buffer) {
   batch.data_bytes = buffer.bytes;
   batch.bucket = s3.bucket;
   batch.partition = buffer.identity;
+  batch.first_arrival_millis = buffer.oldest_arrival_millis;
   const std::string uuid = NewUuid();
   const int64_t oldest = buffer.oldest_arrival_millis;
   if (buffer.error_output_type.empty()) {

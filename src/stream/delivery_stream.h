@@ -40,6 +40,8 @@ struct DeliveryStreamDeps {
   DiskBudget* budget = nullptr;                      // not owned
   uint64_t wal_segment_bytes = 64ull << 20;
   int64_t max_retry_backoff_millis = 30000;
+  // The service keeps undelivered data for 24 hours, then discards it; so does Hydrant.
+  int64_t retention_millis = 24ll * 3600 * 1000;
   ProcessorChainFactory processors;  // unset: records are delivered as they arrived
   // Dynamic partitioning's active-partition quota per stream (the service's default is 500).
   size_t max_active_partitions = 500;
@@ -51,6 +53,7 @@ struct DeliveryStats {
   uint64_t records_delivered = 0;
   uint64_t bytes_delivered = 0;
   uint64_t failed_attempts = 0;
+  uint64_t records_expired = 0;            // discarded after the retention period
   uint64_t records_dropped = 0;            // Dropped by a processor
   uint64_t records_processing_failed = 0;  // written to the error output
   uint64_t backup_objects_delivered = 0;   // S3 backup of the source records

@@ -44,9 +44,10 @@ class DeliveryStreamTest : public ::testing::Test {
     return m;
   }
 
-  std::unique_ptr<DeliveryStream> Open(StreamMetadata metadata) {
+  std::unique_ptr<DeliveryStream> Open(StreamMetadata metadata, int64_t retention_millis = 24ll * 3600 * 1000) {
     DeliveryStreamDeps deps{env_, clock_, destination_.get(), budget_.get()};
     deps.max_retry_backoff_millis = 200;
+    deps.retention_millis = retention_millis;
     std::string stream_dir = JoinPath(dir_, "stream");
     EXPECT_TRUE(env_->CreateDirs(stream_dir).ok());
     auto stream = DeliveryStream::Open(stream_dir, std::move(metadata), deps);
@@ -128,6 +129,24 @@ TEST_F(DeliveryStreamTest, FlushesOnSizeAndSplitsAtRecordBoundaries) {
     EXPECT_LE(body.size(), 1u << 20);
     EXPECT_EQ(body.size() % (100 * 1024), 0u) << "a record was split across objects";
   }
+}
+
+// As the service does: data not delivered within the retention period is discarded and its
+// WAL space released (24 h in production; 1.5 s here).
+TEST_F(DeliveryStreamTest, UndeliverableDataIsDiscardedAfterTheRetentionPeriod) {
+  auto stream = Open(Metadata(5, 0), /*retention_millis=*/1500);
+  PutAndWait(stream.get(), {"lost", "too"});
+  EXPECT_GT(stream->retained_wal_bytes(), 0u);
+  for (int i = 0; i < 250 && stream->stats().records_expired < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(stream->stats().records_expired, 2u);
+  EXPECT_GE(stream->stats().failed_attempts, 2u);  // retried until then
+  ASSERT_TRUE(store_->CreateBucket("bucket").ok());
+  PutAndWait(stream.get(), {"later"});
+  auto objects = WaitForObjects(1);
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_EQ(objects.begin()->second, "later");
 }
 
 TEST_F(DeliveryStreamTest, MissingBucketKeepsDataUntilItExists) {
