@@ -71,6 +71,14 @@ Status DeliveryStream::Recover() {
   journal_ = std::move(*journal);
 
   pending_begin_ = journal_->in_flight() ? journal_->in_flight()->end : journal_->delivered_end();
+  if (const auto& in_flight = journal_->in_flight()) {
+    InFlightSummary summary{in_flight->records, in_flight->data_bytes, 0};
+    HYDRANT_RETURN_IF_ERROR(wal_->Read(in_flight->begin, [&](const wal::RecordView& r) {
+      summary.oldest_arrival_millis = r.arrival_millis;
+      return false;
+    }));
+    in_flight_summary_ = summary;
+  }
   uint64_t records = 0;
   HYDRANT_RETURN_IF_ERROR(wal_->Read(pending_begin_, [&](const wal::RecordView& r) {
     policy_.Add(1, r.data.size(), r.arrival_millis);
@@ -129,7 +137,17 @@ Status DeliveryStream::UpdateMetadata(const std::function<Status(StreamMetadata*
 
 DeliveryStats DeliveryStream::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  DeliveryStats stats = stats_;
+  stats.buffered_records = policy_.pending_records();
+  stats.buffered_bytes = policy_.pending_bytes();
+  std::optional<int64_t> oldest = policy_.oldest_arrival_millis();
+  if (in_flight_summary_) {  // planned before anything still pending, so older
+    stats.buffered_records += in_flight_summary_->records;
+    stats.buffered_bytes += in_flight_summary_->bytes;
+    oldest = in_flight_summary_->oldest_arrival_millis;
+  }
+  if (oldest) stats.data_freshness_millis = std::max<int64_t>(0, deps_.clock->NowMillis() - *oldest);
+  return stats;
 }
 
 void DeliveryStream::Drain() {
@@ -249,6 +267,7 @@ Status DeliveryStream::PlanNextBatch() {
   std::lock_guard<std::mutex> lock(mu_);
   policy_.Take(records, bytes, next_arrival);
   pending_begin_ = end;
+  in_flight_summary_ = InFlightSummary{records, bytes, first_arrival};
   return Status::Ok();
 }
 
@@ -297,7 +316,11 @@ Result<PreparedBatch> DeliveryStream::Prepare(const PlannedBatch& batch) {
     std::map<std::string, format::ConcatenatingFormat> failed;  // by error output type
     for (const processor::Record& record : input) {
       switch (record.result) {
-        case processor::RecordResult::kOk: delivered.Append(record.data); break;
+        case processor::RecordResult::kOk:
+          delivered.Append(record.data);
+          ++prepared.records_ok;
+          prepared.bytes_ok += record.data.size();
+          break;
         case processor::RecordResult::kDropped: ++prepared.records_dropped; break;
         case processor::RecordResult::kProcessingFailed: {
           const std::string& type =
@@ -328,6 +351,8 @@ Result<PreparedBatch> DeliveryStream::Prepare(const PlannedBatch& batch) {
   }
   // The service writes no object when every record was dropped or failed.
   if (object.records == 0) return prepared;
+  prepared.data_records = object.records;
+  prepared.data_bytes = object.body.size();
   const std::string& compression = batch.compression;
   if (compression != "UNCOMPRESSED") {
     // A ZIP archive's one entry is named after the object.
@@ -358,10 +383,13 @@ bool DeliveryStream::DeliverInFlight(bool single_attempt) {
         error = result.status().ToString();
       }
     }
+    uint64_t puts_succeeded = 0, puts_failed = 0;
     if (prepared) {
       for (const format::Object& object : prepared->objects) {
         destination::DeliveryResult result = deps_.destination->Deliver(object);
+        if (result.outcome == destination::Outcome::kDelivered) ++puts_succeeded;
         if (result.outcome != destination::Outcome::kDelivered) {
+          ++puts_failed;
           error = "s3://" + object.bucket + "/" + object.key + ": " + result.error_code + ": " +
                   result.error_message;
           break;
@@ -371,12 +399,20 @@ bool DeliveryStream::DeliverInFlight(bool single_attempt) {
         std::lock_guard<std::mutex> lock(mu_);
         stats_.records_dropped += prepared->records_dropped;
         stats_.records_processing_failed += prepared->records_failed;
+        stats_.objects_written += prepared->objects.size();
+        stats_.records_to_s3 += prepared->data_records;
+        stats_.bytes_to_s3 += prepared->data_bytes;
+        stats_.s3_puts_succeeded += puts_succeeded;
+        stats_.records_processed_ok += prepared->records_ok;
+        stats_.bytes_processed_ok += prepared->bytes_ok;
         return true;
       }
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.failed_attempts;
+      stats_.s3_puts_succeeded += puts_succeeded;
+      stats_.s3_puts_failed += puts_failed;
     }
     spdlog::warn("stream {}: delivery of batch {} failed (attempt {}): {}; the data is kept{}", name,
                  batch.sequence, attempt, error,
@@ -408,6 +444,7 @@ void DeliveryStream::Checkpoint() {
   ++stats_.objects_delivered;
   stats_.records_delivered += batch.records;
   stats_.bytes_delivered += batch.data_bytes;
+  in_flight_summary_.reset();
 }
 
 }  // namespace hydrant::stream

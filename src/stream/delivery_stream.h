@@ -3,11 +3,13 @@
 // checkpoints so WAL space can be released. Only this file knows the order of the stages.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -50,6 +52,32 @@ struct DeliveryStats {
   uint64_t failed_attempts = 0;
   uint64_t records_dropped = 0;            // Dropped by a processor
   uint64_t records_processing_failed = 0;  // written to the error output
+  // For /metrics (docs/metrics.md).
+  uint64_t objects_written = 0;       // objects of delivered batches, error output included
+  uint64_t records_to_s3 = 0;         // records in delivered data objects, after processing
+  uint64_t bytes_to_s3 = 0;           // their bytes before compression
+  uint64_t s3_puts_succeeded = 0;     // every Deliver call, retries included
+  uint64_t s3_puts_failed = 0;
+  uint64_t records_processed_ok = 0;  // processors' Ok output
+  uint64_t bytes_processed_ok = 0;
+  // Gauges filled in by stats(): accepted, durable, not yet delivered.
+  uint64_t buffered_records = 0;
+  uint64_t buffered_bytes = 0;
+  int64_t data_freshness_millis = 0;  // age of the oldest such record; 0 when none
+};
+
+// Put-path counters for /metrics, updated by the API handler. Relaxed atomics: the put path
+// only adds and a scrape only reads. Own cache line, away from the stream's mutex.
+struct alignas(64) PutCounters {
+  std::atomic<uint64_t> put_record_requests{0};
+  std::atomic<uint64_t> put_record_bytes{0};
+  std::atomic<uint64_t> put_record_batch_requests{0};
+  std::atomic<uint64_t> put_record_batch_records{0};
+  std::atomic<uint64_t> put_record_batch_bytes{0};
+  std::atomic<uint64_t> incoming_put_requests{0};
+  std::atomic<uint64_t> incoming_records{0};
+  std::atomic<uint64_t> incoming_bytes{0};
+  std::atomic<uint64_t> throttled_records{0};
 };
 
 // A planned batch turned into the objects to deliver: the records that made it through the
@@ -58,6 +86,10 @@ struct PreparedBatch {
   std::vector<format::Object> objects;
   uint64_t records_dropped = 0;
   uint64_t records_failed = 0;
+  uint64_t records_ok = 0;     // processors' Ok output
+  uint64_t bytes_ok = 0;
+  uint64_t data_records = 0;   // in the data object (objects[0] when it exists)
+  uint64_t data_bytes = 0;     // before compression
 };
 
 // Thread-safe.
@@ -92,6 +124,8 @@ class DeliveryStream {
 
   DeliveryStats stats() const;
   uint64_t retained_wal_bytes() const { return wal_->RetainedBytes(); }
+  PutCounters& put_counters() { return put_counters_; }
+  const PutCounters& put_counters() const { return put_counters_; }
 
  private:
   DeliveryStream(std::string dir, StreamMetadata metadata, const DeliveryStreamDeps& deps);
@@ -122,6 +156,14 @@ class DeliveryStream {
   bool stopping_ = false;                      // guarded by mu_
   bool draining_ = false;                      // guarded by mu_
   DeliveryStats stats_;                        // guarded by mu_
+  // The planned batch not yet checkpointed, for the buffered and freshness gauges.
+  struct InFlightSummary {
+    uint64_t records = 0;
+    uint64_t bytes = 0;
+    int64_t oldest_arrival_millis = 0;
+  };
+  std::optional<InFlightSummary> in_flight_summary_;  // guarded by mu_
+  PutCounters put_counters_;
   std::thread thread_;
 };
 
