@@ -7,7 +7,7 @@ PACKAGES=(
   libsimdjson-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libssl-dev libcurl4-openssl-dev libisal-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libpcre2-dev libzip-dev libjq-dev
-  python3-pytest
+  python3-pytest python3-prometheus-client
   libsnappy-dev python3-snappy unzip
   libhowardhinnant-date-dev tzdata
 )

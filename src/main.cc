@@ -14,6 +14,7 @@
 
 #include "api/firehose_handler.h"
 #include "api/http_server.h"
+#include "api/metrics_handler.h"
 #include "api/model_validator.h"
 #include "api/router.h"
 #include "api/s3_handler.h"
@@ -297,7 +298,8 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   api::FirehoseHandler firehose(catalog->get(), clock);
   api::S3Handler s3(&store);
   api::LambdaHandler lambda(registry->get(), &invoker, options.region, options.account_id);
-  api::Router router(&firehose, &s3, &lambda);
+  api::MetricsHandler metrics(catalog->get(), &budget);
+  api::Router router(&firehose, &s3, &lambda, &metrics);
   api::HttpServer server(http, [&router](api::HttpRequest request, api::Respond respond) {
     router.Handle(std::move(request), std::move(respond));
   });
@@ -331,7 +333,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Hydrant: a self-hosted server for the Amazon Kinesis Data Firehose API"};
   app.require_subcommand(1);
   ServeOptions options;
-  CLI::App* serve = app.add_subcommand("serve", "Serve the Firehose API, the embedded S3 store and /health");
+  CLI::App* serve = app.add_subcommand("serve", "Serve the Firehose API, the embedded S3 store, /health and /metrics");
   serve->add_option("--listen", options.listen, "HOST:PORT to listen on (port 0 picks a free port)")
       ->capture_default_str();
   serve->add_option("--data-dir", options.data_dir,

@@ -47,6 +47,10 @@ void Router::Handle(HttpRequest request, Respond respond) {
     res.body = draining_ ? R"({"status":"draining"})" : R"({"status":"ok"})";
     return respond(std::move(res));
   }
+  // Likewise for a bucket called "metrics".
+  if (request.RawPath() == "/metrics" && !signed_for_s3 && request.method == "GET") {
+    return respond(metrics_->Handle());
+  }
   // A bucket may be called "2015-03-31" too: a request signed for S3 stays S3.
   if (!signed_for_s3 && LambdaHandler::IsLambdaPath(request.RawPath())) {
     return lambda_->Handle(std::move(request), std::move(respond));

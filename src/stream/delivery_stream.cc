@@ -142,6 +142,9 @@ Status DeliveryStream::RecoverLane(Lane& lane, const std::string& journal_name) 
     lane.pending_begin = in_flight ? in_flight->end : lane.journal->delivered_end();
   }
   lane.done_before = in_flight && in_flight->partition.empty() ? in_flight->begin : lane.pending_begin;
+  if (!lane.backup && in_flight && in_flight->partition.empty()) {
+    in_flight_summary_ = InFlightSummary{in_flight->records, in_flight->data_bytes, in_flight->first_arrival_millis};
+  }
   uint64_t records = 0;
   HYDRANT_RETURN_IF_ERROR(wal_->Read(lane.pending_begin, [&](const wal::RecordView& r) {
     lane.policy.Add(1, r.data.size(), r.arrival_millis);
@@ -208,7 +211,19 @@ Status DeliveryStream::UpdateMetadata(const std::function<Status(StreamMetadata*
 
 DeliveryStats DeliveryStream::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return stats_;
+  DeliveryStats stats = stats_;
+  stats.buffered_records = main_.policy.pending_records();
+  stats.buffered_bytes = main_.policy.pending_bytes();
+  std::optional<int64_t> oldest = main_.policy.oldest_arrival_millis();
+  if (in_flight_summary_) {
+    stats.buffered_records += in_flight_summary_->records;
+    stats.buffered_bytes += in_flight_summary_->bytes;
+    if (in_flight_summary_->records > 0) {
+      oldest = std::min(oldest.value_or(INT64_MAX), in_flight_summary_->oldest_arrival_millis);
+    }
+  }
+  if (oldest) stats.data_freshness_millis = std::max<int64_t>(0, deps_.clock->NowMillis() - *oldest);
+  return stats;
 }
 
 void DeliveryStream::Drain() {
@@ -347,6 +362,7 @@ Status DeliveryStream::PlanNextBatch(Lane& lane) {
   std::lock_guard<std::mutex> lock(mu_);
   lane.policy.Take(records, bytes, next_arrival);
   lane.pending_begin = end;
+  if (!lane.backup) in_flight_summary_ = InFlightSummary{records, bytes, first_arrival};
   return Status::Ok();
 }
 
@@ -401,7 +417,11 @@ Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& ba
     std::map<std::string, format::ConcatenatingFormat> failed;  // by error output type
     for (const processor::Record& record : input) {
       switch (record.result) {
-        case processor::RecordResult::kOk: delivered.Append(record.data); break;
+        case processor::RecordResult::kOk:
+          delivered.Append(record.data);
+          ++prepared.records_ok;
+          prepared.bytes_ok += record.data.size();
+          break;
         case processor::RecordResult::kDropped: ++prepared.records_dropped; break;
         case processor::RecordResult::kProcessingFailed: {
           const std::string& type =
@@ -433,6 +453,8 @@ Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& ba
   }
   // The service writes no object when every record was dropped or failed.
   if (object.records == 0) return prepared;
+  prepared.data_records = object.records;
+  prepared.data_bytes = object.body.size();
   HYDRANT_RETURN_IF_ERROR(CompressObject(batch.compression, &object));
   prepared.objects.insert(prepared.objects.begin(), std::move(object));
   return prepared;
@@ -455,10 +477,13 @@ bool DeliveryStream::DeliverInFlight(Lane& lane, bool single_attempt) {
         error = result.status().ToString();
       }
     }
+    uint64_t puts_succeeded = 0, puts_failed = 0;
     if (prepared) {
       for (const format::Object& object : prepared->objects) {
         destination::DeliveryResult result = deps_.destination->Deliver(object);
+        if (result.outcome == destination::Outcome::kDelivered) ++puts_succeeded;
         if (result.outcome != destination::Outcome::kDelivered) {
+          ++puts_failed;
           error = "s3://" + object.bucket + "/" + object.key + ": " + result.error_code + ": " +
                   result.error_message;
           break;
@@ -468,12 +493,24 @@ bool DeliveryStream::DeliverInFlight(Lane& lane, bool single_attempt) {
         std::lock_guard<std::mutex> lock(mu_);
         stats_.records_dropped += prepared->records_dropped;
         stats_.records_processing_failed += prepared->records_failed;
+        if (!lane.backup) {  // the backup lane has its own counters
+          stats_.objects_written += prepared->objects.size();
+          stats_.records_to_s3 += prepared->data_records;
+          stats_.bytes_to_s3 += prepared->data_bytes;
+          stats_.s3_puts_succeeded += puts_succeeded;
+          stats_.records_processed_ok += prepared->records_ok;
+          stats_.bytes_processed_ok += prepared->bytes_ok;
+        }
         return true;
       }
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.failed_attempts;
+      if (!lane.backup) {
+        stats_.s3_puts_succeeded += puts_succeeded;
+        stats_.s3_puts_failed += puts_failed;
+      }
     }
     if (batch.first_arrival_millis > 0 &&
         deps_.clock->NowMillis() - batch.first_arrival_millis >= deps_.retention_millis) {
@@ -533,7 +570,22 @@ void DeliveryStream::Checkpoint(Lane& lane) {
   ++stats_.objects_delivered;
   stats_.records_delivered += batch.records;
   stats_.bytes_delivered += batch.data_bytes;
-  if (partitions_) stats_.active_partitions = partitions_->active_data_partitions();
+  if (partitions_) {
+    stats_.active_partitions = partitions_->active_data_partitions();
+    in_flight_summary_ = PartitionsSummary();
+  } else {
+    in_flight_summary_.reset();
+  }
+}
+
+DeliveryStream::InFlightSummary DeliveryStream::PartitionsSummary() const {
+  InFlightSummary summary{0, 0, INT64_MAX};
+  for (const auto& [identity, buffer] : partitions_->buffers()) {
+    summary.records += buffer.records;
+    summary.bytes += buffer.bytes;
+    summary.oldest_arrival_millis = std::min(summary.oldest_arrival_millis, buffer.oldest_arrival_millis);
+  }
+  return summary;
 }
 
 void DeliveryStream::ReleaseLog() {
@@ -669,7 +721,7 @@ Status DeliveryStream::ProcessIntoPartitions(std::optional<wal::LogPosition> lim
   if (sources.empty()) return Status::Ok();
   for (auto& step : chain_) HYDRANT_RETURN_IF_ERROR(step->Process(records));
 
-  uint64_t dropped = 0, failed = 0, over_limit = 0;
+  uint64_t dropped = 0, failed = 0, over_limit = 0, processed_ok = 0, processed_ok_bytes = 0;
   for (processor::Record& record : records) {
     if (record.result == processor::RecordResult::kDropped) {
       ++dropped;
@@ -677,6 +729,8 @@ Status DeliveryStream::ProcessIntoPartitions(std::optional<wal::LogPosition> lim
     }
     std::string identity;
     if (record.result == processor::RecordResult::kOk) {
+      ++processed_ok;
+      processed_ok_bytes += record.data.size();
       if (auto missing = prefix->MissingPartitionKey(record.partition_keys)) {
         record.result = processor::RecordResult::kProcessingFailed;
         record.error_code = kPartitionKeyMissingCode;
@@ -726,7 +780,10 @@ Status DeliveryStream::ProcessIntoPartitions(std::optional<wal::LogPosition> lim
     stats_.records_dropped += dropped;
     stats_.records_processing_failed += failed;
     stats_.partition_limit_exceeded += over_limit;
+    stats_.records_processed_ok += processed_ok;
+    stats_.bytes_processed_ok += processed_ok_bytes;
     stats_.active_partitions = partitions_->active_data_partitions();
+    in_flight_summary_ = PartitionsSummary();
   }
   ReleasePartitioned();
   return Status::Ok();
@@ -786,6 +843,10 @@ Result<PreparedBatch> DeliveryStream::PreparePartition(const PlannedBatch& batch
   if (!body.ok()) return body.status();
   object.body = std::move(*body);
   object.records = buffer->records;
+  if (buffer->error_output_type.empty()) {
+    prepared.data_records = object.records;
+    prepared.data_bytes = object.body.size();
+  }
   HYDRANT_RETURN_IF_ERROR(CompressObject(batch.compression, &object));
   prepared.objects.push_back(std::move(object));
   return prepared;

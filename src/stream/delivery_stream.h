@@ -3,11 +3,13 @@
 // checkpoints so WAL space can be released. Only this file knows the order of the stages.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -61,6 +63,32 @@ struct DeliveryStats {
   uint64_t backup_bytes_delivered = 0;
   uint64_t active_partitions = 0;          // dynamic partitioning: data buffers now (a gauge)
   uint64_t partition_limit_exceeded = 0;   // records sent to the error output by the quota
+  // For /metrics (docs/metrics.md).
+  uint64_t objects_written = 0;       // objects of delivered batches, error output included
+  uint64_t records_to_s3 = 0;         // records in delivered data objects, after processing
+  uint64_t bytes_to_s3 = 0;           // their bytes before compression
+  uint64_t s3_puts_succeeded = 0;     // every Deliver call, retries included
+  uint64_t s3_puts_failed = 0;
+  uint64_t records_processed_ok = 0;  // processors' Ok output
+  uint64_t bytes_processed_ok = 0;
+  // Gauges filled in by stats(): accepted, durable, not yet delivered.
+  uint64_t buffered_records = 0;
+  uint64_t buffered_bytes = 0;
+  int64_t data_freshness_millis = 0;  // age of the oldest such record; 0 when none
+};
+
+// Put-path counters for /metrics, updated by the API handler. Relaxed atomics: the put path
+// only adds and a scrape only reads. Own cache line, away from the stream's mutex.
+struct alignas(64) PutCounters {
+  std::atomic<uint64_t> put_record_requests{0};
+  std::atomic<uint64_t> put_record_bytes{0};
+  std::atomic<uint64_t> put_record_batch_requests{0};
+  std::atomic<uint64_t> put_record_batch_records{0};
+  std::atomic<uint64_t> put_record_batch_bytes{0};
+  std::atomic<uint64_t> incoming_put_requests{0};
+  std::atomic<uint64_t> incoming_records{0};
+  std::atomic<uint64_t> incoming_bytes{0};
+  std::atomic<uint64_t> throttled_records{0};
 };
 
 // A planned batch turned into the objects to deliver: the records that made it through the
@@ -69,6 +97,10 @@ struct PreparedBatch {
   std::vector<format::Object> objects;
   uint64_t records_dropped = 0;
   uint64_t records_failed = 0;
+  uint64_t records_ok = 0;     // processors' Ok output
+  uint64_t bytes_ok = 0;
+  uint64_t data_records = 0;   // in the data object (objects[0] when it exists)
+  uint64_t data_bytes = 0;     // before compression
 };
 
 // Thread-safe.
@@ -103,6 +135,8 @@ class DeliveryStream {
 
   DeliveryStats stats() const;
   uint64_t retained_wal_bytes() const { return wal_->RetainedBytes(); }
+  PutCounters& put_counters() { return put_counters_; }
+  const PutCounters& put_counters() const { return put_counters_; }
 
  private:
   DeliveryStream(std::string dir, StreamMetadata metadata, const DeliveryStreamDeps& deps);
@@ -148,6 +182,9 @@ class DeliveryStream {
   Result<PreparedBatch> PreparePartition(const PlannedBatch& batch);
   // Releases WAL space no buffer and no unprocessed record needs any more.
   void ReleasePartitioned();
+  struct InFlightSummary;
+  // What the partition buffers hold, for the gauges.
+  InFlightSummary PartitionsSummary() const;
 
   const std::string dir_;
   const DeliveryStreamDeps deps_;
@@ -168,6 +205,15 @@ class DeliveryStream {
   bool draining_ = false;                      // guarded by mu_
   DeliveryStats stats_;                        // guarded by mu_
   std::mutex release_mu_;                      // one WAL release at a time (budget accounting)
+  // Records taken from the destination lane's buffer but not delivered yet (the planned batch,
+  // or with dynamic partitioning the partition buffers), for the buffered and freshness gauges.
+  struct InFlightSummary {
+    uint64_t records = 0;
+    uint64_t bytes = 0;
+    int64_t oldest_arrival_millis = 0;
+  };
+  std::optional<InFlightSummary> in_flight_summary_;  // guarded by mu_
+  PutCounters put_counters_;
 };
 
 }  // namespace hydrant::stream

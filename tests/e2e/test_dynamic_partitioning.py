@@ -9,6 +9,7 @@ cut by the 1-2 s interval.
 import base64
 import json
 import time
+import urllib.request
 import zipfile
 from collections import defaultdict
 
@@ -160,6 +161,8 @@ def test_active_partition_quota_sends_the_rest_to_the_error_output(hydrant_facto
         sorted(r for r in records if json.loads(r)["k"] >= 3)
     assert {e["errorCode"] for e in overflow} == {"DynamicPartitioning.ActivePartitionsLimitExceeded"}
     assert not any(f.startswith("k=3") or f.startswith("k=4") for f in folders)
+    metrics = urllib.request.urlopen(f"{server.endpoint}/metrics").read().decode()
+    assert f'firehose_partition_count_exceeded_records_total{{delivery_stream="{name}"}} 8' in metrics
 
 
 def test_kill9_with_partitions_delivered_and_buffered_loses_and_repeats_nothing(hydrant):

@@ -1,0 +1,56 @@
+// MetricsHandler: GET /metrics, the Prometheus text exposition format (version 0.0.4).
+// Each stream's counters carry the managed service's CloudWatch metric names in their HELP
+// text; docs/metrics.md has the table.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "api/http_types.h"
+#include "stream/catalog.h"
+#include "stream/delivery_stream.h"
+#include "stream/disk_budget.h"
+
+namespace hydrant::api {
+
+// One stream's figures at the moment of a scrape.
+struct StreamMetricsSnapshot {
+  std::string name;
+  uint64_t put_record_requests = 0;
+  uint64_t put_record_bytes = 0;
+  uint64_t put_record_batch_requests = 0;
+  uint64_t put_record_batch_records = 0;
+  uint64_t put_record_batch_bytes = 0;
+  uint64_t incoming_put_requests = 0;
+  uint64_t incoming_records = 0;
+  uint64_t incoming_bytes = 0;
+  uint64_t throttled_records = 0;
+  stream::DeliveryStats delivery;
+  uint64_t wal_retained_bytes = 0;
+};
+
+struct ServerMetricsSnapshot {
+  uint64_t disk_budget_used_bytes = 0;
+  uint64_t disk_budget_cap_bytes = 0;
+  std::vector<StreamMetricsSnapshot> streams;  // in the order they are rendered
+};
+
+// The exposition text for `snapshot`. Pure, for tests.
+std::string RenderPrometheusText(const ServerMetricsSnapshot& snapshot);
+
+// Thread-safe.
+class MetricsHandler {
+ public:
+  // `budget` may be null (no disk-cap gauges).
+  MetricsHandler(stream::Catalog* catalog, const stream::DiskBudget* budget)
+      : catalog_(catalog), budget_(budget) {}
+
+  ServerMetricsSnapshot Snapshot() const;
+  HttpResponse Handle() const;
+
+ private:
+  stream::Catalog* catalog_;
+  const stream::DiskBudget* budget_;
+};
+
+}  // namespace hydrant::api
