@@ -1,11 +1,16 @@
 # Hydrant: `make run` (install what is missing, build, serve) and `make test`.
 BUILD_DIR ?= build
+# The libFuzzer build (clang, ASan, UBSan): `make fuzz` runs each target FUZZ_SECONDS,
+# `make test` FUZZ_TEST_SECONDS.
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TEST_SECONDS ?= 10
 BUILD_TYPE ?= Release
 LISTEN ?= 127.0.0.1:4573
 DATA_DIR ?= ./hydrant-data
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run test unit-test e2e-test bench clean
+.PHONY: all deps build run test unit-test e2e-test fuzz-build fuzz fuzz-test bench clean
 
 all: build
 
@@ -27,10 +32,25 @@ unit-test: build
 e2e-test: build deps
 	HYDRANT_BIN=$(abspath $(BUILD_DIR))/hydrant python3 tests/run_pytest.py -q tests/e2e
 
+fuzz-build:
+	@scripts/install-deps.sh
+	@[ -f $(FUZZ_BUILD_DIR)/build.ninja ] || CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHYDRANT_FUZZ=ON
+	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target fuzz_targets
+
+fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS)
+
+# Replays tests/fuzz/regressions and fuzzes each target briefly; fails on any crash.
+fuzz-test: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD_DIR) $(FUZZ_TEST_SECONDS)
+
+# The fuzz build (clang + sanitizers) takes longer than the rest of the test run on 2 cores, so
+# `make test` leaves it to `make fuzz-test`; the parsers' regressions are unit tests too.
 test: unit-test e2e-test
 
 bench: build
 	bench/run.sh
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_BUILD_DIR)

@@ -10,6 +10,7 @@ PACKAGES=(
   python3-pytest python3-prometheus-client
   libsnappy-dev python3-snappy unzip
   libhowardhinnant-date-dev tzdata
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

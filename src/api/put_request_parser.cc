@@ -15,17 +15,24 @@ Status ReadRecord(od::value record_value, ParsedPut* out) {
   od::object record;
   if (record_value.get_object().get(record)) return Status::Malformed("a record must be a JSON object");
   bool has_data = false;
+  const size_t start = out->data.size();
   for (auto field : record) {
     std::string_view key;
     if (field.unescaped_key().get(key)) return Status::Malformed("bad JSON in a record");
     if (key != "Data") continue;
+    // A repeated "Data" replaces the earlier one (the last member wins, as in the model
+    // validator's reading): one record object is one record.
+    if (has_data) {
+      out->data.resize(start);
+      out->records.pop_back();
+      has_data = false;
+    }
     od::value value;
     if (field.value().get(value)) return Status::Malformed("bad JSON in a record");
     bool is_null = false;
     if (value.is_null().get(is_null) == simdjson::SUCCESS && is_null) continue;
     std::string_view encoded;
     if (value.get_string().get(encoded)) return Status::Malformed("Data must be a base64 string");
-    size_t start = out->data.size();
     if (!Base64Decode(encoded, &out->data)) {
       return Status::Malformed("Data is not valid base64");
     }
@@ -58,6 +65,17 @@ Status ParsePutRequest(std::string& body, bool batch, ParsedPut* out) {
   for (auto field : root) {
     std::string_view key;
     if (field.unescaped_key().get(key)) return Status::Malformed("request body is not JSON");
+    // A repeated member replaces the earlier one, as in the model validator's reading (the last
+    // member wins): a second "Records" list must not add to the first.
+    const bool is_records = batch ? key == "Records" : key == "Record";
+    if (key == "DeliveryStreamName") {
+      out->stream_name.clear();
+      has_name = false;
+    } else if (is_records) {
+      out->data.clear();
+      out->records.clear();
+      has_records = false;
+    }
     od::value value;
     if (field.value().get(value)) return Status::Malformed("request body is not JSON");
     bool is_null = false;
@@ -67,7 +85,7 @@ Status ParsePutRequest(std::string& body, bool batch, ParsedPut* out) {
       if (value.get_string().get(name)) return Status::Malformed("DeliveryStreamName must be a string");
       out->stream_name.assign(name);
       has_name = true;
-    } else if (batch && key == "Records") {
+    } else if (batch && is_records) {
       od::array records;
       if (value.get_array().get(records)) return Status::Malformed("Records must be a list");
       for (auto element : records) {
@@ -76,7 +94,7 @@ Status ParsePutRequest(std::string& body, bool batch, ParsedPut* out) {
         HYDRANT_RETURN_IF_ERROR(ReadRecord(record, out));
       }
       has_records = true;
-    } else if (!batch && key == "Record") {
+    } else if (!batch && is_records) {
       HYDRANT_RETURN_IF_ERROR(ReadRecord(value, out));
       has_records = true;
     }

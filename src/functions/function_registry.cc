@@ -197,7 +197,10 @@ Result<FunctionDefinition> ParseDeclaredFunction(std::string_view text) {
   if (ec || !v.is_object()) return Status::InvalidArgument("each function must be a mapping");
   FunctionDefinition d;
   d.role = "arn:aws:iam::000000000000:role/hydrant-config";
-  for (const auto& [key, value] : v.as_object()) {
+  for (const json::key_value_pair& member : v.as_object()) {
+    // Named references, not a structured binding: clang 14 cannot capture bindings in lambdas.
+    std::string_view key = member.key();
+    const json::value& value = member.value();
     auto str = [&](std::string* out) {
       if (!value.is_string()) return Status::InvalidArgument("function setting '" + std::string(key) + "' must be a string");
       *out = std::string(value.as_string());
