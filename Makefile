@@ -5,7 +5,7 @@ LISTEN ?= 127.0.0.1:4573
 DATA_DIR ?= ./hydrant-data
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run test unit-test e2e-test bench clean
+.PHONY: all deps build run test unit-test e2e-test fault-test bench clean
 
 all: build
 
@@ -27,7 +27,11 @@ unit-test: build
 e2e-test: build deps
 	HYDRANT_BIN=$(abspath $(BUILD_DIR))/hydrant python3 tests/run_pytest.py -q tests/e2e
 
-test: unit-test e2e-test
+# Fault injection (kill -9 loops, simulated power loss, disk full, destination outages, hostile clients).
+fault-test: build deps
+	HYDRANT_BIN=$(abspath $(BUILD_DIR))/hydrant python3 tests/run_pytest.py -q tests/faults
+
+test: unit-test e2e-test fault-test
 
 bench: build
 	bench/run.sh
