@@ -10,7 +10,7 @@ LISTEN ?= 127.0.0.1:4573
 DATA_DIR ?= ./hydrant-data
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build run test unit-test e2e-test fuzz-build fuzz fuzz-test bench clean
+.PHONY: all deps build run test unit-test e2e-test fault-test fuzz-build fuzz fuzz-test bench clean
 
 all: build
 
@@ -45,9 +45,13 @@ fuzz: fuzz-build
 fuzz-test: fuzz-build
 	tests/fuzz/run.sh $(FUZZ_BUILD_DIR) $(FUZZ_TEST_SECONDS)
 
+# Fault injection (kill -9 loops, simulated power loss, disk full, destination outages, hostile clients).
+fault-test: build deps
+	HYDRANT_BIN=$(abspath $(BUILD_DIR))/hydrant python3 tests/run_pytest.py -q tests/faults
+
 # The fuzz build (clang + sanitizers) takes longer than the rest of the test run on 2 cores, so
 # `make test` leaves it to `make fuzz-test`; the parsers' regressions are unit tests too.
-test: unit-test e2e-test
+test: unit-test e2e-test fault-test
 
 bench: build
 	bench/run.sh

@@ -43,6 +43,7 @@ struct ServeOptions {
   int64_t activation_delay_ms = 500;
   uint64_t max_buffered_bytes = 10ull << 30;
   size_t max_active_partitions = 500;  // dynamic partitioning's per-stream quota
+  uint64_t wal_segment_bytes = 64ull << 20;  // testing: small segments make rolls frequent
   int io_threads = 2;
   std::string log_level = "info";
   std::vector<std::string> buckets;  // created at start if missing
@@ -280,6 +281,7 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   stream::DiskBudget budget(options.max_buffered_bytes);
   stream::DeliveryStreamDeps deps{env, clock, bucket_router->get(), &budget};
   deps.max_active_partitions = options.max_active_partitions;
+  deps.wal_segment_bytes = options.wal_segment_bytes;
   deps.processors = [&](const stream::StreamMetadata& m) {
     return BuildProcessorChain(m, options, &invoker, clock);
   };
@@ -359,6 +361,10 @@ int main(int argc, char** argv) {
   serve->add_option("--runtime-dir", options.runtime_dir,
                     "Directory with the Lambda runtime bootstraps (python/bootstrap.py, node/bootstrap.js); "
                     "default: runtime/ beside the executable or one level up");
+  // Hidden (empty group): fault-injection tests roll WAL segments every few KiB.
+  serve->add_option("--wal-segment-bytes", options.wal_segment_bytes, "WAL segment size in bytes")
+      ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 40))
+      ->group("");
   serve->add_option("--io-threads", options.io_threads, "HTTP I/O threads")->capture_default_str();
   serve->add_option("--log-level", options.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();

@@ -19,6 +19,8 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
+constexpr int kAcceptRetryMillis = 100;
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, const HttpServerOptions& options, const Handler& handler)
@@ -164,14 +166,30 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
 
+  std::optional<net::steady_timer> accept_retry;  // on the acceptor's strand
+  uint64_t accept_failures = 0;                   // in a row; guarded by the acceptor's strand
+
   void Accept() {
     acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
-        spdlog::warn("accept failed: {}", ec.message());
-      } else {
-        std::make_shared<Session>(std::move(socket), options, handler)->Start();
+        // Out of file descriptors (EMFILE/ENFILE) the pending connection stays queued: accepting
+        // again at once would spin a core and log a line per try. Wait for connections to close.
+        if (accept_failures++ == 0) {
+          spdlog::warn("accept failed: {}; retrying every {} ms until it succeeds", ec.message(),
+                       kAcceptRetryMillis);
+        }
+        accept_retry->expires_after(std::chrono::milliseconds(kAcceptRetryMillis));
+        accept_retry->async_wait([this](beast::error_code wait_ec) {
+          if (!wait_ec && acceptor->is_open()) Accept();
+        });
+        return;
       }
+      if (accept_failures > 0) {
+        spdlog::info("accepting connections again after {} failed accepts", accept_failures);
+        accept_failures = 0;
+      }
+      std::make_shared<Session>(std::move(socket), options, handler)->Start();
       Accept();
     });
   }
@@ -199,6 +217,7 @@ Result<uint16_t> HttpServer::Start() {
                            std::to_string(impl_->options.port) + ": " + ec.message());
   }
   uint16_t port = acceptor.local_endpoint().port();
+  impl_->accept_retry.emplace(acceptor.get_executor());
   impl_->work.emplace(impl_->ioc.get_executor());
   impl_->Accept();
   for (int i = 0; i < std::max(1, impl_->options.io_threads); ++i) {
