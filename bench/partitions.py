@@ -28,6 +28,8 @@ import time
 import boto3
 from botocore.config import Config
 
+from transform import delivered_bytes, free_port  # the same helpers as the other scenarios
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD_DIR = os.path.abspath(os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")))
 RECORDS = int(os.environ.get("RECORDS", "400000"))
@@ -46,29 +48,11 @@ def log(msg):
     print(f"partitions.py: {msg}", file=sys.stderr, flush=True)
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def client(endpoint, service):
     return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
                         aws_access_key_id="test", aws_secret_access_key="test",
                         config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1},
                                       read_timeout=120))
-
-
-def delivered_bytes(s3, prefix):
-    total, kwargs = 0, {"Bucket": BUCKET, "Prefix": prefix}
-    while True:
-        page = s3.list_objects_v2(**kwargs)
-        total += sum(o["Size"] for o in page.get("Contents", []))
-        if not page.get("IsTruncated"):
-            return total
-        kwargs["ContinuationToken"] = page["NextContinuationToken"]
 
 
 def peak_rss_mib(pid):
@@ -143,8 +127,8 @@ def run_once(partitions, run):
 
         server = Server(data_dir)  # checks what the first one delivered
         s3 = client(server.endpoint, "s3")
-        got = delivered_bytes(s3, "p=")
-        errors = delivered_bytes(s3, "errors/")
+        got = delivered_bytes(s3, "p=", BUCKET)
+        errors = delivered_bytes(s3, "errors/", BUCKET)
         folders = {o["Key"].split("/")[0]
                    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix="p=")
                    for o in page.get("Contents", [])}

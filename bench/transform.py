@@ -143,8 +143,8 @@ def create_stream(server, name, processors):
     raise RuntimeError("stream not ACTIVE")
 
 
-def delivered_bytes(s3, prefix):
-    total, kwargs = 0, {"Bucket": BUCKET, "Prefix": prefix}
+def delivered_bytes(s3, prefix, bucket=BUCKET):
+    total, kwargs = 0, {"Bucket": bucket, "Prefix": prefix}
     while True:
         page = s3.list_objects_v2(**kwargs)
         total += sum(o["Size"] for o in page.get("Contents", []))

@@ -4,9 +4,6 @@
 
 #include <curl/curl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -18,6 +15,8 @@
 #include <map>
 #include <sstream>
 
+#include "common/outbound_http.h"
+
 namespace hydrant::destination {
 namespace {
 
@@ -25,19 +24,6 @@ namespace json = boost::json;
 
 constexpr uint64_t kMinPartBytes = 5ull << 20;  // S3's minimum part size (all but the last)
 constexpr uint64_t kMaxParts = 10'000;          // S3's maximum part count
-
-std::string HexSha256(std::string_view bytes) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * SHA256_DIGEST_LENGTH);
-  for (unsigned char c : digest) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
 
 // RFC 3986 encoding of each '/'-separated segment: the form S3's SigV4 canonical URI expects
 // (S3 does not encode the path a second time).
@@ -55,24 +41,6 @@ std::string EncodePath(CURL* curl, std::string_view path) {
     start = slash + 1;
   }
   return out;
-}
-
-std::string Hex(const unsigned char* bytes, size_t n) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kHex[bytes[i] >> 4]);
-    out.push_back(kHex[bytes[i] & 15]);
-  }
-  return out;
-}
-
-std::string HmacSha256(std::string_view key, std::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int n = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &n);
-  return std::string(reinterpret_cast<char*>(out), n);
 }
 
 // libcurl 7.88 sorts the headers it signs as "name:value" lines, so a name that is a prefix of
@@ -114,26 +82,7 @@ std::vector<std::string> SignV4(const std::string& method, const std::string& ho
   return {"X-Amz-Date: " + amz_date,
           "Authorization: AWS4-HMAC-SHA256 Credential=" + config.access_key_id + "/" + scope +
               ", SignedHeaders=" + signed_headers + ", Signature=" +
-              Hex(reinterpret_cast<const unsigned char*>(signature.data()), signature.size())};
-}
-
-size_t AppendBody(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-size_t CollectHeader(char* data, size_t size, size_t n, void* out) {
-  std::string_view line(data, size * n);
-  auto colon = line.find(':');
-  if (colon != std::string_view::npos) {
-    std::string name(line.substr(0, colon));
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front()))) value.remove_prefix(1);
-    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.remove_suffix(1);
-    (*static_cast<std::map<std::string, std::string>*>(out))[name] = std::string(value);
-  }
-  return size * n;
+              Hex(signature)};
 }
 
 // The document's root element and its tree; nullopt when the body is not XML.
@@ -368,7 +317,7 @@ RemoteS3Destination::Response RemoteS3Destination::Send(void* handle, const std:
     curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd_.c_str());
   }
   curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // keys may hold "." or ".." segments
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, CollectHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);

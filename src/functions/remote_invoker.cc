@@ -2,49 +2,14 @@
 #include "functions/remote_invoker.h"
 
 #include <curl/curl.h>
-#include <openssl/sha.h>
 
 #include <boost/json.hpp>
-#include <cctype>
 #include <string>
 
 #include "api/http_types.h"
+#include "common/outbound_http.h"
 
 namespace hydrant::functions {
-namespace {
-
-size_t Append(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-size_t Header(char* data, size_t size, size_t n, void* out) {
-  std::string line(data, size * n);
-  auto colon = line.find(':');
-  if (colon != std::string::npos) {
-    std::string name = line.substr(0, colon);
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string value = line.substr(colon + 1);
-    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front()))) value.erase(0, 1);
-    while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
-    static_cast<std::map<std::string, std::string>*>(out)->emplace(name, value);
-  }
-  return size * n;
-}
-
-std::string HexSha256(std::string_view bytes) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
-
-}  // namespace
 
 RemoteInvoker::RemoteInvoker() { curl_global_init(CURL_GLOBAL_DEFAULT); }
 RemoteInvoker::~RemoteInvoker() = default;
@@ -79,9 +44,9 @@ InvokeResult RemoteInvoker::Invoke(const FunctionDefinition& d, std::string_view
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
   curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Append);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, Header);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, CollectHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response_headers);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);

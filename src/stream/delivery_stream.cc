@@ -40,6 +40,17 @@ Status CompressObject(const std::string& compression, format::Object* object) {
   return format::CompressObject(compression, entry, object);
 }
 
+// A stored record as the processors take it.
+processor::Record RecordFromLog(const wal::RecordView& r) {
+  processor::Record record;
+  // Stable across re-deliveries of the batch: where the record sits in the log.
+  record.record_id = std::to_string(r.position.segment * 10'000'000'000'000ull + r.position.offset);
+  record.arrival_millis = r.arrival_millis;
+  record.data.assign(r.data);
+  record.raw_data = record.data;
+  return record;
+}
+
 buffer::BufferingHints ToPolicyHints(const BufferingHints& b) {
   return {static_cast<uint64_t>(b.size_mb) << 20, b.interval_seconds * 1000};
 }
@@ -402,13 +413,7 @@ Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& ba
     processor::RecordBatch input;
     HYDRANT_RETURN_IF_ERROR(wal_->Read(batch.begin, [&](const wal::RecordView& r) {
       if (r.position >= batch.end) return false;
-      processor::Record record;
-      // Stable across re-deliveries of the batch: where the record sits in the log.
-      record.record_id = std::to_string(r.position.segment * 10'000'000'000'000ull + r.position.offset);
-      record.arrival_millis = r.arrival_millis;
-      record.data.assign(r.data);
-      record.raw_data = record.data;
-      input.push_back(std::move(record));
+      input.push_back(RecordFromLog(r));
       ++records;
       return true;
     }));
@@ -706,13 +711,8 @@ Status DeliveryStream::ProcessIntoPartitions(std::optional<wal::LogPosition> lim
       next_arrival = r.arrival_millis;
       return false;
     }
-    processor::Record record;
-    record.record_id = std::to_string(r.position.segment * 10'000'000'000'000ull + r.position.offset);
-    record.arrival_millis = r.arrival_millis;
-    record.source = sources.size();
-    record.data.assign(r.data);
-    record.raw_data = record.data;
-    records.push_back(std::move(record));
+    records.push_back(RecordFromLog(r));
+    records.back().source = sources.size();
     sources.push_back({r.position, r.next});
     bytes += r.data.size();
     end = r.next;
@@ -727,6 +727,7 @@ Status DeliveryStream::ProcessIntoPartitions(std::optional<wal::LogPosition> lim
       ++dropped;
       continue;
     }
+    const Source& source = sources[record.source];
     std::string identity;
     if (record.result == processor::RecordResult::kOk) {
       ++processed_ok;
@@ -737,7 +738,8 @@ Status DeliveryStream::ProcessIntoPartitions(std::optional<wal::LogPosition> lim
         record.error_message = "The record has no value for " + *missing + ", which Prefix uses";
       } else {
         identity = PartitionBuffers::DataIdentity(prefix->PartitionIdentity(record.partition_keys));
-        if (!partitions_->Find(identity) && !main_.journal->PartitionDelivered(identity, sources[record.source].position) &&
+        if (main_.journal->PartitionDelivered(identity, source.position)) continue;  // before a restart
+        if (!partitions_->Find(identity) &&
             partitions_->active_data_partitions() >= deps_.max_active_partitions) {
           // The service's quota: records for one more partition go to the error output.
           record.result = processor::RecordResult::kProcessingFailed;
@@ -745,7 +747,6 @@ Status DeliveryStream::ProcessIntoPartitions(std::optional<wal::LogPosition> lim
           record.error_message = "The number of active partitions reached the limit of " +
                                  std::to_string(deps_.max_active_partitions);
           record.error_output_type = kActivePartitionExceeded;
-          identity.clear();
           ++over_limit;
         }
       }
@@ -754,11 +755,11 @@ Status DeliveryStream::ProcessIntoPartitions(std::optional<wal::LogPosition> lim
     if (record.result == processor::RecordResult::kProcessingFailed) {
       identity = PartitionBuffers::ErrorIdentity(
           record.error_output_type.empty() ? kProcessingFailed : record.error_output_type);
+      if (main_.journal->PartitionDelivered(identity, source.position)) continue;  // before a restart
       // One JSON document per line, as the service writes its error output.
       failure = processor::FormatProcessingFailedRecord(record) + "\n";
+      ++failed;
     }
-    const Source& source = sources[record.source];
-    if (main_.journal->PartitionDelivered(identity, source.position)) continue;  // delivered before a restart
     PartitionBuffer* buffer = partitions_->Find(identity);
     if (!buffer) {
       buffer = partitions_->Create(identity);
@@ -768,7 +769,6 @@ Status DeliveryStream::ProcessIntoPartitions(std::optional<wal::LogPosition> lim
         buffer->error_output_type = identity.substr(2);
       }
     }
-    if (!failure.empty()) ++failed;
     HYDRANT_RETURN_IF_ERROR(partitions_->Append(buffer, failure.empty() ? record.data : failure,
                                                 record.arrival_millis, source.position, source.next));
   }

@@ -201,6 +201,15 @@ Result<std::optional<json::object>> CheckProcessing(const json::object& processi
   return std::optional<json::object>(processing);
 }
 
+// The bucket a BucketARN (arn:<partition>:s3:::<bucket>) names.
+Result<std::string> BucketOf(const std::string& bucket_arn) {
+  size_t separator = bucket_arn.find(":::");
+  if (separator == std::string::npos || separator + 3 == bucket_arn.size()) {
+    return Status::InvalidArgument(fmt::format("BucketARN {} does not name a bucket", bucket_arn));
+  }
+  return bucket_arn.substr(separator + 3);
+}
+
 // S3BackupConfiguration (an S3DestinationConfiguration): its own bucket, prefix, buffering and
 // compression.
 Result<S3BackupDestination> CheckBackup(const json::object& b) {
@@ -216,11 +225,9 @@ Result<S3BackupDestination> CheckBackup(const json::object& b) {
   HYDRANT_RETURN_IF_ERROR(GetObject(b, "EncryptionConfiguration", &encryption));
   if (!role) return Status::InvalidArgument("S3BackupConfiguration.RoleARN is required");
   if (!bucket_arn) return Status::InvalidArgument("S3BackupConfiguration.BucketARN is required");
-  size_t separator = bucket_arn->find(":::");
-  if (separator == std::string::npos || separator + 3 == bucket_arn->size()) {
-    return Status::InvalidArgument(fmt::format("BucketARN {} does not name a bucket", *bucket_arn));
-  }
-  backup.bucket = bucket_arn->substr(separator + 3);
+  auto bucket = BucketOf(*bucket_arn);
+  if (!bucket.ok()) return bucket.status();
+  backup.bucket = std::move(*bucket);
   if (hints) HYDRANT_RETURN_IF_ERROR(CheckBufferingHints(*hints, &backup.buffering));
   if (compression) backup.compression = *compression;
   if (encryption && Find(*encryption, "KMSEncryptionConfig")) {
@@ -299,16 +306,11 @@ Result<S3Destination> CheckDestination(const json::object& d) {
 
   if (!role) return Status::InvalidArgument("RoleARN is required");
   if (!bucket_arn) return Status::InvalidArgument("BucketARN is required");
-  size_t separator = bucket_arn->find(":::");
-  if (separator == std::string::npos || separator + 3 == bucket_arn->size()) {
-    return Status::InvalidArgument(fmt::format("BucketARN {} does not name a bucket", *bucket_arn));
-  }
-  s3.bucket = bucket_arn->substr(separator + 3);
+  auto bucket = BucketOf(*bucket_arn);
+  if (!bucket.ok()) return bucket.status();
+  s3.bucket = std::move(*bucket);
 
   if (hints) HYDRANT_RETURN_IF_ERROR(CheckBufferingHints(*hints, &s3.buffering));
-  if (partitioning && (!hints || !Find(*hints, "SizeInMBs"))) {
-    s3.buffering.size_mb = kMinPartitionedBufferMb;  // replaced below if partitioning is off
-  }
   if (compression) s3.compression = *compression;  // the model's enum was checked already
   if (encryption) {
     bool none = Find(*encryption, "NoEncryptionConfig") != nullptr;
@@ -353,8 +355,8 @@ Result<S3Destination> CheckDestination(const json::object& d) {
       if (duration) s3.partitioning_retry_seconds = *duration;
     }
   }
-  if (partitioning && !s3.dynamic_partitioning && (!hints || !Find(*hints, "SizeInMBs"))) {
-    s3.buffering.size_mb = BufferingHints{}.size_mb;
+  if (s3.dynamic_partitioning && (!hints || !Find(*hints, "SizeInMBs"))) {
+    s3.buffering.size_mb = kMinPartitionedBufferMb;
   }
   if (processing) {
     auto processors = CheckProcessing(*processing, s3.dynamic_partitioning);
@@ -406,22 +408,30 @@ json::object CloudWatchDescription(const json::object& destination) {
   return out;
 }
 
-// S3BackupDescription: S3DestinationDescription's members with the service's defaults.
-json::object BackupDescription(const json::object& backup) {
+// An S3DestinationDescription (the destination's, or S3BackupDescription) of a stored
+// S3DestinationConfiguration, with the service's defaults for what was not given.
+json::object S3Description(const json::object& stored, const BufferingHints& hints,
+                           std::string_view compression) {
   json::object out;
-  out["RoleARN"] = backup.at("RoleARN");
-  out["BucketARN"] = backup.at("BucketARN");
-  CopyMembers(backup, std::array<std::string_view, 2>{"Prefix", "ErrorOutputPrefix"}, &out);
-  BufferingHints hints;
-  if (const json::value* given = Find(backup, "BufferingHints"); given && given->is_object()) {
-    (void)CheckBufferingHints(given->get_object(), &hints);  // validated when stored
-  }
+  out["RoleARN"] = stored.at("RoleARN");
+  out["BucketARN"] = stored.at("BucketARN");
+  CopyMembers(stored, std::array<std::string_view, 2>{"Prefix", "ErrorOutputPrefix"}, &out);
   out["BufferingHints"] = {{"SizeInMBs", hints.size_mb}, {"IntervalInSeconds", hints.interval_seconds}};
-  const json::value* compression = Find(backup, "CompressionFormat");
-  out["CompressionFormat"] = compression ? *compression : json::value("UNCOMPRESSED");
-  out["EncryptionConfiguration"] = {{"NoEncryptionConfig", "NoEncryption"}};
-  out["CloudWatchLoggingOptions"] = CloudWatchDescription(backup);
+  out["CompressionFormat"] = compression;
+  const json::value* encryption = Find(stored, "EncryptionConfiguration");
+  out["EncryptionConfiguration"] = encryption && encryption->is_object()
+                                       ? *encryption
+                                       : json::value{{"NoEncryptionConfig", "NoEncryption"}};
+  out["CloudWatchLoggingOptions"] = CloudWatchDescription(stored);
   return out;
+}
+
+// S3BackupDescription. The stored configuration passed CheckBackup, also while S3BackupMode is
+// Disabled (then s3().backup is empty), so it is read again here.
+json::object BackupDescription(const json::object& backup) {
+  auto checked = CheckBackup(backup);
+  S3BackupDestination parsed = checked.ok() ? *checked : S3BackupDestination{};
+  return S3Description(backup, parsed.buffering, parsed.compression);
 }
 
 }  // namespace
@@ -562,18 +572,7 @@ Result<StreamConfig> StreamConfig::ApplyUpdate(const json::object& update_reques
 }
 
 json::object StreamConfig::DescribeDestination() const {
-  json::object s3;
-  s3["RoleARN"] = destination_.at("RoleARN");
-  s3["BucketARN"] = destination_.at("BucketARN");
-  CopyMembers(destination_, std::array<std::string_view, 2>{"Prefix", "ErrorOutputPrefix"}, &s3);
-  s3["BufferingHints"] = {{"SizeInMBs", s3_.buffering.size_mb},
-                          {"IntervalInSeconds", s3_.buffering.interval_seconds}};
-  s3["CompressionFormat"] = s3_.compression;
-  const json::value* encryption = Find(destination_, "EncryptionConfiguration");
-  s3["EncryptionConfiguration"] = encryption && encryption->is_object()
-                                      ? *encryption
-                                      : json::value{{"NoEncryptionConfig", "NoEncryption"}};
-  s3["CloudWatchLoggingOptions"] = CloudWatchDescription(destination_);
+  json::object s3 = S3Description(destination_, s3_.buffering, s3_.compression);
 
   json::object extended = s3;
   CopyMembers(destination_, std::array<std::string_view, 1>{"ProcessingConfiguration"}, &extended);
