@@ -42,6 +42,7 @@ struct ServeOptions {
   std::string account_id = "123456789012";
   int64_t activation_delay_ms = 500;
   uint64_t max_buffered_bytes = 10ull << 30;
+  uint64_t min_free_disk_bytes = 64ull << 20;
   size_t max_active_partitions = 500;  // dynamic partitioning's per-stream quota
   uint64_t wal_segment_bytes = 64ull << 20;  // testing: small segments make rolls frequent
   int io_threads = 2;
@@ -104,6 +105,8 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
     set_string("log_level", "--log-level", &options->log_level);
     if (root["max_buffered_bytes"] && serve.count("--max-buffered-bytes") == 0)
       options->max_buffered_bytes = root["max_buffered_bytes"].as<uint64_t>();
+    if (root["min_free_disk_bytes"] && serve.count("--min-free-disk-bytes") == 0)
+      options->min_free_disk_bytes = root["min_free_disk_bytes"].as<uint64_t>();
     if (root["stream_activation_delay_ms"] && serve.count("--stream-activation-delay-ms") == 0)
       options->activation_delay_ms = root["stream_activation_delay_ms"].as<int64_t>();
     if (root["max_active_partitions"] && serve.count("--max-active-partitions") == 0)
@@ -125,7 +128,7 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
     }
     for (const auto& kv : root) {
       static const char* kKnown[] = {"listen", "data_dir", "region", "account_id", "log_level",
-                                     "max_buffered_bytes", "stream_activation_delay_ms", "max_active_partitions",
+                                     "max_buffered_bytes", "min_free_disk_bytes", "stream_activation_delay_ms", "max_active_partitions",
                                      "io_threads", "buckets", "streams", "functions",
                                      "runtime_dir", "remote_buckets"};
       std::string key = kv.first.as<std::string>();
@@ -278,7 +281,8 @@ int Serve(ServeOptions options, const CLI::App& serve) {
     spdlog::error("config file: {}", bucket_router.status().ToString());
     return 2;
   }
-  stream::DiskBudget budget(options.max_buffered_bytes);
+  stream::DiskBudget budget(options.max_buffered_bytes, env, options.data_dir,
+                            options.min_free_disk_bytes);
   stream::DeliveryStreamDeps deps{env, clock, bucket_router->get(), &budget};
   deps.max_active_partitions = options.max_active_partitions;
   deps.wal_segment_bytes = options.wal_segment_bytes;
@@ -353,6 +357,10 @@ int main(int argc, char** argv) {
   serve->add_option("--max-buffered-bytes", options.max_buffered_bytes,
                     "Cap on undelivered record bytes on disk; beyond it puts get "
                     "ServiceUnavailableException \"Slow down.\"")
+      ->capture_default_str();
+  serve->add_option("--min-free-disk-bytes", options.min_free_disk_bytes,
+                    "Free space to keep on the data directory's file system; below it puts get "
+                    "ServiceUnavailableException \"Slow down.\" (deliveries need room to free the log)")
       ->capture_default_str();
   serve->add_option("--max-active-partitions", options.max_active_partitions,
                     "Dynamic partitioning: active partitions per stream; records for more go to the "

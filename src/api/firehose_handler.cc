@@ -375,6 +375,11 @@ void FirehoseHandler::Put(bool batch, HttpRequest& request, const std::string& r
   // The WAL's sync thread only sends the prebuilt answer.
   stream->Append(std::span(put.records).first(accepted), arrival,
                  [respond = std::move(respond), body = build(accepted), request_id](Status s) mutable {
+                   if (s.code() == StatusCode::kResourceExhausted) {
+                     // The disk filled up: the same throttling answer as a full disk budget.
+                     respond(JsonErrorResponse(Status::Unavailable("Slow down."), request_id));
+                     return;
+                   }
                    if (!s.ok()) {
                      respond(JsonErrorResponse(
                          Status::Unavailable("The stream's write-ahead log cannot be written: " +

@@ -51,6 +51,8 @@ class Env {
   virtual Status CreateDirs(const std::string& path) = 0;
   // fsyncs a directory so entries created, renamed or removed in it survive a crash.
   virtual Status SyncDir(const std::string& dir) = 0;
+  // Bytes an unprivileged writer can still write on the file system holding `path`.
+  virtual Result<uint64_t> FreeBytes(const std::string& path) = 0;
 
   // Writes data to path so that a crash leaves either the old or the new content:
   // temp file in the same directory, sync, rename, sync directory.

@@ -45,7 +45,7 @@ class [[nodiscard]] Status {
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
-  // An IOError whose message ends with strerror(err).
+  // An IOError (ResourceExhausted for ENOSPC and EDQUOT) whose message ends with strerror(err).
   static Status FromErrno(const std::string& context, int err);
 
   bool ok() const { return code_ == StatusCode::kOk; }

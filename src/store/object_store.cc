@@ -417,8 +417,13 @@ Result<ObjectInfo> ObjectStore::PutObject(const std::string& bucket, const std::
   info.headers = options.headers;
   auto temp = TempPath(bucket);
   if (!temp.ok()) return temp.status();
-  HYDRANT_RETURN_IF_ERROR(WriteWholeFile(env_, *temp, {data, EncodeObjectTrailer(info)}));
-  HYDRANT_RETURN_IF_ERROR(Commit(bucket, *temp, key));
+  Status s = WriteWholeFile(env_, *temp, {data, EncodeObjectTrailer(info)});
+  if (s.ok()) s = Commit(bucket, *temp, key);
+  if (!s.ok()) {
+    // A half-written temp file would hold disk space that a full disk needs back.
+    (void)env_->RemoveFile(*temp);
+    return s;
+  }
   return info;
 }
 

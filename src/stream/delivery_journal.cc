@@ -152,9 +152,25 @@ void DeliveryJournal::ForgetPartitionsBefore(wal::LogPosition log_begin) {
 
 Status DeliveryJournal::Append(const std::string& line) {
   std::string data = line + "\n";
-  HYDRANT_RETURN_IF_ERROR(file_->Append(data));
-  HYDRANT_RETURN_IF_ERROR(file_->Sync());
+  if (!file_) HYDRANT_RETURN_IF_ERROR(Reopen());
+  Status s = file_->Append(data);
+  if (s.ok()) s = file_->Sync();
+  if (!s.ok()) {
+    // A torn line (a full disk writes part of it) would be followed by the next line and
+    // read back as garbage: the next Append first cuts the file back to its last whole line.
+    (void)file_->Close();
+    file_.reset();
+    return s;
+  }
   file_bytes_ += data.size();
+  return Status::Ok();
+}
+
+Status DeliveryJournal::Reopen() {
+  HYDRANT_RETURN_IF_ERROR(env_->TruncateFile(path_, file_bytes_));
+  auto file = env_->NewWritableFile(path_, /*truncate=*/false);
+  if (!file.ok()) return file.status();
+  file_ = std::move(*file);
   return Status::Ok();
 }
 
@@ -173,12 +189,16 @@ Status DeliveryJournal::Compact() {
   }
   std::string content = json::serialize(checkpoint) + "\n";
   std::optional<PlannedBatch> in_flight = in_flight_;
-  if (file_) HYDRANT_RETURN_IF_ERROR(file_->Close());
+  if (file_) {
+    Status closed = file_->Close();
+    file_.reset();  // reopened by the next Append if the rewrite fails
+    HYDRANT_RETURN_IF_ERROR(closed);
+  }
   HYDRANT_RETURN_IF_ERROR(env_->WriteFileAtomic(path_, content));
+  file_bytes_ = content.size();
   auto file = env_->NewWritableFile(path_, /*truncate=*/false);
   if (!file.ok()) return file.status();
   file_ = std::move(*file);
-  file_bytes_ = content.size();
   in_flight_.reset();
   if (in_flight) return Plan(*in_flight);
   return Status::Ok();

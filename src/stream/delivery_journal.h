@@ -74,6 +74,7 @@ class DeliveryJournal {
   DeliveryJournal(Env* env, std::string path, uint64_t compact_at_bytes)
       : env_(env), path_(std::move(path)), compact_at_bytes_(compact_at_bytes) {}
   Status Append(const std::string& line);
+  Status Reopen();  // after a failed write: back to the last whole line, open for appending
   void Delivered(const PlannedBatch& batch);
   Status Compact();
 

@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "wal/testing/fault_injection_env.h"
+
 namespace hydrant::stream {
 namespace {
 
@@ -69,6 +71,27 @@ TEST_F(DeliveryJournalTest, TornLastLineIsIgnored) {
   auto journal = Open();
   ASSERT_TRUE(journal->in_flight());
   EXPECT_EQ(journal->in_flight()->sequence, 1u);
+}
+
+// A full disk tears a line; the journal cuts it off before its next line, so a later reopen
+// still reads every line.
+TEST_F(DeliveryJournalTest, TornWriteIsCutBeforeTheNextLine) {
+  wal::FaultInjectionEnv faulty(env_);
+  {
+    auto opened = DeliveryJournal::Open(&faulty, path_, {1, 8});
+    ASSERT_TRUE(opened.ok());
+    auto& journal = *opened;
+    ASSERT_TRUE(journal->Plan(Batch(1, {1, 8}, {1, 500})).ok());
+    faulty.TearNextAppend();
+    EXPECT_FALSE(journal->Done().ok());
+    ASSERT_TRUE(journal->in_flight());  // still to be confirmed
+    ASSERT_TRUE(journal->Done().ok());
+    ASSERT_TRUE(journal->Plan(Batch(2, {1, 500}, {1, 900})).ok());
+  }
+  auto journal = Open();
+  EXPECT_EQ(journal->delivered_end(), (wal::LogPosition{1, 500}));
+  ASSERT_TRUE(journal->in_flight());
+  EXPECT_EQ(journal->in_flight()->sequence, 2u);
 }
 
 TEST_F(DeliveryJournalTest, CompactionKeepsStateAndBoundsTheFile) {

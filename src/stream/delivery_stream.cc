@@ -185,7 +185,14 @@ size_t DeliveryStream::Reserve(std::span<const std::string_view> records) {
 
 void DeliveryStream::Append(std::span<const std::string_view> records, int64_t arrival_millis,
                             PutCallback done) {
-  (void)wal_->Append(records, arrival_millis, std::move(done));
+  uint64_t reserved = 0;
+  for (std::string_view record : records) reserved += record.size() + wal::kFrameHeaderSize;
+  // Records the log refused never reach it, so their reservation is given back.
+  (void)wal_->Append(records, arrival_millis,
+                     [budget = deps_.budget, reserved, done = std::move(done)](Status s) {
+                       if (!s.ok()) budget->Release(reserved);
+                       done(std::move(s));
+                     });
 }
 
 void DeliveryStream::OnDurable(const wal::DurableGroup& group) {

@@ -1,5 +1,6 @@
 // SegmentedWal: the Wal over numbered segment files, with one group-committing sync thread.
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <condition_variable>
 #include <deque>
@@ -22,8 +23,11 @@ constexpr size_t kMaxIdleCallbacks = 64 << 10;
 
 class SegmentedWal final : public Wal {
  public:
-  SegmentedWal(Env* env, std::string dir, uint64_t max_segment_bytes)
-      : env_(env), dir_(std::move(dir)), max_segment_bytes_(max_segment_bytes) {}
+  SegmentedWal(Env* env, std::string dir, const Options& options)
+      : env_(env),
+        dir_(std::move(dir)),
+        max_segment_bytes_(options.max_segment_bytes),
+        repair_retry_(options.repair_retry_millis) {}
   ~SegmentedWal() override { (void)Close(); }
 
   // Scans, verifies and repairs the segments, then opens the last one for appending.
@@ -70,11 +74,13 @@ class SegmentedWal final : public Wal {
   void SyncLoop();
   Status WriteGroup(const Group& group);
   Status WriteAndSync(std::string_view bytes);
+  Status Repair();
   Status RemoveGradually(const std::string& path);
 
   Env* const env_;
   const std::string dir_;
   const uint64_t max_segment_bytes_;
+  const std::chrono::milliseconds repair_retry_;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -82,7 +88,7 @@ class SegmentedWal final : public Wal {
   LogPosition next_;              // guarded by mu_: where the next frame will start
   LogPosition durable_end_;       // guarded by mu_
   std::deque<Segment> segments_;  // guarded by mu_: retained segments in order, never empty
-  Status status_;                 // guarded by mu_: the sticky write/sync failure
+  Status status_;                 // guarded by mu_: the last write/sync failure, until repaired
   bool closing_ = false;          // guarded by mu_
   bool sync_waiting_ = false;     // guarded by mu_: the sync thread sleeps on cv_
   std::shared_ptr<const DurableListener> listener_;  // guarded by mu_
@@ -91,6 +97,7 @@ class SegmentedWal final : public Wal {
   Group writing_;
   std::unique_ptr<WritableFile> file_;  // the last segment, open for appending
   uint64_t file_size_ = 0;
+  std::chrono::steady_clock::time_point next_repair_;
 
   std::mutex close_mu_;  // serializes Close
   std::thread sync_thread_;
@@ -208,8 +215,14 @@ LogPosition SegmentedWal::Append(std::span<const std::string_view> records, int6
     }
     return first;
   }
-  // After a failure nothing more is framed; the callback is failed by the sync thread.
-  if (status_.ok() && !records.empty()) {
+  // While the log is failed (until the sync thread repairs it) appends fail at once.
+  if (!status_.ok()) {
+    Status failed = status_;
+    lock.unlock();
+    if (done) done(std::move(failed));
+    return first;
+  }
+  if (!records.empty()) {
     if (next_.offset > kSegmentHeaderSize && next_.offset + frame_bytes > max_segment_bytes_) {
       pending_.rolls.push_back({pending_.bytes.size(), next_.segment + 1});
       pending_.bytes += EncodeSegmentHeader();
@@ -231,33 +244,60 @@ LogPosition SegmentedWal::Append(std::span<const std::string_view> records, int6
 }
 
 void SegmentedWal::SyncLoop() {
+  using std::chrono::steady_clock;
   std::unique_lock lock(mu_);
   for (;;) {
-    while (pending_.empty() && !closing_) {
+    while (pending_.empty() && !closing_ && (status_.ok() || steady_clock::now() < next_repair_)) {
       sync_waiting_ = true;
-      cv_.wait(lock);
+      if (status_.ok()) {
+        cv_.wait(lock);
+      } else {
+        cv_.wait_until(lock, next_repair_);
+      }
     }
     sync_waiting_ = false;
+    if (!status_.ok()) {
+      if (closing_) return;
+      lock.unlock();
+      Status repaired = Repair();
+      lock.lock();
+      if (repaired.ok()) {
+        status_ = Status::Ok();
+        next_ = LogPosition{segments_.back().number, segments_.back().size};
+      } else {
+        next_repair_ = steady_clock::now() + repair_retry_;
+      }
+      continue;
+    }
     if (pending_.empty()) return;  // closing, and everything is written
     // Appends arriving from here on go into the next group.
     pending_.end = next_;
     std::swap(pending_, writing_);
-    Status status = status_;
     std::shared_ptr<const DurableListener> listener = listener_;
     lock.unlock();
 
-    bool wrote = status.ok() && !writing_.bytes.empty();
-    if (wrote) status = WriteGroup(writing_);
+    Status status = writing_.bytes.empty() ? Status::Ok() : WriteGroup(writing_);
+    // Repaired before the failed appends hear of it, so that their retries can succeed.
+    Status repaired = status.ok() ? Status::Ok() : Repair();
 
     lock.lock();
     if (!status.ok()) {
-      if (status_.ok()) status_ = status;
-    } else if (wrote) {
+      // Frames queued behind the failed group assumed it would land: they are dropped and
+      // their appends fail with it.
+      for (AppendCallback& done : pending_.callbacks) writing_.callbacks.push_back(std::move(done));
+      pending_ = Group{};
+      if (repaired.ok()) {
+        next_ = LogPosition{segments_.back().number, segments_.back().size};
+      } else {
+        status_ = status;
+        next_repair_ = steady_clock::now() + repair_retry_;
+      }
+    } else if (!writing_.bytes.empty()) {
       durable_end_ = writing_.end;
     }
     lock.unlock();
 
-    if (wrote && status.ok() && listener && *listener) {
+    if (status.ok() && !writing_.bytes.empty() && listener && *listener) {
       (*listener)(DurableGroup{.end = writing_.end,
                                .records = writing_.records,
                                .data_bytes = writing_.data_bytes,
@@ -305,6 +345,38 @@ Status SegmentedWal::WriteAndSync(std::string_view bytes) {
   HYDRANT_RETURN_IF_ERROR(file_->Append(bytes));
   HYDRANT_RETURN_IF_ERROR(file_->Sync());
   file_size_ += bytes.size();
+  std::lock_guard lock(mu_);
+  segments_.back().size = file_size_;
+  return Status::Ok();
+}
+
+// After a failed write or sync the log may hold any part of the failed group, even synced
+// parts of it when the group rolled to a new segment. None of it was acknowledged, so the log
+// is cut back to its durable end: segments the group created are deleted, the durable end's
+// segment is truncated and its size synced. Bytes synced before the group are not touched, so
+// this is safe even after a failed fdatasync (the pages it left in an unknown state are cut).
+Status SegmentedWal::Repair() {
+  LogPosition durable;
+  std::vector<uint64_t> created;
+  {
+    std::lock_guard lock(mu_);
+    durable = durable_end_;
+    while (segments_.back().number > durable.segment) {
+      created.push_back(segments_.back().number);
+      segments_.pop_back();
+    }
+  }
+  if (file_) (void)file_->Close();
+  file_.reset();
+  for (uint64_t number : created) HYDRANT_RETURN_IF_ERROR(env_->RemoveFile(SegmentPath(number)));
+  if (!created.empty()) HYDRANT_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  const std::string path = SegmentPath(durable.segment);
+  HYDRANT_RETURN_IF_ERROR(env_->TruncateFile(path, durable.offset));
+  auto file = env_->NewWritableFile(path, /*truncate=*/false);
+  if (!file.ok()) return file.status();
+  HYDRANT_RETURN_IF_ERROR((*file)->Sync());
+  file_ = std::move(*file);
+  file_size_ = durable.offset;
   std::lock_guard lock(mu_);
   segments_.back().size = file_size_;
   return Status::Ok();
@@ -426,7 +498,7 @@ Status SegmentedWal::Close() {
     }
     cv_.notify_one();
     sync_thread_.join();
-    Status closed = file_->Close();
+    Status closed = file_ ? file_->Close() : Status::Ok();
     std::lock_guard lock(mu_);
     if (status_.ok() && !closed.ok()) status_ = closed;
   }
@@ -448,7 +520,7 @@ Result<std::unique_ptr<Wal>> Wal::Open(const Options& options, RecoveryReport* r
   HYDRANT_RETURN_IF_ERROR(env->CreateDirs(options.dir));
   if (!existed) HYDRANT_RETURN_IF_ERROR(env->SyncDir(DirName(options.dir)));
 
-  auto wal = std::make_unique<SegmentedWal>(env, options.dir, options.max_segment_bytes);
+  auto wal = std::make_unique<SegmentedWal>(env, options.dir, options);
   HYDRANT_RETURN_IF_ERROR(wal->Recover(report));
   wal->Start();
   return std::unique_ptr<Wal>(std::move(wal));

@@ -5,8 +5,12 @@
 //    sync thread writes each group to the current segment and fdatasyncs it, then runs the
 //    `done` callbacks of every Append in that group (group commit: concurrent appends share
 //    one fdatasync). A record is acknowledged only by its callback with an OK status.
-//  - A failed write or sync is sticky: every later Append fails with the same IOError, as
-//    leveldb does, because the state of the file after a failed fsync is unknown.
+//  - A failed write or sync fails its group and the group framed behind it. The sync thread
+//    then cuts the segment back to its last synced size (what follows was never acknowledged,
+//    so the unknown state of those pages after a failed fsync does not matter) and appends
+//    work again; if that repair fails too, appends fail with the failure and the repair is
+//    retried at most every Options::repair_retry_millis. A disk that fills up thus recovers
+//    as soon as space returns.
 //  - Segments roll at Options::max_segment_bytes; a new segment's directory entry is synced
 //    before any record in it is acknowledged.
 //  - Open() replays the segments: a torn or corrupt tail (bad length, bad CRC, short frame)
@@ -62,6 +66,7 @@ struct Options {
   Env* env = nullptr;
   std::string dir;                        // created if missing; holds the segment files
   uint64_t max_segment_bytes = 64ull << 20;
+  uint64_t repair_retry_millis = 1000;  // after a failed repair, the wait before the next one
 };
 
 class Wal {
@@ -81,8 +86,8 @@ class Wal {
   // the sync thread, must not block and must not call Close(). An empty `records` span acts
   // as a barrier: `done` runs once everything appended before it is durable.
   // Refused at once, with `done` run on the calling thread: a record larger than
-  // kMaxRecordBytes (wal_format.h; InvalidArgument), or any Append after Close()
-  // (FailedPrecondition). The pending group is in memory and unbounded: callers bound it by
+  // kMaxRecordBytes (wal_format.h; InvalidArgument), any Append after Close()
+  // (FailedPrecondition), and any Append while the log is failed and not yet repaired. The pending group is in memory and unbounded: callers bound it by
   // waiting for their callbacks.
   virtual LogPosition Append(std::span<const std::string_view> records, int64_t arrival_millis,
                              AppendCallback done) = 0;
@@ -110,7 +115,7 @@ class Wal {
   virtual uint64_t RetainedBytes() const = 0;
 
   // Writes and syncs anything pending, runs outstanding callbacks, stops the sync thread.
-  // Returns the sticky failure, if any. Idempotent; the destructor calls it.
+  // Returns the failure, if the log is failed and not repaired. Idempotent; the destructor calls it.
   virtual Status Close() = 0;
 };
 

@@ -2,6 +2,8 @@
 #include "wal/testing/fault_injection_env.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <utility>
 
 namespace hydrant::wal {
 
@@ -11,6 +13,12 @@ class FaultInjectionEnv::TestWritableFile final : public WritableFile {
       : env_(env), path_(std::move(path)), target_(std::move(target)) {}
   Status Append(std::string_view data) override {
     HYDRANT_RETURN_IF_ERROR(env_->BeforeAppend(path_));
+    if (env_->TakeTornAppend()) {
+      std::string_view half = data.substr(0, data.size() / 2);
+      HYDRANT_RETURN_IF_ERROR(target_->Append(half));
+      env_->AfterAppend(path_, half.size());
+      return Status::FromErrno("write " + path_, ENOSPC);
+    }
     HYDRANT_RETURN_IF_ERROR(target_->Append(data));
     env_->AfterAppend(path_, data.size());
     return Status::Ok();
@@ -135,6 +143,16 @@ void FaultInjectionEnv::SetFilesystemActive(bool active) {
 void FaultInjectionEnv::FailNextAppend() {
   std::lock_guard lock(mu_);
   fail_next_append_ = true;
+}
+
+void FaultInjectionEnv::TearNextAppend() {
+  std::lock_guard lock(mu_);
+  tear_next_append_ = true;
+}
+
+bool FaultInjectionEnv::TakeTornAppend() {
+  std::lock_guard lock(mu_);
+  return std::exchange(tear_next_append_, false);
 }
 
 void FaultInjectionEnv::FailNextSync() {

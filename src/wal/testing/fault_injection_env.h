@@ -44,6 +44,7 @@ class FaultInjectionEnv final : public Env {
   Status TruncateFile(const std::string& path, uint64_t size) override;
   Status CreateDirs(const std::string& path) override { return base_->CreateDirs(path); }
   Status SyncDir(const std::string& dir) override;
+  Result<uint64_t> FreeBytes(const std::string& path) override { return base_->FreeBytes(path); }
 
   // Power loss: cuts every tracked file to its last synced size and deletes files created
   // since the last SyncDir of their directory. Writers must be closed or abandoned first.
@@ -53,6 +54,9 @@ class FaultInjectionEnv final : public Env {
   // The next Append (or Sync) on any file fails with IOError without touching the file.
   void FailNextAppend();
   void FailNextSync();
+  // The next Append writes the first half of its bytes, then fails with ENOSPC, as a write
+  // that fills the disk does.
+  void TearNextAppend();
   // While held, Sync calls block before doing anything. WaitForHeldSyncs(n) returns true
   // once n of them are waiting, false if that takes longer than `timeout`. Lets a test
   // append while a group commit is in progress.
@@ -74,6 +78,7 @@ class FaultInjectionEnv final : public Env {
 
   Status BeforeAppend(const std::string& path);
   void AfterAppend(const std::string& path, uint64_t bytes);
+  bool TakeTornAppend();
   Status SyncFile(const std::string& path, WritableFile& target);
   void CountRead();
 
@@ -83,6 +88,7 @@ class FaultInjectionEnv final : public Env {
   bool active_ = true;                      // guarded by mu_
   bool fail_next_append_ = false;           // guarded by mu_
   bool fail_next_sync_ = false;             // guarded by mu_
+  bool tear_next_append_ = false;           // guarded by mu_
   uint64_t sync_count_ = 0;                 // guarded by mu_
   uint64_t random_read_count_ = 0;          // guarded by mu_
 
