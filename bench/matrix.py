@@ -5,7 +5,7 @@ machine's ceilings, one RESULTS.md (see README.md, "The matrix").
 Order: ceilings (fsync write bandwidth, loopback HTTP through Hydrant's own HTTP layer with a
 handler that answers at once, parse/decode of the request bodies), then the ingest scenarios on
 Hydrant, then the same client load on moto, then the end-to-end scripts (compression.py,
-transform.py, partitions.py). Each ingest scenario gets a fresh server (new data dir, free port):
+transform.py, partitions.py, backlog.py). Each ingest scenario gets a fresh server (new data dir, free port):
 REPEATS closed-loop runs at the maximum rate (peak), REPEATS open-loop runs at 50 % and at 90 % of
 the median peak request rate; while the 50 % runs send, a probe measures freshness (PutRecord of
 one record to a stream configured like the scenario's but with IntervalInSeconds 0, then
@@ -471,6 +471,8 @@ def end_to_end():
                                                    "ONLY": "none,identity", "INVOKES": n(5, 30)})
     out["partitions"] = run_script("partitions.py", {"RECORDS": n(50000, 200000), "REPEATS": reps,
                                                      "COUNTS": "1,100"}, stream="stderr")
+    # 1 GiB keeps the matrix short; bench/README.md has the 5 GiB figures (BACKLOG_GIB=5).
+    out["backlog"] = run_script("backlog.py", {"BACKLOG_GIB": n(0.1, 1)})
     return out
 
 
@@ -649,7 +651,7 @@ def report(info, started, finished, ceilings, hydrant, moto, e2e):
               "for latency, CPU, RSS and freshness. moto keeps everything in memory and does not fsync.", ""]
 
     if e2e:
-        L += ["## End to end (bench/compression.py, transform.py, partitions.py)", "",
+        L += ["## End to end (bench/compression.py, transform.py, partitions.py, backlog.py)", "",
               "Ack figures above show what the ingest accepts; these show what reaches the store: a fixed "
               "number of records sent at full speed, timed until every byte is listed in the embedded S3 store "
               "(partitions: until the server has drained on SIGTERM). See README.md for each script.", ""]
@@ -691,6 +693,18 @@ def report(info, started, finished, ceilings, hydrant, moto, e2e):
                              f'{fmt(med(r["end_to_end_s"] for r in rs), 2)} | {len(rs)} |')
             if err:
                 L.append(f"\npartitions.py failed: {err}")
+            L.append("")
+        runs, err = e2e.get("backlog", ([], None))
+        if runs or err:
+            L += ["| backlog.py (bucket missing, then created) | GiB | send s | max RSS MiB growing | "
+                  "recovery s | RSS MiB recovered | drain s | max RSS MiB draining |", "| --- " * 8 + "|"]
+            for r in runs:
+                g, a, d = r["growing"], r["after_restart"], r["draining"]
+                L.append(f'| {r["record_size"]} B records | {fmt(r["bytes"] / (1 << 30), 2)} | {fmt(r["send_s"])} | '
+                         f'{fmt(g["max_rss_kib"] / 1024)} | {fmt(a["recovery_s"], 2)} | {fmt(a["rss_kib"] / 1024)} | '
+                         f'{fmt(d["drain_s"])} | {fmt(d["max_rss_kib"] / 1024)} |')
+            if err:
+                L.append(f"\nbacklog.py failed: {err}")
             L.append("")
     L.append(f"Total run time: {info['total_min']:.1f} min.")
     return "\n".join(L) + "\n"

@@ -43,6 +43,7 @@ struct ServeOptions {
   int64_t activation_delay_ms = 500;
   uint64_t max_buffered_bytes = 10ull << 30;
   uint64_t min_free_disk_bytes = 64ull << 20;
+  uint64_t max_inflight_body_bytes = 256ull << 20;
   size_t max_active_partitions = 500;  // dynamic partitioning's per-stream quota
   uint64_t wal_segment_bytes = 64ull << 20;  // testing: small segments make rolls frequent
   int io_threads = 2;
@@ -107,6 +108,8 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
       options->max_buffered_bytes = root["max_buffered_bytes"].as<uint64_t>();
     if (root["min_free_disk_bytes"] && serve.count("--min-free-disk-bytes") == 0)
       options->min_free_disk_bytes = root["min_free_disk_bytes"].as<uint64_t>();
+    if (root["max_inflight_body_bytes"] && serve.count("--max-inflight-body-bytes") == 0)
+      options->max_inflight_body_bytes = root["max_inflight_body_bytes"].as<uint64_t>();
     if (root["stream_activation_delay_ms"] && serve.count("--stream-activation-delay-ms") == 0)
       options->activation_delay_ms = root["stream_activation_delay_ms"].as<int64_t>();
     if (root["max_active_partitions"] && serve.count("--max-active-partitions") == 0)
@@ -128,7 +131,8 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
     }
     for (const auto& kv : root) {
       static const char* kKnown[] = {"listen", "data_dir", "region", "account_id", "log_level",
-                                     "max_buffered_bytes", "min_free_disk_bytes", "stream_activation_delay_ms", "max_active_partitions",
+                                     "max_buffered_bytes", "min_free_disk_bytes", "max_inflight_body_bytes",
+                                     "stream_activation_delay_ms", "max_active_partitions",
                                      "io_threads", "buckets", "streams", "functions",
                                      "runtime_dir", "remote_buckets"};
       std::string key = kv.first.as<std::string>();
@@ -227,6 +231,7 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   http.host = options.listen.substr(0, colon);
   http.port = static_cast<uint16_t>(std::stoi(options.listen.substr(colon + 1)));
   http.io_threads = options.io_threads;
+  http.max_inflight_body_bytes = options.max_inflight_body_bytes;
 
   // Signals are blocked before any thread starts, so only the main thread receives them.
   sigset_t termination = BlockTerminationSignals();
@@ -306,6 +311,7 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   api::LambdaHandler lambda(registry->get(), &invoker, options.region, options.account_id);
   api::MetricsHandler metrics(catalog->get(), &budget);
   api::Router router(&firehose, &s3, &lambda, &metrics);
+  http.throttled = [&router](const api::HttpRequest& head) { return router.Throttled(head); };
   api::HttpServer server(http, [&router](api::HttpRequest request, api::Respond respond) {
     router.Handle(std::move(request), std::move(respond));
   });
@@ -361,6 +367,12 @@ int main(int argc, char** argv) {
   serve->add_option("--min-free-disk-bytes", options.min_free_disk_bytes,
                     "Free space to keep on the data directory's file system; below it puts get "
                     "ServiceUnavailableException \"Slow down.\" (deliveries need room to free the log)")
+      ->capture_default_str();
+  serve->add_option("--max-inflight-body-bytes", options.max_inflight_body_bytes,
+                    "Cap on request bodies held in memory across all connections (Content-Length is "
+                    "counted from the request's header until its response); a request beyond it is "
+                    "answered at once with the protocol's throttling error (ServiceUnavailableException "
+                    "\"Slow down.\", S3 SlowDown, Lambda TooManyRequestsException) and its connection closed")
       ->capture_default_str();
   serve->add_option("--max-active-partitions", options.max_active_partitions,
                     "Dynamic partitioning: active partitions per stream; records for more go to the "

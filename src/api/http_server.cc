@@ -6,6 +6,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
+#include <atomic>
 #include <future>
 #include <optional>
 #include <thread>
@@ -20,11 +22,32 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 constexpr int kAcceptRetryMillis = 100;
+constexpr uint64_t kChunkedReserveStep = 1 << 20;  // chunked bodies reserve budget in 1 MiB steps
+constexpr int kLingerSeconds = 2;                 // discarding a refused body before closing
+
+// The server-wide budget for request bodies in memory (HttpServerOptions::max_inflight_body_bytes).
+class BodyBudget {
+ public:
+  explicit BodyBudget(uint64_t limit) : limit_(limit) {}
+  bool TryReserve(uint64_t bytes) {
+    uint64_t used = used_.load(std::memory_order_relaxed);
+    do {
+      if (bytes > limit_ || used > limit_ - bytes) return false;
+    } while (!used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
+    return true;
+  }
+  void Release(uint64_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }
+
+ private:
+  const uint64_t limit_;
+  std::atomic<uint64_t> used_{0};
+};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const HttpServerOptions& options, const Handler& handler)
-      : stream_(std::move(socket)), options_(options), handler_(handler) {}
+  Session(tcp::socket socket, const HttpServerOptions& options, const Handler& handler, BodyBudget* budget)
+      : stream_(std::move(socket)), options_(options), handler_(handler), budget_(budget) {}
+  ~Session() { ReleaseBody(); }
 
   void Start() {
     beast::error_code ec;
@@ -52,6 +75,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnHeader(beast::error_code ec) {
     if (ec) return OnReadError(ec);
     auto& req = parser_->get();
+    if (!ReserveBody(parser_->content_length().value_or(0))) return Throttle();
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
       http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, size_t) {
@@ -64,8 +88,76 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
+    if (parser_->chunked()) return ReadChunkedBody();
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  // A chunked body's length is unknown up front: read piece by piece, reserving as it grows.
+  void ReadChunkedBody() {
+    http::async_read_some(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->OnReadError(ec);
+      uint64_t size = self->parser_->get().body().size();
+      if (size > self->body_reserved_ &&
+          !self->ReserveBody(size - self->body_reserved_ + kChunkedReserveStep)) {
+        return self->Throttle();
+      }
+      if (self->parser_->is_done()) return self->OnRead(ec);
+      self->ReadChunkedBody();
+    });
+  }
+
+  bool ReserveBody(uint64_t bytes) {
+    if (bytes == 0) return true;
+    if (!budget_->TryReserve(bytes)) return false;
+    body_reserved_ += bytes;
+    return true;
+  }
+
+  void ReleaseBody() {
+    if (body_reserved_ == 0) return;
+    budget_->Release(body_reserved_);
+    body_reserved_ = 0;
+  }
+
+  // The body does not fit the budget: the protocol's throttling answer at once, then close.
+  void Throttle() {
+    auto& head = parser_->get();
+    HttpRequest request;
+    request.method = std::string(head.method_string());
+    request.target = std::string(head.target());
+    for (const auto& field : head) {
+      request.headers.emplace(std::string(field.name_string()), std::string(field.value()));
+    }
+    request.remote = remote_;
+    HttpResponse response;
+    if (options_.throttled) {
+      response = options_.throttled(request);
+    } else {
+      response.status = 503;
+      response.body = "server busy: too many request bodies in flight";
+    }
+    ReleaseBody();
+    parser_.reset();  // frees what was read of the body
+    keep_alive_ = false;
+    body_unread_ = true;
+    Write(std::move(response));
+  }
+
+  // The client may still be sending the refused body: closing with unread bytes would reset the
+  // connection, and a reset can destroy the response before the client reads it. Half-close,
+  // discard what arrives into a small buffer until the client closes or kLingerSeconds pass.
+  void Linger() {
+    if (!discard_) {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      stream_.expires_after(std::chrono::seconds(kLingerSeconds));
+      discard_ = std::make_unique<std::array<char, 16384>>();
+    }
+    stream_.async_read_some(net::buffer(*discard_), [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->Close();
+      self->Linger();
+    });
   }
 
   void OnReadError(beast::error_code ec) {
@@ -110,6 +202,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(HttpResponse response) {
+    ReleaseBody();  // the handler is done with the body
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(response.status), 11);
     for (auto& [name, value] : response.headers) res->insert(name, value);
@@ -137,6 +230,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnWrite(beast::error_code ec) {
+    if (!ec && body_unread_) return Linger();
     if (ec || !keep_alive_) return Close();
     ReadHeader();
   }
@@ -154,6 +248,10 @@ class Session : public std::enable_shared_from_this<Session> {
   const Handler& handler_;
   std::string remote_;
   bool keep_alive_ = true;
+  BodyBudget* budget_;
+  uint64_t body_reserved_ = 0;  // this request's share of budget_
+  bool body_unread_ = false;    // refused before its body was read: linger before closing
+  std::unique_ptr<std::array<char, 16384>> discard_;
 };
 
 }  // namespace
@@ -162,6 +260,7 @@ struct HttpServer::Impl {
   HttpServerOptions options;
   Handler handler;
   net::io_context ioc;
+  std::optional<BodyBudget> body_budget;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
@@ -189,7 +288,7 @@ struct HttpServer::Impl {
         spdlog::info("accepting connections again after {} failed accepts", accept_failures);
         accept_failures = 0;
       }
-      std::make_shared<Session>(std::move(socket), options, handler)->Start();
+      std::make_shared<Session>(std::move(socket), options, handler, &*body_budget)->Start();
       Accept();
     });
   }
@@ -198,6 +297,7 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(HttpServerOptions options, Handler handler) : impl_(new Impl) {
   impl_->options = std::move(options);
   impl_->handler = std::move(handler);
+  impl_->body_budget.emplace(impl_->options.max_inflight_body_bytes);
 }
 
 HttpServer::~HttpServer() { Stop(); }

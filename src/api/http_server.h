@@ -23,6 +23,11 @@ struct HttpServerOptions {
   int io_threads = 2;
   uint64_t max_body_bytes = 64ull << 20;
   int idle_timeout_seconds = 60;   // a connection that sends nothing for this long is closed
+  // Server-wide cap on the request bodies held in memory: from the header (Content-Length is
+  // reserved up front; chunked bodies as they grow) until the response. A request whose body
+  // does not fit is answered at once with `throttled(head)` and its connection closed.
+  uint64_t max_inflight_body_bytes = 256ull << 20;
+  std::function<HttpResponse(const HttpRequest& head)> throttled;  // empty: a plain 503
 };
 
 class HttpServer {

@@ -9,12 +9,14 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 
 #include "api/firehose_handler.h"
 #include "api/http_server.h"
 #include "api/lambda_handler.h"
 #include "api/metrics_handler.h"
 #include "api/s3_handler.h"
+#include "api/sigv4.h"
 
 namespace hydrant::api {
 
@@ -24,10 +26,17 @@ class Router {
   Router(FirehoseHandler* firehose, S3Handler* s3, LambdaHandler* lambda, MetricsHandler* metrics)
       : firehose_(firehose), s3_(s3), lambda_(lambda), metrics_(metrics) {}
   void Handle(HttpRequest request, Respond respond);
+  // The protocol's throttling error for a request refused before its body was read (the
+  // server's in-flight body budget is spent): Firehose ServiceUnavailableException, S3 SlowDown,
+  // Lambda TooManyRequestsException. `head` has the method, target and headers only.
+  HttpResponse Throttled(const HttpRequest& head) const;
   // While draining, /health answers 503 so load balancers stop sending.
   void SetDraining() { draining_ = true; }
 
  private:
+  enum class Route { kFirehose, kHealth, kMetrics, kLambda, kS3 };
+  static Route RouteOf(const HttpRequest& request, const std::optional<SigV4Credential>& credential);
+
   FirehoseHandler* firehose_;
   S3Handler* s3_;
   LambdaHandler* lambda_;

@@ -259,8 +259,16 @@ class S3Call {
     std::transform(request_id_.begin(), request_id_.end(), request_id_.begin(), ::toupper);
   }
 
-  HttpResponse Run() {
-    HttpResponse response = Dispatch();
+  HttpResponse Run() { return Finish(Dispatch()); }
+
+  // S3's throttling answer, for a request refused before its body was read.
+  HttpResponse SlowDown() {
+    resource_ = std::string(req_.RawPath());
+    return Finish(Error(Fail("SlowDown", 503, "Please reduce your request rate.")));
+  }
+
+ private:
+  HttpResponse Finish(HttpResponse response) {
     response.SetHeader("x-amz-request-id", request_id_);
     response.SetHeader("x-amz-id-2", Base64Encode(request_id_));
     if (req_.method == "HEAD" && !response.head_only) {  // errors: status and headers only
@@ -271,7 +279,6 @@ class S3Call {
     return response;
   }
 
- private:
   HttpResponse Dispatch() {
     std::string path;
     if (!PercentDecode(req_.RawPath(), &path) || path.empty() || path[0] != '/') {
@@ -993,5 +1000,7 @@ class S3Call {
 }  // namespace
 
 HttpResponse S3Handler::Handle(const HttpRequest& request) { return S3Call(store_, request).Run(); }
+
+HttpResponse S3Handler::SlowDown(const HttpRequest& request) { return S3Call(store_, request).SlowDown(); }
 
 }  // namespace hydrant::api

@@ -31,6 +31,8 @@ class S3Handler {
   // Thread-safe; never fails (failures are S3 error responses). request.target is the raw
   // request target ("/bucket/key?query"); the Host header is only used in Location values.
   HttpResponse Handle(const HttpRequest& request);
+  // 503 SlowDown, for a request refused before its body was read (server busy).
+  HttpResponse SlowDown(const HttpRequest& request);
 
  private:
   store::ObjectStore* store_;

@@ -6,9 +6,12 @@ where it started. Every record the normal client got acknowledged is delivered e
 - slowloris: 200 connections sending their request headers one byte at a time
 - half-sent bodies: 40 requests announcing 4 MB and sending 1 MB, then going quiet
 - oversized header (100 KB: 431), oversized body (Content-Length 100 MB: 413 before the body)
+- 20 half-sent 63 MiB bodies: only what fits the server-wide body budget is read, the rest
+  refused at once with ServiceUnavailableException "Slow down."; RSS stays within the budget
 """
 import os
 import resource
+import select
 import signal
 import socket
 import threading
@@ -120,6 +123,74 @@ def test_hostile_clients_do_not_starve_a_normal_client(hydrant_factory):
     finally:
         for s in held:
             s.close()
+    objects = wait_delivered(lambda: server.read_objects("normal"), ledger, timeout=30)
+    account(objects, ledger)
+    assert server.stop(signal.SIGTERM) == 0
+
+
+LARGE_BODY = 63 << 20      # under the 64 MiB request limit
+LARGE_CONNECTIONS = 20     # 1.26 GB announced, 4x the default 256 MiB body budget
+BODY_BUDGET = 256 << 20    # --max-inflight-body-bytes default
+LARGE_RSS_GROWTH_BOUND_KIB = (BODY_BUDGET >> 10) + 64 * 1024
+
+
+def announce_large_body(port):
+    """Sends a PutRecordBatch header announcing LARGE_BODY bytes; returns (socket, answer), answer
+    being what the server sent before any body byte (b"" if nothing: the body was admitted)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.1\r\n"
+              b"X-Amz-Target: Firehose_20150804.PutRecordBatch\r\n"
+              b"Content-Length: %d\r\n\r\n" % LARGE_BODY)
+    answer = s.recv(65536) if select.select([s], [], [], 0.3)[0] else b""
+    return s, answer
+
+
+def test_half_sent_large_bodies_stay_within_the_body_budget(hydrant_factory):
+    """20 connections announce 63 MiB bodies. Those that fit the server-wide body budget send half
+    and stall; the rest are refused at once with ServiceUnavailableException "Slow down." before
+    sending any body. RSS stays within the budget and a normal PutRecordBatch still answers."""
+    server = hydrant_factory()
+    server.s3().create_bucket(Bucket="normal")
+    server.create_s3_stream("normal", "normal", size_mb=1, interval_s=1)
+    client = server.firehose(max_attempts=1, read_timeout=10)
+    ledger, timings = Ledger(), {}
+    timings["before"] = timed_put(server, ledger, client, 0)
+    baseline = rss_kib(server.process.pid)
+    half = b"x" * (LARGE_BODY // 2)
+    admitted, refused = [], []
+    try:
+        for _ in range(LARGE_CONNECTIONS):
+            s, answer = announce_large_body(server.port)
+            if answer:
+                refused.append(answer)
+                s.close()
+            else:
+                s.sendall(half)
+                admitted.append(s)
+        time.sleep(0.5)
+        rss_end = rss_kib(server.process.pid)
+        timings["after"] = timed_put(server, ledger, client, 1)
+        print(f"admitted {len(admitted)}, refused {len(refused)}; RSS KiB baseline {baseline}, "
+              f"end {rss_end}; PutRecordBatch seconds {timings}")
+        assert len(admitted) == BODY_BUDGET // LARGE_BODY
+        for answer in refused:
+            assert answer.startswith(b"HTTP/1.1 503"), answer[:300]
+            assert b'{"__type":"ServiceUnavailableException","message":"Slow down."}' in answer, answer
+            assert b"Connection: close" in answer, answer
+        assert rss_end - baseline < LARGE_RSS_GROWTH_BOUND_KIB, f"RSS grew from {baseline} to {rss_end} KiB"
+        assert max(timings.values()) < PUT_BOUND_S, timings
+    finally:
+        for s in admitted:
+            s.close()
+    # Closed connections give their share back: a large body is admitted again.
+    deadline = time.monotonic() + 5
+    while True:
+        s, answer = announce_large_body(server.port)
+        s.close()
+        if not answer:
+            break
+        assert time.monotonic() < deadline, "a large body is still refused after the others closed"
+        time.sleep(0.2)
     objects = wait_delivered(lambda: server.read_objects("normal"), ledger, timeout=30)
     account(objects, ledger)
     assert server.stop(signal.SIGTERM) == 0
