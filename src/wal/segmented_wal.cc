@@ -20,6 +20,9 @@ namespace {
 // kept for reuse.
 constexpr size_t kMaxIdleBufferBytes = 16 << 20;
 constexpr size_t kMaxIdleCallbacks = 64 << 10;
+// A log without appends for this long frees its group buffers: a server with hundreds of
+// streams would otherwise keep one or two buffers of each stream's largest burst.
+constexpr auto kIdleRelease = std::chrono::milliseconds(200);
 
 class SegmentedWal final : public Wal {
  public:
@@ -250,7 +253,12 @@ void SegmentedWal::SyncLoop() {
     while (pending_.empty() && !closing_ && (status_.ok() || steady_clock::now() < next_repair_)) {
       sync_waiting_ = true;
       if (status_.ok()) {
-        cv_.wait(lock);
+        if (cv_.wait_for(lock, kIdleRelease) == std::cv_status::timeout && pending_.empty()) {
+          std::string().swap(pending_.bytes);
+          std::string().swap(writing_.bytes);
+          std::vector<AppendCallback>().swap(pending_.callbacks);
+          std::vector<AppendCallback>().swap(writing_.callbacks);
+        }
       } else {
         cv_.wait_until(lock, next_repair_);
       }
