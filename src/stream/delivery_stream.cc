@@ -28,7 +28,8 @@ constexpr int64_t kFirstRetryBackoffMillis = 1000;
 // Delivery threads run at a lower CPU priority (nice 10) than the HTTP I/O threads and the
 // WAL's sync thread: on a small machine, reading back, formatting and writing an object
 // otherwise takes the core that an acknowledgement is waiting for. They still get every idle
-// cycle; if they fall behind, the memory budget throttles ingest ("Slow down"), nothing is lost.
+// cycle; if they fall behind, the backlog waits in the WAL (up to --max-buffered-bytes, then
+// puts get "Slow down."), nothing is lost.
 void YieldCpuToIngest() {
   constexpr int kDeliveryNice = 10;
   (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kDeliveryNice);
