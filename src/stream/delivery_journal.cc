@@ -90,7 +90,7 @@ Result<std::unique_ptr<DeliveryJournal>> DeliveryJournal::Open(Env* env, const s
   return journal;
 }
 
-Status DeliveryJournal::Plan(const PlannedBatch& batch) {
+std::string DeliveryJournal::PlanLine(const PlannedBatch& batch) {
   json::object o;
   o["plan"] = batch.sequence;
   o["begin"] = PositionToJson(batch.begin);
@@ -103,19 +103,31 @@ Status DeliveryJournal::Plan(const PlannedBatch& batch) {
   o["compression"] = batch.compression;
   if (!batch.partition.empty()) o["partition"] = batch.partition;
   if (batch.first_arrival_millis) o["first_arrival"] = batch.first_arrival_millis;
-  HYDRANT_RETURN_IF_ERROR(Append(json::serialize(o)));
+  return json::serialize(o) + "\n";
+}
+
+Status DeliveryJournal::Plan(const PlannedBatch& batch) {
+  HYDRANT_RETURN_IF_ERROR(Append(PlanLine(batch)));
   in_flight_ = batch;
   next_sequence_ = batch.sequence + 1;
   return Status::Ok();
 }
 
-Status DeliveryJournal::Done() {
+Status DeliveryJournal::Done(const PlannedBatch* then_plan) {
   if (!in_flight_) return Status::Internal("delivery journal: Done without a planned batch");
   json::object o;
   o["done"] = in_flight_->sequence;
-  HYDRANT_RETURN_IF_ERROR(Append(json::serialize(o)));
+  std::string lines = json::serialize(o) + "\n";
+  // A torn write that keeps only the done line leaves the next batch unplanned, which is safe:
+  // nothing of it is written before this sync returns.
+  if (then_plan) lines += PlanLine(*then_plan);
+  HYDRANT_RETURN_IF_ERROR(Append(lines));
   Delivered(*in_flight_);
   in_flight_.reset();
+  if (then_plan) {
+    in_flight_ = *then_plan;
+    next_sequence_ = then_plan->sequence + 1;
+  }
   if (file_bytes_ >= compact_at_bytes_) return Compact();
   return Status::Ok();
 }
@@ -150,10 +162,9 @@ void DeliveryJournal::ForgetPartitionsBefore(wal::LogPosition log_begin) {
   }
 }
 
-Status DeliveryJournal::Append(const std::string& line) {
-  std::string data = line + "\n";
+Status DeliveryJournal::Append(const std::string& lines) {
   if (!file_) HYDRANT_RETURN_IF_ERROR(Reopen());
-  Status s = file_->Append(data);
+  Status s = file_->Append(lines);
   if (s.ok()) s = file_->Sync();
   if (!s.ok()) {
     // A torn line (a full disk writes part of it) would be followed by the next line and
@@ -162,7 +173,7 @@ Status DeliveryJournal::Append(const std::string& line) {
     file_.reset();
     return s;
   }
-  file_bytes_ += data.size();
+  file_bytes_ += lines.size();
   return Status::Ok();
 }
 

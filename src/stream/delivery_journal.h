@@ -65,7 +65,9 @@ class DeliveryJournal {
   void ForgetPartitionsBefore(wal::LogPosition log_begin);
 
   Status Plan(const PlannedBatch& batch);  // requires no batch in flight
-  Status Done();                           // confirms the in-flight batch
+  // Confirms the in-flight batch; with `then_plan`, also plans that batch in the same write and
+  // sync (one sync per object instead of two). On failure nothing changes.
+  Status Done(const PlannedBatch* then_plan = nullptr);
   // Moves the delivered end forward to `position` without a batch (a lane that starts late,
   // such as a backup enabled by UpdateDestination). Requires no batch in flight.
   Status SkipTo(wal::LogPosition position);
@@ -73,8 +75,9 @@ class DeliveryJournal {
  private:
   DeliveryJournal(Env* env, std::string path, uint64_t compact_at_bytes)
       : env_(env), path_(std::move(path)), compact_at_bytes_(compact_at_bytes) {}
-  Status Append(const std::string& line);
+  Status Append(const std::string& lines);  // one or more '\n'-terminated lines, one sync
   Status Reopen();  // after a failed write: back to the last whole line, open for appending
+  static std::string PlanLine(const PlannedBatch& batch);
   void Delivered(const PlannedBatch& batch);
   Status Compact();
 

@@ -58,6 +58,33 @@ TEST_F(DeliveryJournalTest, PlannedButUnconfirmedBatchSurvivesReopenWithSameKey)
   EXPECT_EQ(reopened->delivered_end(), (wal::LogPosition{2, 100}));
 }
 
+TEST_F(DeliveryJournalTest, DoneWithTheNextPlanSurvivesReopenAndATornPlanIsNoPlan) {
+  {
+    auto journal = Open();
+    ASSERT_TRUE(journal->Plan(Batch(1, {1, 8}, {1, 500})).ok());
+    const PlannedBatch next = Batch(2, {1, 500}, {2, 100});
+    ASSERT_TRUE(journal->Done(&next).ok());
+    EXPECT_EQ(journal->delivered_end(), (wal::LogPosition{1, 500}));
+    ASSERT_TRUE(journal->in_flight());
+    EXPECT_EQ(journal->in_flight()->key, "prefix/key-2");
+    EXPECT_EQ(journal->next_sequence(), 3u);
+  }  // "crash": batch 2 planned, not confirmed
+  {
+    auto journal = Open();
+    EXPECT_EQ(journal->delivered_end(), (wal::LogPosition{1, 500}));
+    ASSERT_TRUE(journal->in_flight());
+    EXPECT_EQ(journal->in_flight()->key, "prefix/key-2");
+    const PlannedBatch next = Batch(3, {2, 100}, {2, 900});
+    ASSERT_TRUE(journal->Done(&next).ok());
+  }
+  // The same write cut inside the plan line: batch 2 is delivered, batch 3 never planned.
+  std::string content = *env_->ReadFile(path_);
+  ASSERT_TRUE(env_->WriteFileAtomic(path_, content.substr(0, content.size() - 20)).ok());
+  auto journal = Open();
+  EXPECT_EQ(journal->delivered_end(), (wal::LogPosition{2, 100}));
+  EXPECT_FALSE(journal->in_flight());
+}
+
 TEST_F(DeliveryJournalTest, TornLastLineIsIgnored) {
   {
     auto journal = Open();

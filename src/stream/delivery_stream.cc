@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <future>
 #include <map>
 #include <optional>
 #include <random>
@@ -252,11 +253,12 @@ DeliveryStats DeliveryStream::stats() const {
   stats.buffered_records = main_.policy.pending_records();
   stats.buffered_bytes = main_.policy.pending_bytes();
   std::optional<int64_t> oldest = main_.policy.oldest_arrival_millis();
-  if (in_flight_summary_) {
-    stats.buffered_records += in_flight_summary_->records;
-    stats.buffered_bytes += in_flight_summary_->bytes;
-    if (in_flight_summary_->records > 0) {
-      oldest = std::min(oldest.value_or(INT64_MAX), in_flight_summary_->oldest_arrival_millis);
+  for (const auto& summary : {in_flight_summary_, ahead_summary_}) {
+    if (!summary) continue;
+    stats.buffered_records += summary->records;
+    stats.buffered_bytes += summary->bytes;
+    if (summary->records > 0) {
+      oldest = std::min(oldest.value_or(INT64_MAX), summary->oldest_arrival_millis);
     }
   }
   if (oldest) stats.data_freshness_millis = std::max<int64_t>(0, deps_.clock->NowMillis() - *oldest);
@@ -288,66 +290,128 @@ void DeliveryStream::Stop() {
 void DeliveryStream::Run(Lane& lane) {
   if (partitioned_ && !lane.backup) return RunPartitioned();
   const std::string name = metadata().config.name();
+  auto pause = [&] {  // after an error that retrying right away would repeat; true: draining
+    std::unique_lock<std::mutex> wait(mu_);
+    cv_.wait_for(wait, std::chrono::milliseconds(kFirstRetryBackoffMillis),
+                 [this] { return stopping_ || draining_; });
+    return draining_ || stopping_;
+  };
+  std::optional<BuiltBatch> next;          // cut and built, not in the journal yet
+  std::optional<PreparedBatch> prepared;   // the in-flight batch's objects, when built ahead
   while (true) {
     if (!lane.journal->in_flight()) {
-      std::unique_lock<std::mutex> lock(mu_);
-      while (true) {
-        if (stopping_) return;
-        if (lane.active) {
-          int64_t now = deps_.clock->NowMillis();
-          if (lane.policy.ShouldFlush(now) || (draining_ && !lane.policy.Empty())) break;
+      if (!next) {
+        std::unique_lock<std::mutex> lock(mu_);
+        while (!DueLocked(lane)) {
+          if (stopping_ || draining_) return;  // draining: nothing left to deliver
+          auto due = lane.active ? lane.policy.MillisUntilDue(deps_.clock->NowMillis()) : std::nullopt;
+          if (due) {
+            cv_.wait_for(lock, std::chrono::milliseconds(*due));
+          } else {
+            cv_.wait(lock);
+          }
         }
-        if (draining_) return;  // nothing left to deliver
-        auto due = lane.active ? lane.policy.MillisUntilDue(deps_.clock->NowMillis()) : std::nullopt;
-        if (due) {
-          cv_.wait_for(lock, std::chrono::milliseconds(*due));
+        if (lane.skip_to_pending) {
+          // Backup was just enabled: the journal starts where the lane starts.
+          lane.skip_to_pending = false;
+          wal::LogPosition start = lane.pending_begin;
+          lock.unlock();
+          if (Status s = lane.journal->SkipTo(start); !s.ok()) {
+            spdlog::error("stream {}: cannot start the backup journal: {}", name, s.ToString());
+          }
         } else {
-          cv_.wait(lock);
+          lock.unlock();
         }
-      }
-      if (lane.skip_to_pending) {
-        // Backup was just enabled: the journal starts where the lane starts.
-        lane.skip_to_pending = false;
-        wal::LogPosition start = lane.pending_begin;
-        lock.unlock();
-        if (Status s = lane.journal->SkipTo(start); !s.ok()) {
-          spdlog::error("stream {}: cannot start the backup journal: {}", name, s.ToString());
+        auto built = CutAndBuild(lane);
+        if (!built.ok()) {
+          spdlog::error("stream {}: cannot plan the next object: {}", name, built.status().ToString());
+          if (pause()) return;
+          continue;
         }
-      } else {
-        lock.unlock();
+        next = std::move(*built);
       }
-      Status planned = PlanNextBatch(lane);
-      if (!planned.ok()) {
+      if (Status planned = lane.journal->Plan(next->batch); !planned.ok()) {
         spdlog::error("stream {}: cannot plan the next object: {}", name, planned.ToString());
-        std::unique_lock<std::mutex> wait(mu_);
-        cv_.wait_for(wait, std::chrono::milliseconds(kFirstRetryBackoffMillis),
-                     [this] { return stopping_ || draining_; });
-        if (draining_) return;
+        if (pause()) return;
         continue;
+      }
+      prepared = std::move(next->prepared);
+      next.reset();
+      if (!lane.backup) {
+        std::lock_guard<std::mutex> lock(mu_);
+        in_flight_summary_ = std::exchange(ahead_summary_, std::nullopt);
       }
     }
     bool draining;
+    std::future<Result<BuiltBatch>> ahead;
     {
       std::lock_guard<std::mutex> lock(mu_);
       draining = draining_;
+      // Pipelining: the next batch is cut, read and compressed on another thread while this one
+      // is written and synced, so a core and the disk work at the same time. Only when this
+      // batch is built already, so the processors never run on two threads at once.
+      if (prepared && !lane.skip_to_pending && DueLocked(lane)) {
+        ahead = std::async(std::launch::async, [this, &lane] { return CutAndBuild(lane); });
+      }
     }
-    if (!DeliverInFlight(lane, /*single_attempt=*/draining)) return;
-    Checkpoint(lane);
+    const bool delivered = DeliverInFlight(lane, /*single_attempt=*/draining, std::move(prepared));
+    prepared.reset();
+    if (ahead.valid()) {
+      auto built = ahead.get();
+      if (built.ok()) {
+        next = std::move(*built);
+      } else {
+        spdlog::error("stream {}: cannot plan the next object: {}", name, built.status().ToString());
+      }
+    }
+    if (!delivered) return;
+    // The next batch is planned in the same journal sync that records this one as delivered.
+    if (Checkpoint(lane, next ? &next->batch : nullptr) && next) {
+      prepared = std::move(next->prepared);
+      next.reset();
+    }
   }
 }
 
-Status DeliveryStream::PlanNextBatch(Lane& lane) {
+bool DeliveryStream::DueLocked(const Lane& lane) const {
+  if (!lane.active || stopping_) return false;
+  return lane.policy.ShouldFlush(deps_.clock->NowMillis()) || (draining_ && !lane.policy.Empty());
+}
+
+Result<DeliveryStream::BuiltBatch> DeliveryStream::CutAndBuild(Lane& lane) {
+  std::optional<std::string> body;
+  auto batch = CutNextBatch(lane, &body);
+  if (!batch.ok()) return batch.status();
+  BuiltBatch built{std::move(*batch), std::nullopt};
+  auto prepared = Prepare(lane, built.batch, std::move(body));
+  if (prepared.ok()) {
+    built.prepared = std::move(*prepared);
+  } else {
+    spdlog::warn("stream {}: cannot build object {} yet: {}", metadata().config.name(),
+                 built.batch.key, prepared.status().ToString());
+  }
+  return built;
+}
+
+Result<PlannedBatch> DeliveryStream::CutNextBatch(Lane& lane, std::optional<std::string>* body) {
   wal::LogPosition begin;
-  uint64_t size_limit, max_records;
+  uint64_t size_limit, max_records, pending_bytes;
   StreamMetadata meta = [&] {
     std::lock_guard<std::mutex> lock(mu_);
     begin = lane.pending_begin;
     size_limit = lane.policy.hints().size_bytes;
     max_records = lane.policy.pending_records();
+    pending_bytes = lane.policy.pending_bytes();
     return metadata_;
   }();
   auto target = TargetOf(lane.backup, meta);
   if (!target) return Status::Internal("a disabled lane planned a batch");
+  // Records that go into the object unchanged are kept from this one pass over the WAL, which
+  // then need not be read a second time to build the object.
+  if (lane.backup || !meta.config.s3().processing) {
+    body->emplace();
+    (*body)->reserve(std::min(size_limit, pending_bytes));
+  }
   uint64_t records = 0, bytes = 0;
   int64_t first_arrival = 0, next_arrival = 0;
   wal::LogPosition end = begin;
@@ -360,6 +424,7 @@ Status DeliveryStream::PlanNextBatch(Lane& lane) {
     ++records;
     bytes += r.data.size();
     end = r.next;
+    if (*body) (*body)->append(r.data);
     return true;
   }));
   if (records == 0) return Status::Internal("buffer reported records the log does not hold");
@@ -395,12 +460,11 @@ Status DeliveryStream::PlanNextBatch(Lane& lane) {
     batch.error_key = format::ObjectKeyUnder(*error_prefix, meta.config.name(), meta.version,
                                               first_arrival, uuid, /*extension=*/"", target->time_zone);
   }
-  HYDRANT_RETURN_IF_ERROR(lane.journal->Plan(batch));
   std::lock_guard<std::mutex> lock(mu_);
   lane.policy.Take(records, bytes, next_arrival);
   lane.pending_begin = end;
-  if (!lane.backup) in_flight_summary_ = InFlightSummary{records, bytes, first_arrival};
-  return Status::Ok();
+  if (!lane.backup) ahead_summary_ = InFlightSummary{records, bytes, first_arrival};
+  return batch;
 }
 
 Status DeliveryStream::RefreshChain() {
@@ -414,7 +478,8 @@ Status DeliveryStream::RefreshChain() {
   return Status::Ok();
 }
 
-Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& batch) {
+Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& batch,
+                                              std::optional<std::string> body) {
   if (!batch.partition.empty()) return PreparePartition(batch);
   if (!lane.backup) HYDRANT_RETURN_IF_ERROR(RefreshChain());
   PreparedBatch prepared;
@@ -424,7 +489,10 @@ Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& ba
   // SSE-KMS for the destination's objects; the backup's own EncryptionConfiguration has no KMS.
   if (!lane.backup) object.kms_key_arn = metadata().config.s3().kms_key_arn;
   uint64_t records = 0;
-  if (lane.backup || chain_.empty()) {
+  if ((lane.backup || chain_.empty()) && body) {
+    object.body = std::move(*body);
+    object.records = records = batch.records;
+  } else if (lane.backup || chain_.empty()) {
     // No transformation: the records go straight from the WAL into the object.
     format::ConcatenatingFormat concatenated;
     concatenated.Reserve(batch.data_bytes);
@@ -491,13 +559,13 @@ Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& ba
   return prepared;
 }
 
-bool DeliveryStream::DeliverInFlight(Lane& lane, bool single_attempt) {
+bool DeliveryStream::DeliverInFlight(Lane& lane, bool single_attempt,
+                                     std::optional<PreparedBatch> prepared) {
   const PlannedBatch batch = *lane.journal->in_flight();
   const std::string name = metadata().config.name();
   int64_t backoff = kFirstRetryBackoffMillis;
   // Prepared once and kept across delivery retries, so a transformation runs once per batch
   // (again only after a restart).
-  std::optional<PreparedBatch> prepared;
   for (int attempt = 1;; ++attempt) {
     std::string error;
     if (!prepared) {
@@ -569,15 +637,15 @@ bool DeliveryStream::DeliverInFlight(Lane& lane, bool single_attempt) {
   }
 }
 
-void DeliveryStream::Checkpoint(Lane& lane) {
+bool DeliveryStream::Checkpoint(Lane& lane, const PlannedBatch* then_plan) {
   const PlannedBatch batch = *lane.journal->in_flight();
-  Status s = lane.journal->Done();
+  Status s = lane.journal->Done(then_plan);
   if (!s.ok()) {
     // The object is delivered; without the Done record it will be delivered again under the
     // same key after a restart, which overwrites it with identical bytes.
     spdlog::error("stream {}: cannot record delivery of {}: {}", metadata().config.name(), batch.key,
                   s.ToString());
-    return;
+    return false;
   }
   if (!batch.partition.empty()) {
     if (Status removed = partitions_->Remove(batch.partition); !removed.ok()) {
@@ -596,7 +664,7 @@ void DeliveryStream::Checkpoint(Lane& lane) {
     ++stats_.backup_objects_delivered;
     stats_.backup_records_delivered += batch.records;
     stats_.backup_bytes_delivered += batch.data_bytes;
-    return;
+    return true;
   }
   ++stats_.objects_delivered;
   stats_.records_delivered += batch.records;
@@ -604,9 +672,12 @@ void DeliveryStream::Checkpoint(Lane& lane) {
   if (partitions_) {
     stats_.active_partitions = partitions_->active_data_partitions();
     in_flight_summary_ = PartitionsSummary();
+  } else if (then_plan) {
+    in_flight_summary_ = std::exchange(ahead_summary_, std::nullopt);
   } else {
     in_flight_summary_.reset();
   }
+  return true;
 }
 
 DeliveryStream::InFlightSummary DeliveryStream::PartitionsSummary() const {

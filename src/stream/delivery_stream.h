@@ -148,7 +148,8 @@ class DeliveryStream {
   struct Lane {
     explicit Lane(bool is_backup) : backup(is_backup), policy(buffer::BufferingHints{}) {}
     const bool backup;
-    std::unique_ptr<DeliveryJournal> journal;  // the lane's thread only
+    // Written by the lane's thread only; its builder (Run) reads it while the thread delivers.
+    std::unique_ptr<DeliveryJournal> journal;
     buffer::BufferPolicy policy;               // guarded by mu_
     wal::LogPosition pending_begin;            // guarded by mu_: first record not yet planned
     wal::LogPosition done_before;              // guarded by mu_: no record before it is needed
@@ -160,13 +161,29 @@ class DeliveryStream {
   Status RecoverLane(Lane& lane, const std::string& journal_name);
   void OnDurable(const wal::DurableGroup& group);
   void Run(Lane& lane);
-  // Cuts the next batch from the front of the lane's buffer and plans it in its journal.
-  Status PlanNextBatch(Lane& lane);
-  // Reads the in-flight batch back from the WAL, runs the processors and formats the objects.
-  Result<PreparedBatch> Prepare(Lane& lane, const PlannedBatch& batch);
-  // Delivers the in-flight batch, retrying with backoff until delivered or stopping.
-  bool DeliverInFlight(Lane& lane, bool single_attempt);
-  void Checkpoint(Lane& lane);
+  // A batch cut from the lane's buffer and built into its objects, not yet in the journal.
+  struct BuiltBatch {
+    PlannedBatch batch;
+    std::optional<PreparedBatch> prepared;  // nullopt: building failed, DeliverInFlight retries
+  };
+  // Whether the lane's buffer is due for a batch now. Requires mu_.
+  bool DueLocked(const Lane& lane) const;
+  // Cuts the next batch from the front of the lane's buffer (the records move out of the
+  // buffer) and builds it. Fails only when nothing was cut.
+  Result<BuiltBatch> CutAndBuild(Lane& lane);
+  // Cuts the next batch; fills `body` with its records when it will not be transformed.
+  Result<PlannedBatch> CutNextBatch(Lane& lane, std::optional<std::string>* body);
+  // Runs the processors and formats the objects of `batch`: from `body` when CutNextBatch filled
+  // it, else reading the records back from the WAL.
+  Result<PreparedBatch> Prepare(Lane& lane, const PlannedBatch& batch,
+                                std::optional<std::string> body = std::nullopt);
+  // Delivers the in-flight batch (`prepared`, or prepared here), retrying with backoff until
+  // delivered or stopping.
+  bool DeliverInFlight(Lane& lane, bool single_attempt,
+                       std::optional<PreparedBatch> prepared = std::nullopt);
+  // Journals the in-flight batch as delivered and, with `then_plan`, plans that one in the same
+  // sync. False if the journal could not be written (the batch stays in flight).
+  bool Checkpoint(Lane& lane, const PlannedBatch* then_plan = nullptr);
   // Releases the WAL before the point every active lane has passed.
   void ReleaseLog();
   // Builds the processor chain again after a configuration change.
@@ -190,7 +207,7 @@ class DeliveryStream {
   const DeliveryStreamDeps deps_;
   const int64_t create_millis_;
   std::unique_ptr<wal::Wal> wal_;
-  ProcessorChain chain_;                      // used by the destination lane's thread only
+  ProcessorChain chain_;  // one thread at a time: the destination lane's or its builder (Run)
   bool chain_stale_ = true;                   // guarded by mu_: config changed since chain_ was built
   const bool partitioned_;                    // DynamicPartitioningConfiguration Enabled (fixed)
   std::unique_ptr<PartitionBuffers> partitions_;  // partitioned_ only; delivery thread only
@@ -213,6 +230,8 @@ class DeliveryStream {
     int64_t oldest_arrival_millis = 0;
   };
   std::optional<InFlightSummary> in_flight_summary_;  // guarded by mu_
+  // The destination lane's batch cut ahead while the in-flight one is delivered.
+  std::optional<InFlightSummary> ahead_summary_;      // guarded by mu_
   PutCounters put_counters_;
 };
 
