@@ -168,6 +168,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     HttpResponse res;
     keep_alive_ = false;
+    body_unread_ = true;  // the client may still be sending the rest: linger so it reads the answer
     if (ec == http::error::body_limit) {
       res.status = 413;
       res.body = "request body too large";
@@ -250,7 +251,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   BodyBudget* budget_;
   uint64_t body_reserved_ = 0;  // this request's share of budget_
-  bool body_unread_ = false;    // refused before its body was read: linger before closing
+  bool body_unread_ = false;    // refused before the request was read: linger before closing
   std::unique_ptr<std::array<char, 16384>> discard_;
 };
 

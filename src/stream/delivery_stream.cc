@@ -366,7 +366,11 @@ void DeliveryStream::Run(Lane& lane) {
     }
     if (!delivered) return;
     // The next batch is planned in the same journal sync that records this one as delivered.
-    if (Checkpoint(lane, next ? &next->batch : nullptr) && next) {
+    // It may be planned even when Checkpoint reports a failure (a compaction failing after
+    // the write), so the journal, not the result, says whether it is in flight now.
+    (void)Checkpoint(lane, next ? &next->batch : nullptr);
+    const auto& in_flight = lane.journal->in_flight();
+    if (next && in_flight && in_flight->sequence == next->batch.sequence) {
       prepared = std::move(next->prepared);
       next.reset();
     }
