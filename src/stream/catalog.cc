@@ -120,7 +120,7 @@ Status Catalog::Delete(const std::string& name) {
   std::string doomed = JoinPath(StreamsDir(), kDeletingPrefix + RandomHex(12));
   HYDRANT_RETURN_IF_ERROR(env->RenameFile(StreamDir(name), doomed));
   HYDRANT_RETURN_IF_ERROR(env->SyncDir(StreamsDir()));
-  uint64_t released = stream->retained_wal_bytes();
+  uint64_t released = stream->undelivered_wal_bytes();
   deps_.budget->Release(released);
   return env->RemoveDirRecursively(doomed);
 }

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <map>
 #include <optional>
@@ -25,6 +26,18 @@ namespace hydrant::stream {
 namespace {
 
 constexpr int64_t kFirstRetryBackoffMillis = 1000;
+
+// Building the next object while the previous one is written holds a second object in memory;
+// with hundreds of streams flushing at once that would be hundreds of objects, so only this
+// many streams build ahead at a time (the rest deliver one object after the other).
+constexpr int kMaxBuildsAhead = 2;
+std::atomic<int> builds_ahead{0};
+
+bool TryStartBuildAhead() {
+  if (builds_ahead.fetch_add(1) < kMaxBuildsAhead) return true;
+  builds_ahead.fetch_sub(1);
+  return false;
+}
 
 // Delivery threads run at a lower CPU priority (nice 10) than the HTTP I/O threads and the
 // WAL's sync thread: on a small machine, reading back, formatting and writing an object
@@ -148,6 +161,7 @@ Status DeliveryStream::Recover() {
   HYDRANT_RETURN_IF_ERROR(RecoverLane(main_, "delivery.journal"));
   HYDRANT_RETURN_IF_ERROR(RecoverLane(backup_, "backup.journal"));
   deps_.budget->ForceReserve(wal_->RetainedBytes());
+  budget_released_to_ = wal_->Begin();
   wal_->SetDurableListener([this](const wal::DurableGroup& group) { OnDurable(group); });
   return Status::Ok();
 }
@@ -350,7 +364,7 @@ void DeliveryStream::Run(Lane& lane) {
       // Pipelining: the next batch is cut, read and compressed on another thread while this one
       // is written and synced, so a core and the disk work at the same time. Only when this
       // batch is built already, so the processors never run on two threads at once.
-      if (prepared && !lane.skip_to_pending && DueLocked(lane)) {
+      if (prepared && !lane.skip_to_pending && DueLocked(lane) && TryStartBuildAhead()) {
         ahead = std::async(std::launch::async, [this, &lane] { return CutAndBuild(lane); });
       }
     }
@@ -358,6 +372,7 @@ void DeliveryStream::Run(Lane& lane) {
     prepared.reset();
     if (ahead.valid()) {
       auto built = ahead.get();
+      builds_ahead.fetch_sub(1);
       if (built.ok()) {
         next = std::move(*built);
       } else {
@@ -702,12 +717,21 @@ void DeliveryStream::ReleaseLog() {
     release = main_.done_before;
     if (backup_.active) release = std::min(release, backup_.done_before);
   }
-  uint64_t before = wal_->RetainedBytes();
+  // The budget caps undelivered bytes, so delivered bytes leave it now, not when their segment
+  // is deleted: a stream's current segment (up to 64 MiB) stays on disk until it rolls, and
+  // hundreds of quiet streams would otherwise hold the whole budget with delivered data.
+  if (budget_released_to_ < release) {
+    deps_.budget->Release(wal_->BytesBetween(budget_released_to_, release));
+    budget_released_to_ = release;
+  }
   if (Status s = wal_->ReleaseBefore(release); !s.ok()) {
     spdlog::warn("cannot release delivered log segments: {}", s.ToString());
   }
-  uint64_t after = wal_->RetainedBytes();
-  if (before > after) deps_.budget->Release(before - after);
+}
+
+uint64_t DeliveryStream::undelivered_wal_bytes() const {
+  std::lock_guard<std::mutex> releasing(release_mu_);
+  return wal_->BytesBetween(budget_released_to_, wal_->DurableEnd());
 }
 
 // ---- Dynamic partitioning ----

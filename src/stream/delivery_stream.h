@@ -135,6 +135,8 @@ class DeliveryStream {
 
   DeliveryStats stats() const;
   uint64_t retained_wal_bytes() const { return wal_->RetainedBytes(); }
+  // What this stream holds of the disk budget: log bytes not yet delivered.
+  uint64_t undelivered_wal_bytes() const;
   PutCounters& put_counters() { return put_counters_; }
   const PutCounters& put_counters() const { return put_counters_; }
 
@@ -221,7 +223,8 @@ class DeliveryStream {
   bool stopping_ = false;                      // guarded by mu_
   bool draining_ = false;                      // guarded by mu_
   DeliveryStats stats_;                        // guarded by mu_
-  std::mutex release_mu_;                      // one WAL release at a time (budget accounting)
+  mutable std::mutex release_mu_;              // one WAL release at a time (budget accounting)
+  wal::LogPosition budget_released_to_;        // guarded by release_mu_: given back to the budget up to here
   // Records taken from the destination lane's buffer but not delivered yet (the planned batch,
   // or with dynamic partitioning the partition buffers), for the buffered and freshness gauges.
   struct InFlightSummary {

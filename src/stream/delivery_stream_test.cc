@@ -204,6 +204,23 @@ TEST_F(DeliveryStreamTest, DrainDeliversEverythingBuffered) {
   EXPECT_EQ(Concat(objects), "xy");
 }
 
+// Delivered bytes leave the budget at once, although their WAL segment (64 MiB) stays on disk
+// until it rolls: otherwise many quiet streams hold the whole budget with delivered data.
+TEST_F(DeliveryStreamTest, DeliveredBytesLeaveTheDiskBudgetBeforeTheirSegmentIsDeleted) {
+  ASSERT_TRUE(store_->CreateBucket("bucket").ok());
+  budget_ = std::make_unique<DiskBudget>(300 * 1024);
+  auto stream = Open(Metadata(1, 0));
+  const std::vector<std::string> records(2, std::string(100 * 1024, 'x'));
+  PutAndWait(stream.get(), records);
+  ASSERT_EQ(WaitForObjects(1).size(), 1u);
+  for (int i = 0; i < 100 && budget_->used() > 1024; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_LT(budget_->used(), 1024u);
+  EXPECT_GT(stream->retained_wal_bytes(), 200u * 1024);  // the segment is still there
+  PutAndWait(stream.get(), records);                     // refused if the budget were still held
+}
+
 TEST_F(DeliveryStreamTest, DiskBudgetRefusesWhatCannotBeKept) {
   budget_ = std::make_unique<DiskBudget>(300);
   auto stream = Open(Metadata(5, 900));

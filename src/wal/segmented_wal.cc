@@ -47,6 +47,7 @@ class SegmentedWal final : public Wal {
   Status Read(LogPosition from, const std::function<bool(const RecordView&)>& visit) const override;
   Status ReleaseBefore(LogPosition position) override;
   uint64_t RetainedBytes() const override;
+  uint64_t BytesBetween(LogPosition from, LogPosition to) const override;
   Status Close() override;
 
  private:
@@ -494,6 +495,23 @@ uint64_t SegmentedWal::RetainedBytes() const {
   std::lock_guard lock(mu_);
   uint64_t total = 0;
   for (const Segment& segment : segments_) total += segment.size;
+  return total;
+}
+
+uint64_t SegmentedWal::BytesBetween(LogPosition from, LogPosition to) const {
+  if (to <= from) return 0;
+  if (from.segment == to.segment) return to.offset - from.offset;
+  std::lock_guard lock(mu_);
+  uint64_t total = 0;
+  for (const Segment& segment : segments_) {
+    if (segment.number == from.segment) {
+      total += segment.size > from.offset ? segment.size - from.offset : 0;
+    } else if (segment.number == to.segment) {
+      total += to.offset;
+    } else if (segment.number > from.segment && segment.number < to.segment) {
+      total += segment.size;
+    }
+  }
   return total;
 }
 

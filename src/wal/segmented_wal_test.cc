@@ -662,6 +662,24 @@ TEST_F(WalTest, RandomWriteAndSyncFailuresKeepExactlyTheAcknowledgedRecords) {
   EXPECT_EQ(seen, acked);
 }
 
+TEST_F(WalTest, BytesBetweenCountsAcrossSegments) {
+  auto wal = Open(/*max_segment_bytes=*/256);
+  ASSERT_TRUE(wal);
+  std::vector<LogPosition> positions;
+  for (int i = 0; i < 40; ++i) {
+    LogPosition p;
+    ASSERT_TRUE(AppendSync(*wal, {std::string(30, 'a')}, i, &p).ok());
+    positions.push_back(p);
+  }
+  ASSERT_GT(SegmentFiles().size(), 3u);
+  const LogPosition begin = wal->Begin(), end = wal->DurableEnd();
+  EXPECT_EQ(wal->BytesBetween(begin, end), wal->RetainedBytes() - kSegmentHeaderSize);
+  EXPECT_EQ(wal->BytesBetween(end, begin), 0u);
+  uint64_t sum = 0;  // consecutive spans add up, whichever segments they cross
+  for (size_t i = 1; i < positions.size(); ++i) sum += wal->BytesBetween(positions[i - 1], positions[i]);
+  EXPECT_EQ(sum, wal->BytesBetween(positions.front(), positions.back()));
+}
+
 TEST_F(WalTest, ReleaseBeforeDeletesOnlyFullyConsumedSegments) {
   constexpr uint64_t kMax = 1024;
   std::vector<std::string> payloads = Payloads(100, 100, 9);

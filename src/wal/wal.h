@@ -113,6 +113,9 @@ class Wal {
 
   // Bytes currently held on disk by this log (all retained segments).
   virtual uint64_t RetainedBytes() const = 0;
+  // Log bytes from `from` to `to` (frames and segment headers; parts of released segments
+  // count as 0).
+  virtual uint64_t BytesBetween(LogPosition from, LogPosition to) const = 0;
 
   // Writes and syncs anything pending, runs outstanding callbacks, stops the sync thread.
   // Returns the failure, if the log is failed and not repaired. Idempotent; the destructor calls it.
