@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,8 @@ import urllib.request
 
 import boto3
 from botocore.config import Config
+
+from transform import delivered_bytes, free_port  # the same helpers as the other scenarios
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD_DIR = os.environ.get("BUILD_DIR", os.path.join(ROOT, "build"))
@@ -47,12 +48,6 @@ MIB = 1 << 20
 
 def log(msg):
     print(f"backlog.py: {msg}", file=sys.stderr, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def proc_status_kib(pid, field):
@@ -148,16 +143,6 @@ def create_stream(server):
     raise RuntimeError("stream not ACTIVE")
 
 
-def delivered_bytes(s3):
-    total, kwargs = 0, {"Bucket": BUCKET, "Prefix": "data/"}
-    while True:
-        page = s3.list_objects_v2(**kwargs)
-        total += sum(o["Size"] for o in page.get("Contents", []))
-        if not page.get("IsTruncated"):
-            return total
-        kwargs["ContinuationToken"] = page["NextContinuationToken"]
-
-
 def run_once(record_size):
     requests = int(BACKLOG_GIB * GIB) // (record_size * PER_REQUEST)
     expected = requests * PER_REQUEST * record_size
@@ -204,10 +189,10 @@ def run_once(record_size):
         drain_rss, first_object_s, got = [], None, 0
         while time.monotonic() - t_bucket < 1800:
             drain_rss.append(server.rss())
-            if first_object_s is None and delivered_bytes(s3) > 0:
+            if first_object_s is None and delivered_bytes(s3, "data/", BUCKET) > 0:
                 first_object_s = time.monotonic() - t_bucket
             if server.gauge("hydrant_buffered_bytes") == 0:
-                got = delivered_bytes(s3)
+                got = delivered_bytes(s3, "data/", BUCKET)
                 if got >= expected:
                     break
             time.sleep(1)
