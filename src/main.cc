@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <regex>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -195,6 +196,26 @@ Result<stream::ProcessorChain> BuildProcessorChain(const stream::StreamMetadata&
   return processor::BuildChain(*processing, context);
 }
 
+// "HOST:PORT" with a decimal port 0-65535 (0 picks a free port).
+bool ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  std::string digits = listen.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return false;
+  }
+  int value = std::stoi(digits);
+  if (value > 65535) return false;
+  *host = listen.substr(0, colon);
+  *port = static_cast<uint16_t>(value);
+  return true;
+}
+
+std::string AbsolutePath(const std::string& path) {
+  return std::filesystem::absolute(path).lexically_normal().string();
+}
+
 sigset_t BlockTerminationSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -222,20 +243,22 @@ int Serve(ServeOptions options, const CLI::App& serve) {
     spdlog::error("--region must look like us-east-1, got '{}'", options.region);
     return 2;
   }
-  auto colon = options.listen.rfind(':');
-  if (colon == std::string::npos) {
-    spdlog::error("--listen must be HOST:PORT, got '{}'", options.listen);
+  api::HttpServerOptions http;
+  if (!ParseListen(options.listen, &http.host, &http.port)) {
+    spdlog::error("--listen must be HOST:PORT with a port from 0 to 65535, got '{}'", options.listen);
     return 2;
   }
-  api::HttpServerOptions http;
-  http.host = options.listen.substr(0, colon);
-  http.port = static_cast<uint16_t>(std::stoi(options.listen.substr(colon + 1)));
   http.io_threads = options.io_threads;
   http.max_inflight_body_bytes = options.max_inflight_body_bytes;
 
   // Signals are blocked before any thread starts, so only the main thread receives them.
   sigset_t termination = BlockTerminationSignals();
 
+  // Paths are resolved once, here: everything stored or handed to a worker process (function
+  // code, runtime bootstraps) is absolute, so it means the same after a chdir or a restart
+  // from another working directory.
+  options.data_dir = AbsolutePath(options.data_dir);
+  if (!options.runtime_dir.empty()) options.runtime_dir = AbsolutePath(options.runtime_dir);
   Env* env = Env::Default();
   Clock* clock = SystemClock::Default();
   if (Status s = env->CreateDirs(options.data_dir); !s.ok()) {
@@ -340,10 +363,16 @@ int Serve(ServeOptions options, const CLI::App& serve) {
 }  // namespace
 }  // namespace hydrant
 
+extern const char kHydrantVersion[];  // build_version.cc, generated at build time
+extern const char kHydrantCommit[];
+
 int main(int argc, char** argv) {
   using hydrant::ServeOptions;
+  const std::string version = std::string("hydrant ") + kHydrantVersion + " (commit " + kHydrantCommit + ")";
   CLI::App app{"Hydrant: a self-hosted server for the Amazon Kinesis Data Firehose API"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", version, "Print the version and the commit it was built from");
+  CLI::App* version_command = app.add_subcommand("version", "Print the version and the commit it was built from");
   ServeOptions options;
   CLI::App* serve = app.add_subcommand("serve", "Serve the Firehose API, the embedded S3 store, /health and /metrics");
   serve->add_option("--listen", options.listen, "HOST:PORT to listen on (port 0 picks a free port)")
@@ -391,6 +420,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("hydrant"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  if (version_command->parsed()) {
+    printf("%s\n", version.c_str());
+    return 0;
+  }
   if (serve->parsed()) return hydrant::Serve(options, *serve);
   return 0;
 }

@@ -16,7 +16,7 @@ struct ObjectKeyParts {
   int64_t stream_version = 1;
   int64_t timestamp_millis = 0;  // arrival time of the oldest record in the object (epoch ms)
   std::string_view uuid;
-  std::string_view extension;    // "" for uncompressed objects
+  std::string_view extension{};  // "" for uncompressed objects
   // CustomTimeZone: the zone of the date folders, timestamp expressions and the name's date;
   // nullptr = UTC.
   const TimeZone* time_zone = nullptr;

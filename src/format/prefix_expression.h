@@ -46,7 +46,7 @@ struct PrefixContext {
   // Approximate arrival time of the oldest record in the object.
   int64_t epoch_millis = 0;
   // The value of !{firehose:error-output-type}, e.g. "processing-failed"; empty for data prefixes.
-  std::string_view error_output_type;
+  std::string_view error_output_type{};
   // The zone timestamps are shown in (CustomTimeZone); nullptr = UTC.
   const TimeZone* time_zone = nullptr;
   // A record's dynamic-partitioning keys (MetadataExtraction and the Lambda's
@@ -102,7 +102,7 @@ class PrefixExpression {
     Kind kind = Kind::kLiteral;
     std::string text;               // literal text, or the partition key name
     bool from_lambda = false;       // kPartitionKey: partitionKeyFromLambda (else FromQuery)
-    std::vector<TimeField> fields;  // kTimestamp only
+    std::vector<TimeField> fields{};  // kTimestamp only
   };
 
   bool Has(Kind kind) const;

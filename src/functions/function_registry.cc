@@ -254,6 +254,8 @@ bool FunctionRegistry::LocalRuntime(std::string_view runtime) {
 }
 
 Result<std::unique_ptr<FunctionRegistry>> FunctionRegistry::Open(Env* env, std::string dir, Clock* clock) {
+  // Code paths derive from dir and are handed to workers that chdir: keep it absolute.
+  dir = fs::absolute(dir).lexically_normal().string();
   std::unique_ptr<FunctionRegistry> registry(new FunctionRegistry(env, std::move(dir), clock));
   HYDRANT_RETURN_IF_ERROR(registry->env_->CreateDirs(registry->dir_));
   HYDRANT_RETURN_IF_ERROR(registry->Load());
@@ -288,6 +290,18 @@ Status FunctionRegistry::Load() {
     }
     auto definition = DefinitionFromJson(*text);
     if (!definition.ok()) return Status::Corruption(path + ": " + definition.status().message());
+    // A function created from a zip runs its own code/. Earlier versions stored that path as
+    // given (relative to the server's working directory, which a worker leaves by chdir), so
+    // it is derived from where the function lies now and the repair is persisted.
+    if (definition->remote_endpoint.empty() && env_->FileExists(code)) {
+      std::string owned = fs::absolute(code).lexically_normal().string();
+      if (definition->code_dir != owned) {
+        spdlog::info("function {}: code directory {} repaired to {}", definition->name,
+                     definition->code_dir, owned);
+        definition->code_dir = owned;
+        HYDRANT_RETURN_IF_ERROR(Persist(*definition, path));
+      }
+    }
     functions_[definition->name] = std::move(*definition);
   }
   return Status::Ok();

@@ -84,6 +84,39 @@ TEST_F(FunctionRegistryTest, CreateFromZipUnpacksAndSurvivesReopen) {
   ASSERT_EQ(registry->List().size(), 1u);
 }
 
+// Workers chdir into the code directory, so a stored path relative to the server's working
+// directory (a relative --data-dir) would not resolve there.
+TEST_F(FunctionRegistryTest, RelativeDirectoryStoresAbsoluteCodePaths) {
+  fs::path cwd = fs::current_path();
+  fs::current_path(root_);
+  auto r = FunctionRegistry::Open(Env::Default(), "./data/functions", &clock_);
+  fs::current_path(cwd);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto created = (*r)->CreateFromZip(Def("fn1"), MakeZip({{"lambda_function.py", "x = 1\n"}}));
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->code_dir, (root_ / "data" / "functions" / "fn1" / "code").string());
+  EXPECT_NE(ReadAll(root_ / "data" / "functions" / "fn1" / "function.json").find(created->code_dir),
+            std::string::npos);
+}
+
+// A function.json written with a relative code path (or before the data directory moved) is
+// repaired at open, and the repair is persisted.
+TEST_F(FunctionRegistryTest, RepairsStoredCodePathsOfOwnedCode) {
+  fs::path function_dir = root_ / "functions" / "fn1";
+  {
+    auto registry = Open();
+    ASSERT_TRUE(registry->CreateFromZip(Def("fn1"), MakeZip({{"lambda_function.py", "x = 1\n"}})).ok());
+  }
+  auto stored = DefinitionFromJson(ReadAll(function_dir / "function.json"));
+  ASSERT_TRUE(stored.ok());
+  stored->code_dir = "./hydrant-data/functions/fn1/code";
+  std::ofstream(function_dir / "function.json", std::ios::trunc) << DefinitionToJson(*stored);
+
+  std::string expected = (function_dir / "code").string();
+  EXPECT_EQ(Open()->Get("fn1")->code_dir, expected);
+  EXPECT_EQ(DefinitionFromJson(ReadAll(function_dir / "function.json"))->code_dir, expected);
+}
+
 TEST_F(FunctionRegistryTest, RejectsDuplicatesBadZipsAndEscapingEntries) {
   auto registry = Open();
   std::string zip = MakeZip({{"lambda_function.py", "x"}});

@@ -358,4 +358,33 @@ Result<std::vector<std::unique_ptr<Processor>>> BuildChain(
   return chain;
 }
 
+boost::json::object DescribeProcessingConfiguration(const boost::json::object& processing_configuration,
+                                                    std::string_view role_arn) {
+  boost::json::object described = processing_configuration;
+  auto* processors = described.if_contains("Processors");
+  if (!processors || !processors->is_array()) return described;
+  for (auto& processor : processors->get_array()) {
+    if (!processor.is_object()) continue;
+    const auto* type = processor.get_object().if_contains("Type");
+    if (!type || !type->is_string() || type->get_string() != "Lambda") continue;
+    auto& parameters = processor.get_object()["Parameters"];
+    if (!parameters.is_array()) parameters = boost::json::array();
+    auto has = [&](std::string_view name) {
+      for (const auto& p : parameters.get_array()) {
+        const auto* n = p.is_object() ? p.get_object().if_contains("ParameterName") : nullptr;
+        if (n && n->is_string() && n->get_string() == name) return true;
+      }
+      return false;
+    };
+    const std::pair<std::string_view, std::string_view> defaults[] = {
+        {"NumberOfRetries", "3"}, {"RoleArn", role_arn}, {"BufferSizeInMBs", "1"}, {"BufferIntervalInSeconds", "60"}};
+    for (const auto& [name, value] : defaults) {
+      if (!has(name)) {
+        parameters.get_array().push_back({{"ParameterName", name}, {"ParameterValue", value}});
+      }
+    }
+  }
+  return described;
+}
+
 }  // namespace hydrant::processor

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -67,5 +68,12 @@ Status ValidateProcessingConfiguration(const boost::json::object& processing_con
 // DataMessageExtraction "false" adds no CloudWatchLogProcessing step.
 Result<std::vector<std::unique_ptr<Processor>>> BuildChain(
     const boost::json::object& processing_configuration, const ChainContext& ctx);
+
+// ProcessingConfiguration as DescribeDeliveryStream shows it: the configuration as given, with
+// the defaults the service fills in appended to each Lambda processor's parameters when absent,
+// in the service's order: NumberOfRetries "3", RoleArn (the stream's `role_arn`),
+// BufferSizeInMBs "1", BufferIntervalInSeconds "60".
+boost::json::object DescribeProcessingConfiguration(const boost::json::object& processing_configuration,
+                                                    std::string_view role_arn);
 
 }  // namespace hydrant::processor

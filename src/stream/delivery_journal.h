@@ -38,7 +38,7 @@ struct PlannedBatch {
   // The object holds that partition's records stored in [begin, end); `end` becomes the
   // partition's delivered mark. Empty for a stream without dynamic partitioning, whose batches
   // are whole WAL ranges.
-  std::string partition;
+  std::string partition{};
   // Arrival of the oldest record (ms): how long the data has waited, for the retention limit.
   int64_t first_arrival_millis = 0;
 };

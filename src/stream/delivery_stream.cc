@@ -160,8 +160,10 @@ Status DeliveryStream::Recover() {
   }
   HYDRANT_RETURN_IF_ERROR(RecoverLane(main_, "delivery.journal"));
   HYDRANT_RETURN_IF_ERROR(RecoverLane(backup_, "backup.journal"));
-  deps_.budget->ForceReserve(wal_->RetainedBytes());
-  budget_released_to_ = wal_->Begin();
+  // Only undelivered bytes count against the budget, as while running: what the lanes had
+  // delivered before the restart (still in the log's current segment) does not.
+  budget_released_to_ = ReleasePosition();
+  deps_.budget->ForceReserve(wal_->BytesBetween(budget_released_to_, wal_->DurableEnd()));
   wal_->SetDurableListener([this](const wal::DurableGroup& group) { OnDurable(group); });
   return Status::Ok();
 }
@@ -608,6 +610,11 @@ bool DeliveryStream::DeliverInFlight(Lane& lane, bool single_attempt,
         }
       }
       if (error.empty()) {
+        for (const format::Object& object : prepared->objects) {
+          spdlog::info("stream {}: {}delivered s3://{}/{} ({} records, {} bytes)", name,
+                       lane.backup ? "backup " : "", object.bucket, object.key, object.records,
+                       object.body.size());
+        }
         std::lock_guard<std::mutex> lock(mu_);
         stats_.records_dropped += prepared->records_dropped;
         stats_.records_processing_failed += prepared->records_failed;
@@ -709,14 +716,16 @@ DeliveryStream::InFlightSummary DeliveryStream::PartitionsSummary() const {
   return summary;
 }
 
+wal::LogPosition DeliveryStream::ReleasePosition() {
+  std::lock_guard<std::mutex> lock(mu_);
+  wal::LogPosition release = main_.done_before;
+  if (backup_.active) release = std::min(release, backup_.done_before);
+  return release;
+}
+
 void DeliveryStream::ReleaseLog() {
   std::lock_guard<std::mutex> releasing(release_mu_);
-  wal::LogPosition release;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    release = main_.done_before;
-    if (backup_.active) release = std::min(release, backup_.done_before);
-  }
+  const wal::LogPosition release = ReleasePosition();
   // The budget caps undelivered bytes, so delivered bytes leave it now, not when their segment
   // is deleted: a stream's current segment (up to 64 MiB) stays on disk until it rolls, and
   // hundreds of quiet streams would otherwise hold the whole budget with delivered data.

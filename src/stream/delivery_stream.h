@@ -44,7 +44,7 @@ struct DeliveryStreamDeps {
   int64_t max_retry_backoff_millis = 30000;
   // The service keeps undelivered data for 24 hours, then discards it; so does Hydrant.
   int64_t retention_millis = 24ll * 3600 * 1000;
-  ProcessorChainFactory processors;  // unset: records are delivered as they arrived
+  ProcessorChainFactory processors{};  // unset: records are delivered as they arrived
   // Dynamic partitioning's active-partition quota per stream (the service's default is 500).
   size_t max_active_partitions = 500;
 };
@@ -186,6 +186,8 @@ class DeliveryStream {
   // Journals the in-flight batch as delivered and, with `then_plan`, plans that one in the same
   // sync. False if the journal could not be written (the batch stays in flight).
   bool Checkpoint(Lane& lane, const PlannedBatch* then_plan = nullptr);
+  // The first log position an active lane still needs (every record before it is delivered).
+  wal::LogPosition ReleasePosition();
   // Releases the WAL before the point every active lane has passed.
   void ReleaseLog();
   // Builds the processor chain again after a configuration change.

@@ -575,7 +575,12 @@ json::object StreamConfig::DescribeDestination() const {
   json::object s3 = S3Description(destination_, s3_.buffering, s3_.compression);
 
   json::object extended = s3;
-  CopyMembers(destination_, std::array<std::string_view, 1>{"ProcessingConfiguration"}, &extended);
+  if (const json::value* processing = Find(destination_, "ProcessingConfiguration");
+      processing && processing->is_object()) {
+    const json::value* role = Find(destination_, "RoleARN");
+    extended["ProcessingConfiguration"] = processor::DescribeProcessingConfiguration(
+        processing->get_object(), role && role->is_string() ? std::string_view(role->get_string()) : "");
+  }
   const json::value* backup_mode = Find(destination_, "S3BackupMode");
   extended["S3BackupMode"] = backup_mode ? *backup_mode : json::value("Disabled");
   if (const json::value* backup = Find(destination_, "S3BackupConfiguration")) {

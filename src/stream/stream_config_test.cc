@@ -168,7 +168,11 @@ TEST(StreamConfigTest, EchoesAcceptedOptionalMembers) {
     "EncryptionConfiguration": {"NoEncryptionConfig": "NoEncryption"},
     "CloudWatchLoggingOptions": {"Enabled": false, "LogGroupName": "/aws/kinesisfirehose/x", "LogStreamName": "S3Delivery"},
     "ProcessingConfiguration": {"Enabled": false, "Processors": [{"Type": "Lambda", "Parameters": [
-        {"ParameterName": "LambdaArn", "ParameterValue": "arn:aws:lambda:us-east-1:123456789012:function:f"}]}]},
+        {"ParameterName": "LambdaArn", "ParameterValue": "arn:aws:lambda:us-east-1:123456789012:function:f"},
+        {"ParameterName": "NumberOfRetries", "ParameterValue": "3"},
+        {"ParameterName": "RoleArn", "ParameterValue": "arn:aws:iam::123456789012:role/FirehoseDeliveryRole"},
+        {"ParameterName": "BufferSizeInMBs", "ParameterValue": "1"},
+        {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "60"}]}]},
     "S3BackupMode": "Disabled",
     "DataFormatConversionConfiguration": {"Enabled": false},
     "DynamicPartitioningConfiguration": {"RetryOptions": {"DurationInSeconds": 300}, "Enabled": false},
@@ -207,8 +211,28 @@ TEST(StreamConfigTest, SeedLambdaProcessingIsAcceptedAndValidated) {
   StreamConfig config = Create(CreateRequest(
       Seed(std::string(R"({"ProcessingConfiguration": )") + std::string(kSeedProcessing) + "}")));
   ASSERT_TRUE(config.s3().processing.has_value());
-  EXPECT_EQ(Extended(config.DescribeDestination()).at("ProcessingConfiguration"),
-            json::parse(kSeedProcessing));
+  // Describe shows the defaults the service fills in, after what was given, in its order.
+  EXPECT_EQ(Extended(config.DescribeDestination()).at("ProcessingConfiguration"), json::parse(R"({
+    "Enabled": true,
+    "Processors": [{"Type": "Lambda", "Parameters": [
+      {"ParameterName": "LambdaArn",
+       "ParameterValue": "arn:aws:lambda:ap-northeast-2:123456789012:function:TransformETLFunction"},
+      {"ParameterName": "NumberOfRetries", "ParameterValue": "3"},
+      {"ParameterName": "RoleArn", "ParameterValue": "arn:aws:iam::123456789012:role/FirehoseDeliveryRole"},
+      {"ParameterName": "BufferSizeInMBs", "ParameterValue": "1"},
+      {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "60"}]}]})"));
+  // Values given are kept; only the missing ones are filled in.
+  StreamConfig tuned = Create(CreateRequest(Seed(R"({"ProcessingConfiguration": {"Processors": [
+      {"Type": "Lambda", "Parameters": [{"ParameterName": "BufferSizeInMBs", "ParameterValue": "3"},
+                                        {"ParameterName": "LambdaArn", "ParameterValue": "arn:aws:lambda:us-east-1:123456789012:function:f"},
+                                        {"ParameterName": "NumberOfRetries", "ParameterValue": "0"}]}]}})")));
+  EXPECT_EQ(json::serialize(Extended(tuned.DescribeDestination()).at("ProcessingConfiguration")),
+            json::serialize(json::parse(R"({"Processors": [{"Type": "Lambda", "Parameters": [
+      {"ParameterName": "BufferSizeInMBs", "ParameterValue": "3"},
+      {"ParameterName": "LambdaArn", "ParameterValue": "arn:aws:lambda:us-east-1:123456789012:function:f"},
+      {"ParameterName": "NumberOfRetries", "ParameterValue": "0"},
+      {"ParameterName": "RoleArn", "ParameterValue": "arn:aws:iam::123456789012:role/FirehoseDeliveryRole"},
+      {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "60"}]}]})")));
   // Enabled defaults to true when processors are listed.
   StreamConfig implicit = Create(CreateRequest(Seed(R"({"ProcessingConfiguration": {"Processors": [
       {"Type": "AppendDelimiterToRecord"}]}})")));

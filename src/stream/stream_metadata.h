@@ -18,8 +18,8 @@ struct StreamMetadata {
   StreamConfig config;
   int64_t version = 1;  // VersionId; +1 on every UpdateDestination
   int64_t create_millis = 0;
-  std::optional<int64_t> last_update_millis;
-  std::vector<std::pair<std::string, std::string>> tags;  // in insertion order
+  std::optional<int64_t> last_update_millis{};
+  std::vector<std::pair<std::string, std::string>> tags{};  // in insertion order
 
   std::string ToJsonText() const;
   static Result<StreamMetadata> FromJsonText(std::string_view text);

@@ -85,8 +85,13 @@ class Hydrant:
     """
 
     def __init__(self, root, region=DEFAULT_SERVER_REGION, account_id=None, extra_args=(),
-                 config_file=None, activation_delay_ms=None, max_buffered_bytes=None):
+                 config_file=None, activation_delay_ms=None, max_buffered_bytes=None,
+                 data_dir_arg=None):
+        """data_dir_arg: what --data-dir says, read from root (the server's working directory):
+        None = the absolute path of root/data, "./data" = relative, "" = no flag (the config file
+        names it)."""
         self.root = Path(root)
+        self._data_dir_arg = str(self.root / "data") if data_dir_arg is None else data_dir_arg
         self.data_dir = self.root / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.region = region
@@ -118,11 +123,13 @@ class Hydrant:
         log_path = self.root / f"server-{len(self.log_paths)}.log"
         self.log_paths.append(log_path)
         self._log_file = open(log_path, "wb")
-        cmd = [str(binary), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(self.data_dir)]
+        cmd = [str(binary), "serve", "--listen", f"127.0.0.1:{port}"]
+        if self._data_dir_arg:
+            cmd += ["--data-dir", self._data_dir_arg]
         cmd += self._args
         self._log_file.write(("$ " + " ".join(cmd) + "\n").encode())
         self._log_file.flush()
-        self.process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=self._log_file,
+        self.process = subprocess.Popen(cmd, cwd=self.root, stdin=subprocess.DEVNULL, stdout=self._log_file,
                                         stderr=self._log_file)
         deadline = time.monotonic() + START_TIMEOUT_S
         found = None

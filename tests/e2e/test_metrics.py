@@ -188,6 +188,40 @@ def test_counters_follow_puts_and_delivery(hydrant):
     assert metrics["firehose_succeed_processing_records_total"] == 0
 
 
+@pytest.mark.parametrize("how", ["SIGTERM", "kill -9"])
+def test_disk_budget_counts_only_undelivered_data_across_restarts(hydrant, how):
+    """Delivered records stay in the log's current segment until it rolls; they must not count
+    against the budget, neither while running nor after a restart."""
+    bucket, name = unique_name("b"), unique_name("st")
+    hydrant.s3().create_bucket(Bucket=bucket)
+    hydrant.create_s3_stream(name, bucket, size_mb=1, interval_s=1)
+    response = hydrant.firehose().put_record_batch(
+        DeliveryStreamName=name, Records=[{"Data": b"x" * 1000} for _ in range(200)])
+    assert response["FailedPutCount"] == 0
+    hydrant.wait_objects(bucket, total_bytes=200_000)
+
+    def settled():
+        _, values = scrape(hydrant)
+        return values if values[None]["hydrant_disk_budget_used_bytes"] == 0 else None
+
+    values = wait_for(settled, timeout=10, message="the budget to give delivered bytes back")
+    assert values[name]["hydrant_wal_retained_bytes"] > 200_000, "the delivered records are still in the log"
+
+    if how == "kill -9":
+        hydrant.kill()
+    hydrant.restart()
+    _, values = scrape(hydrant)
+    assert values[name]["hydrant_wal_retained_bytes"] > 200_000
+    assert values[None]["hydrant_disk_budget_used_bytes"] == 0, "delivered data counted again after a restart"
+
+    # What is put after the restart is counted, and leaves once delivered.
+    hydrant.firehose().put_record(DeliveryStreamName=name, Record={"Data": b"y" * 500})
+    _, values = scrape(hydrant)
+    assert values[None]["hydrant_disk_budget_used_bytes"] >= 500
+    hydrant.wait_objects(bucket, total_bytes=200_500, count=2)
+    wait_for(settled, timeout=10, message="the budget to give the new record back")
+
+
 def test_throttling_and_failed_puts(hydrant_factory):
     server = hydrant_factory(max_buffered_bytes=20_000)
     fh = server.firehose(max_attempts=1)

@@ -75,3 +75,21 @@ def test_seed_quick_start_both_ways(hydrant, tmp_path):
     delivered = [k for k in hydrant.read_objects(BUCKET, prefix="etl-output/")
                  if not k.startswith("etl-output/processing-failed/")]
     assert len(delivered) == 1
+
+
+def test_describe_shows_the_lambda_defaults_the_service_fills_in(hydrant, tmp_path):
+    """Given only LambdaArn (the seed's s3-config.json), Describe lists the effective settings in
+    the service's order, as tools that read them back (drift checks) expect."""
+    assert hydrant.aws("s3", "mb", f"s3://{BUCKET}").returncode == 0
+    create_seed_stream(hydrant, tmp_path)
+    description = hydrant.firehose().describe_delivery_stream(DeliveryStreamName=STREAM)
+    extended = description["DeliveryStreamDescription"]["Destinations"][0]["ExtendedS3DestinationDescription"]
+    (processor,) = extended["ProcessingConfiguration"]["Processors"]
+    assert processor["Type"] == "Lambda"
+    assert [(p["ParameterName"], p["ParameterValue"]) for p in processor["Parameters"]] == [
+        ("LambdaArn", "arn:aws:lambda:ap-northeast-2:123456789012:function:TransformETLFunction"),
+        ("NumberOfRetries", "3"),
+        ("RoleArn", ROLE),
+        ("BufferSizeInMBs", "1"),
+        ("BufferIntervalInSeconds", "60"),
+    ]
