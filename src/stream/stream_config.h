@@ -9,13 +9,24 @@
 //
 // Scope of this version; anything else is kInvalidArgument "... is not supported by this version
 // of Hydrant yet", never accepted and ignored:
-//   - DeliveryStreamType DirectPut only; no Kinesis/MSK/Database source configuration; no
+//   - DeliveryStreamType DirectPut only; a Kinesis/MSK/Database source configuration is refused
+//     with the service's "... is only applicable for ... stream type"; no
 //     DeliveryStreamEncryptionConfigurationInput (stream SSE).
 //   - Destinations S3DestinationConfiguration (legacy) and ExtendedS3DestinationConfiguration.
 //   - KMSEncryptionConfig is accepted: remote S3 buckets get SSE-KMS with the key; the
-//     embedded store keeps objects unencrypted.
-//   - ProcessingConfiguration only when disabled (Enabled false, or no processors);
-//     DataFormatConversionConfiguration only with Enabled false.
+//     embedded store keeps objects unencrypted. KMS in S3BackupConfiguration is refused.
+//   - ProcessingConfiguration is accepted and run: Lambda and the built-in processors
+//     (Decompression, CloudWatchLogProcessing, RecordDeAggregation, MetadataExtraction,
+//     AppendDelimiterToRecord), validated by processor/processing_config.cc. Disabled or without
+//     processors it is stored and echoed, and nothing runs.
+//   - Every CompressionFormat of the model (UNCOMPRESSED, GZIP, ZIP, Snappy, HADOOP_SNAPPY) and
+//     FileExtension; CustomTimeZone, any zone of the system tz database.
+//   - DynamicPartitioningConfiguration with its rules (ErrorOutputPrefix required, SizeInMBs at
+//     least 64, interval above 0, partition keys backed by a processor); UpdateDestination
+//     cannot switch it on or off.
+//   - S3BackupMode Enabled with S3BackupConfiguration; UpdateDestination cannot disable it.
+//   - DataFormatConversionConfiguration only with Enabled false (record format conversion is
+//     refused).
 //   Accepted, stored and echoed though Hydrant does nothing with them: CloudWatchLoggingOptions,
 //   DirectPutSourceConfiguration (ThroughputHintInMBs is informational).
 //
@@ -94,8 +105,11 @@ class StreamConfig {
   // DescribeDeliveryStream's Destinations[0] without DestinationId:
   // {"S3DestinationDescription": {...}, "ExtendedS3DestinationDescription": {...}}, members in the
   // model's order, absent ones filled with the service's defaults (BufferingHints 5/300,
-  // CompressionFormat UNCOMPRESSED, EncryptionConfiguration NoEncryption (else as configured), CloudWatchLoggingOptions
-  // Enabled false, S3BackupMode Disabled). Prefix/ErrorOutputPrefix appear only when configured.
+  // CompressionFormat UNCOMPRESSED, EncryptionConfiguration NoEncryption (else as configured),
+  // CloudWatchLoggingOptions Enabled false, S3BackupMode Disabled, and a Lambda processor's
+  // NumberOfRetries, RoleArn, BufferSizeInMBs and BufferIntervalInSeconds: see
+  // processor::DescribeProcessingConfiguration). Prefix/ErrorOutputPrefix appear only when
+  // configured.
   // Callers put "DestinationId" first, as AWS does.
   boost::json::object DescribeDestination() const;
 
