@@ -1,4 +1,4 @@
-// hydrant-bench-http-ceiling: Hydrant's own HTTP layer (api::HttpServer, same I/O thread count
+// hydrant-bench-http-ceiling: Hydrant's own HTTP layer (http::HttpServer, same I/O thread count
 // as `hydrant serve`) with a handler that answers every request at once, without looking at it.
 // hydrant-loadgen against it gives the loopback HTTP ceiling: the most any handler behind this
 // layer could be acknowledged at, on this machine, with the generator on the same cores.
@@ -10,10 +10,10 @@
 #include <cstdlib>
 #include <string>
 
-#include "api/http_server.h"
+#include "http/http_server.h"
 
 int main(int argc, char** argv) {
-  hydrant::api::HttpServerOptions options;
+  hydrant::http::HttpServerOptions options;
   options.port = static_cast<uint16_t>(argc > 1 ? std::atoi(argv[1]) : 0);
   options.io_threads = argc > 2 ? std::atoi(argv[2]) : 2;  // `hydrant serve --io-threads` default
 
@@ -27,9 +27,9 @@ int main(int argc, char** argv) {
   // "FailedPutCount":0, PutRecord for a RecordId.
   const std::string body =
       R"({"Encrypted":false,"FailedPutCount":0,"RecordId":"0","RequestResponses":[]})";
-  hydrant::api::HttpServer server(
-      options, [&body](hydrant::api::HttpRequest, hydrant::api::Respond respond) {
-        hydrant::api::HttpResponse response;
+  hydrant::http::HttpServer server(
+      options, [&body](hydrant::http::HttpRequest, hydrant::http::Respond respond) {
+        hydrant::http::HttpResponse response;
         response.SetHeader("Content-Type", "application/x-amz-json-1.1");
         response.body = body;
         respond(std::move(response));

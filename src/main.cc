@@ -14,7 +14,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "api/firehose_handler.h"
-#include "api/http_server.h"
+#include "http/http_server.h"
 #include "api/metrics_handler.h"
 #include "api/model_validator.h"
 #include "api/router.h"
@@ -243,7 +243,7 @@ int Serve(ServeOptions options, const CLI::App& serve) {
     spdlog::error("--region must look like us-east-1, got '{}'", options.region);
     return 2;
   }
-  api::HttpServerOptions http;
+  http::HttpServerOptions http;
   if (!ParseListen(options.listen, &http.host, &http.port)) {
     spdlog::error("--listen must be HOST:PORT with a port from 0 to 65535, got '{}'", options.listen);
     return 2;
@@ -334,8 +334,8 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   api::LambdaHandler lambda(registry->get(), &invoker, options.region, options.account_id);
   api::MetricsHandler metrics(catalog->get(), &budget);
   api::Router router(&firehose, &s3, &lambda, &metrics);
-  http.throttled = [&router](const api::HttpRequest& head) { return router.Throttled(head); };
-  api::HttpServer server(http, [&router](api::HttpRequest request, api::Respond respond) {
+  http.throttled = [&router](const http::HttpRequest& head) { return router.Throttled(head); };
+  http::HttpServer server(http, [&router](http::HttpRequest request, http::Respond respond) {
     router.Handle(std::move(request), std::move(respond));
   });
   auto port = server.Start();

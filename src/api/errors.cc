@@ -36,12 +36,12 @@ int AwsErrorHttpStatus(const Status& status) {
   }
 }
 
-HttpResponse JsonErrorResponse(std::string_view type, int http_status, std::string_view message,
+http::HttpResponse JsonErrorResponse(std::string_view type, int http_status, std::string_view message,
                                const std::string& request_id) {
   boost::json::object body;
   body["__type"] = type;
   body["message"] = message;
-  HttpResponse res;
+  http::HttpResponse res;
   res.status = http_status;
   res.SetHeader("Content-Type", "application/x-amz-json-1.1");
   res.SetHeader("x-amzn-RequestId", request_id);
@@ -50,7 +50,7 @@ HttpResponse JsonErrorResponse(std::string_view type, int http_status, std::stri
   return res;
 }
 
-HttpResponse JsonErrorResponse(const Status& status, const std::string& request_id) {
+http::HttpResponse JsonErrorResponse(const Status& status, const std::string& request_id) {
   return JsonErrorResponse(AwsErrorType(status), AwsErrorHttpStatus(status), status.message(),
                            request_id);
 }

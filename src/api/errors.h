@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "api/http_types.h"
+#include "http/http_types.h"
 #include "common/status.h"
 
 namespace hydrant::api {
@@ -14,9 +14,9 @@ std::string_view AwsErrorType(const Status& status);
 int AwsErrorHttpStatus(const Status& status);
 
 // {"__type": ..., "message": ...} with X-Amzn-ErrorType and x-amzn-RequestId headers.
-HttpResponse JsonErrorResponse(const Status& status, const std::string& request_id);
+http::HttpResponse JsonErrorResponse(const Status& status, const std::string& request_id);
 // The same for an explicitly named type (UnknownOperationException, auth errors...).
-HttpResponse JsonErrorResponse(std::string_view type, int http_status, std::string_view message,
+http::HttpResponse JsonErrorResponse(std::string_view type, int http_status, std::string_view message,
                                const std::string& request_id);
 
 }  // namespace hydrant::api

@@ -19,8 +19,8 @@ using stream::StreamMetadata;
 constexpr char kDestinationId[] = "destinationId-000000000001";
 constexpr size_t kMaxTagsPerStream = 50;
 
-HttpResponse JsonOk(std::string body, const std::string& request_id) {
-  HttpResponse res;
+http::HttpResponse JsonOk(std::string body, const std::string& request_id) {
+  http::HttpResponse res;
   res.SetHeader("Content-Type", "application/x-amz-json-1.1");
   res.SetHeader("x-amzn-RequestId", request_id);
   res.body = std::move(body);
@@ -240,7 +240,7 @@ class ControlPlane {
 FirehoseHandler::FirehoseHandler(stream::Catalog* catalog, Clock* clock)
     : catalog_(catalog), clock_(clock), record_id_salt_(RandomHex(16)) {}
 
-void FirehoseHandler::Handle(std::string_view operation, HttpRequest request, Respond respond) {
+void FirehoseHandler::Handle(std::string_view operation, http::HttpRequest request, http::Respond respond) {
   std::string request_id = NewUuid();
   const FirehoseModel& model = FirehoseModel::Get();
   if (!model.HasOperation(operation)) {
@@ -304,8 +304,8 @@ void CountPut(stream::PutCounters& counters, bool batch, const ParsedPut& put, s
 
 uint64_t FirehoseHandler::NextRecordNumber(size_t count) { return record_counter_.fetch_add(count); }
 
-void FirehoseHandler::Put(bool batch, HttpRequest& request, const std::string& request_id,
-                          Respond respond) {
+void FirehoseHandler::Put(bool batch, http::HttpRequest& request, const std::string& request_id,
+                          http::Respond respond) {
   int64_t arrival = clock_->NowMillis();
   ParsedPut put;
   Status parsed = ParsePutRequest(request.body, batch, &put);

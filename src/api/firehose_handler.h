@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "api/http_server.h"
+#include "http/http_server.h"
 #include "common/clock.h"
 #include "stream/catalog.h"
 
@@ -18,10 +18,10 @@ class FirehoseHandler {
   FirehoseHandler(stream::Catalog* catalog, Clock* clock);
 
   // `operation` is the part of X-Amz-Target after "Firehose_20150804.".
-  void Handle(std::string_view operation, HttpRequest request, Respond respond);
+  void Handle(std::string_view operation, http::HttpRequest request, http::Respond respond);
 
  private:
-  void Put(bool batch, HttpRequest& request, const std::string& request_id, Respond respond);
+  void Put(bool batch, http::HttpRequest& request, const std::string& request_id, http::Respond respond);
   uint64_t NextRecordNumber(size_t count);
 
   stream::Catalog* catalog_;

@@ -21,8 +21,8 @@ constexpr std::string_view kPrefix = "/2015-03-31/functions";
 constexpr std::string_view kLocalCodeBucket = "hydrant-local";
 constexpr size_t kMaxInvokePayload = 6291456;  // Lambda's synchronous request limit
 
-HttpResponse JsonOk(int status, const json::value& body) {
-  HttpResponse res;
+http::HttpResponse JsonOk(int status, const json::value& body) {
+  http::HttpResponse res;
   res.status = status;
   res.SetHeader("Content-Type", "application/json");
   res.SetHeader("x-amzn-RequestId", NewUuid());
@@ -49,7 +49,7 @@ std::string RevisionId(const FunctionDefinition& d) {
   return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" + hex.substr(20);
 }
 
-Status ParseBody(const HttpRequest& request, json::object* out) {
+Status ParseBody(const http::HttpRequest& request, json::object* out) {
   if (request.body.empty()) {
     *out = {};
     return Status::Ok();
@@ -122,8 +122,8 @@ Status ParseCode(const json::object& code, std::string* zip, std::string* direct
 
 }  // namespace
 
-HttpResponse LambdaErrorResponse(std::string_view type, int http_status, std::string_view message) {
-  HttpResponse res;
+http::HttpResponse LambdaErrorResponse(std::string_view type, int http_status, std::string_view message) {
+  http::HttpResponse res;
   res.status = http_status;
   res.SetHeader("Content-Type", "application/json");
   res.SetHeader("x-amzn-ErrorType", std::string(type));
@@ -153,7 +153,7 @@ std::string LambdaHandler::Arn(const std::string& name) const {
   return functions::FunctionArn(region_, account_id_, name);
 }
 
-HttpResponse LambdaHandler::Error(const Status& status, const std::string& name) const {
+http::HttpResponse LambdaHandler::Error(const Status& status, const std::string& name) const {
   switch (status.code()) {
     case StatusCode::kNotFound:
       return LambdaErrorResponse("ResourceNotFoundException", 404, "Function not found: " + Arn(name));
@@ -209,7 +209,7 @@ json::object Configuration(const FunctionDefinition& d, const std::string& arn) 
 
 }  // namespace
 
-void LambdaHandler::Handle(HttpRequest request, Respond respond) {
+void LambdaHandler::Handle(http::HttpRequest request, http::Respond respond) {
   std::string_view raw = request.RawPath();
   std::string_view rest = raw.substr(std::min(raw.size(), kPrefix.size()));
   if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
@@ -220,7 +220,7 @@ void LambdaHandler::Handle(HttpRequest request, Respond respond) {
   }
   auto slash = rest.find('/');
   std::string reference;
-  if (!PercentDecode(rest.substr(0, slash), &reference)) {
+  if (!http::PercentDecode(rest.substr(0, slash), &reference)) {
     return respond(LambdaErrorResponse("InvalidParameterValueException", 400, "Bad FunctionName"));
   }
   std::string_view sub = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
@@ -254,7 +254,7 @@ void LambdaHandler::Handle(HttpRequest request, Respond respond) {
   respond(LambdaErrorResponse("UnknownOperationException", 400, "Unknown operation"));
 }
 
-HttpResponse LambdaHandler::Create(const HttpRequest& request) {
+http::HttpResponse LambdaHandler::Create(const http::HttpRequest& request) {
   json::object body;
   if (Status s = ParseBody(request, &body); !s.ok()) return Error(s, "");
   FunctionDefinition d;
@@ -295,7 +295,7 @@ HttpResponse LambdaHandler::Create(const HttpRequest& request) {
   return JsonOk(201, Configuration(*created, Arn(name)));
 }
 
-HttpResponse LambdaHandler::Get(const std::string& name, bool configuration_only) {
+http::HttpResponse LambdaHandler::Get(const std::string& name, bool configuration_only) {
   auto d = registry_->Get(name);
   if (!d.ok()) return Error(d.status(), name);
   json::object configuration = Configuration(*d, Arn(name));
@@ -305,7 +305,7 @@ HttpResponse LambdaHandler::Get(const std::string& name, bool configuration_only
   return JsonOk(200, json::object{{"Configuration", std::move(configuration)}, {"Code", std::move(code)}});
 }
 
-HttpResponse LambdaHandler::List(const HttpRequest& request) {
+http::HttpResponse LambdaHandler::List(const http::HttpRequest& request) {
   size_t max_items = 50;
   std::string marker;
   for (const auto& [k, v] : request.Query()) {
@@ -335,7 +335,7 @@ HttpResponse LambdaHandler::List(const HttpRequest& request) {
   return JsonOk(200, out);
 }
 
-HttpResponse LambdaHandler::UpdateCode(const std::string& name, const HttpRequest& request) {
+http::HttpResponse LambdaHandler::UpdateCode(const std::string& name, const http::HttpRequest& request) {
   json::object body;
   if (Status s = ParseBody(request, &body); !s.ok()) return Error(s, name);
   std::string zip, directory;
@@ -346,7 +346,7 @@ HttpResponse LambdaHandler::UpdateCode(const std::string& name, const HttpReques
   return JsonOk(200, Configuration(*updated, Arn(name)));
 }
 
-HttpResponse LambdaHandler::UpdateConfiguration(const std::string& name, const HttpRequest& request) {
+http::HttpResponse LambdaHandler::UpdateConfiguration(const std::string& name, const http::HttpRequest& request) {
   json::object body;
   if (Status s = ParseBody(request, &body); !s.ok()) return Error(s, name);
   auto updated = registry_->UpdateConfiguration(name, [&](FunctionDefinition* d) {
@@ -366,15 +366,15 @@ HttpResponse LambdaHandler::UpdateConfiguration(const std::string& name, const H
   return JsonOk(200, Configuration(*updated, Arn(name)));
 }
 
-HttpResponse LambdaHandler::Delete(const std::string& name) {
+http::HttpResponse LambdaHandler::Delete(const std::string& name) {
   if (Status s = registry_->Delete(name); !s.ok()) return Error(s, name);
-  HttpResponse res;
+  http::HttpResponse res;
   res.status = 204;
   res.SetHeader("x-amzn-RequestId", NewUuid());
   return res;
 }
 
-void LambdaHandler::Invoke(const std::string& name, HttpRequest request, Respond respond) {
+void LambdaHandler::Invoke(const std::string& name, http::HttpRequest request, http::Respond respond) {
   std::string type(request.Header("X-Amz-Invocation-Type"));
   if (type.empty()) type = "RequestResponse";
   if (type != "RequestResponse" && type != "Event" && type != "DryRun") {
@@ -394,7 +394,7 @@ void LambdaHandler::Invoke(const std::string& name, HttpRequest request, Respond
                                        "Could not parse request body into json: " + ec.message()));
   }
   if (type == "DryRun") {
-    HttpResponse res;
+    http::HttpResponse res;
     res.status = 204;
     res.SetHeader("x-amzn-RequestId", NewUuid());
     return respond(std::move(res));
@@ -406,7 +406,7 @@ void LambdaHandler::Invoke(const std::string& name, HttpRequest request, Respond
   }
   bool event = type == "Event";
   if (event) {
-    HttpResponse res;
+    http::HttpResponse res;
     res.status = 202;
     res.SetHeader("x-amzn-RequestId", NewUuid());
     respond(std::move(res));
@@ -416,7 +416,7 @@ void LambdaHandler::Invoke(const std::string& name, HttpRequest request, Respond
   std::thread([this, name, payload = std::move(payload), respond = std::move(respond)]() mutable {
     functions::InvokeResult result = invoker_->Invoke(name, payload);
     if (respond) {
-      HttpResponse res;
+      http::HttpResponse res;
       using Outcome = functions::InvokeResult::Outcome;
       switch (result.outcome) {
         case Outcome::kOk:

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "api/http_server.h"
-#include "api/http_types.h"
+#include "http/http_server.h"
+#include "http/http_types.h"
 #include "functions/function_invoker.h"
 #include "functions/function_registry.h"
 
@@ -28,7 +28,7 @@ namespace hydrant::api {
 //
 // Thread-safe. Invoke runs on its own thread (the I/O thread is not held while a function runs);
 // `respond` is called from that thread. The destructor (or Drain) waits for running invocations,
-// so it must run before the HttpServer whose callbacks they hold is stopped.
+// so it must run before the http::HttpServer whose callbacks they hold is stopped.
 class LambdaHandler {
  public:
   LambdaHandler(functions::FunctionRegistry* registry, functions::FunctionInvoker* invoker,
@@ -38,19 +38,19 @@ class LambdaHandler {
   LambdaHandler& operator=(const LambdaHandler&) = delete;
 
   static bool IsLambdaPath(std::string_view raw_path);
-  void Handle(HttpRequest request, Respond respond);
+  void Handle(http::HttpRequest request, http::Respond respond);
   // Rejects new invocations with ServiceException and waits for running ones to answer.
   void Drain();
 
  private:
-  HttpResponse Create(const HttpRequest& request);
-  HttpResponse Get(const std::string& name, bool configuration_only);
-  HttpResponse List(const HttpRequest& request);
-  HttpResponse UpdateCode(const std::string& name, const HttpRequest& request);
-  HttpResponse UpdateConfiguration(const std::string& name, const HttpRequest& request);
-  HttpResponse Delete(const std::string& name);
-  void Invoke(const std::string& name, HttpRequest request, Respond respond);
-  HttpResponse Error(const Status& status, const std::string& name) const;
+  http::HttpResponse Create(const http::HttpRequest& request);
+  http::HttpResponse Get(const std::string& name, bool configuration_only);
+  http::HttpResponse List(const http::HttpRequest& request);
+  http::HttpResponse UpdateCode(const std::string& name, const http::HttpRequest& request);
+  http::HttpResponse UpdateConfiguration(const std::string& name, const http::HttpRequest& request);
+  http::HttpResponse Delete(const std::string& name);
+  void Invoke(const std::string& name, http::HttpRequest request, http::Respond respond);
+  http::HttpResponse Error(const Status& status, const std::string& name) const;
   std::string Arn(const std::string& name) const;
 
   functions::FunctionRegistry* registry_;
@@ -64,6 +64,6 @@ class LambdaHandler {
 };
 
 // Lambda's REST-JSON error response.
-HttpResponse LambdaErrorResponse(std::string_view type, int http_status, std::string_view message);
+http::HttpResponse LambdaErrorResponse(std::string_view type, int http_status, std::string_view message);
 
 }  // namespace hydrant::api

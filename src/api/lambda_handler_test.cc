@@ -53,18 +53,18 @@ class LambdaHandlerTest : public ::testing::Test {
     handler_.reset();
     fs::remove_all(root_);
   }
-  HttpResponse Call(std::string method, std::string target, std::string body = "",
+  http::HttpResponse Call(std::string method, std::string target, std::string body = "",
                     std::map<std::string, std::string> headers = {}) {
-    HttpRequest request;
+    http::HttpRequest request;
     request.method = std::move(method);
     request.target = std::move(target);
     request.body = std::move(body);
     for (auto& [k, v] : headers) request.headers[k] = v;
-    std::promise<HttpResponse> done;
-    handler_->Handle(std::move(request), [&](HttpResponse r) { done.set_value(std::move(r)); });
+    std::promise<http::HttpResponse> done;
+    handler_->Handle(std::move(request), [&](http::HttpResponse r) { done.set_value(std::move(r)); });
     return done.get_future().get();
   }
-  static std::string Header(const HttpResponse& r, std::string_view name) {
+  static std::string Header(const http::HttpResponse& r, std::string_view name) {
     for (const auto& [k, v] : r.headers) {
       if (strcasecmp(k.c_str(), std::string(name).c_str()) == 0) return v;
     }
@@ -89,7 +89,7 @@ class LambdaHandlerTest : public ::testing::Test {
 };
 
 TEST_F(LambdaHandlerTest, CreateGetListAndDelete) {
-  HttpResponse created = Call("POST", "/2015-03-31/functions", CreateBody("fn"));
+  http::HttpResponse created = Call("POST", "/2015-03-31/functions", CreateBody("fn"));
   ASSERT_EQ(created.status, 201) << created.body;
   json::object c = json::parse(created.body).as_object();
   EXPECT_EQ(c["FunctionArn"].as_string(), "arn:aws:lambda:ap-northeast-2:111122223333:function:fn");
@@ -99,7 +99,7 @@ TEST_F(LambdaHandlerTest, CreateGetListAndDelete) {
   EXPECT_EQ(c["Timeout"].as_int64(), 10);
   EXPECT_EQ(c["Environment"].at("Variables").at("K").as_string(), "V");
 
-  HttpResponse got = Call("GET", "/2015-03-31/functions/fn");
+  http::HttpResponse got = Call("GET", "/2015-03-31/functions/fn");
   ASSERT_EQ(got.status, 200);
   json::object g = json::parse(got.body).as_object();
   EXPECT_EQ(g["Configuration"].at("CodeSha256"), c["CodeSha256"]);
@@ -107,7 +107,7 @@ TEST_F(LambdaHandlerTest, CreateGetListAndDelete) {
   // By ARN, percent-encoded, as the SDKs send it.
   EXPECT_EQ(Call("GET", "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aap-northeast-2%3A111122223333%3Afunction%3Afn/configuration").status, 200);
 
-  HttpResponse dup = Call("POST", "/2015-03-31/functions", CreateBody("fn"));
+  http::HttpResponse dup = Call("POST", "/2015-03-31/functions", CreateBody("fn"));
   EXPECT_EQ(dup.status, 409);
   EXPECT_EQ(Header(dup, "x-amzn-ErrorType"), "ResourceConflictException");
   EXPECT_EQ(json::parse(dup.body).at("message").as_string(), "Function already exist: fn");
@@ -121,7 +121,7 @@ TEST_F(LambdaHandlerTest, CreateGetListAndDelete) {
   EXPECT_EQ(listed["Functions"].as_array()[0].at("FunctionName").as_string(), "fn2");
 
   EXPECT_EQ(Call("DELETE", "/2015-03-31/functions/fn").status, 204);
-  HttpResponse missing = Call("GET", "/2015-03-31/functions/fn");
+  http::HttpResponse missing = Call("GET", "/2015-03-31/functions/fn");
   EXPECT_EQ(missing.status, 404);
   EXPECT_EQ(Header(missing, "x-amzn-ErrorType"), "ResourceNotFoundException");
   EXPECT_EQ(json::parse(missing.body).at("message").as_string(),
@@ -131,7 +131,7 @@ TEST_F(LambdaHandlerTest, CreateGetListAndDelete) {
 TEST_F(LambdaHandlerTest, BadRequestsGetLambdaErrors) {
   json::object no_code = json::parse(CreateBody("x")).as_object();
   no_code.erase("Code");
-  HttpResponse r = Call("POST", "/2015-03-31/functions", json::serialize(no_code));
+  http::HttpResponse r = Call("POST", "/2015-03-31/functions", json::serialize(no_code));
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(Header(r, "x-amzn-ErrorType"), "InvalidParameterValueException");
   json::object bad_zip = json::parse(CreateBody("x")).as_object();
@@ -150,7 +150,7 @@ TEST_F(LambdaHandlerTest, BadRequestsGetLambdaErrors) {
 TEST_F(LambdaHandlerTest, UpdatesAndInvoke) {
   ASSERT_EQ(Call("POST", "/2015-03-31/functions", CreateBody("fn")).status, 201);
   clock_.Advance(5000);
-  HttpResponse conf = Call("PUT", "/2015-03-31/functions/fn/configuration",
+  http::HttpResponse conf = Call("PUT", "/2015-03-31/functions/fn/configuration",
                            R"({"Timeout": 60, "Environment": {"Variables": {}}})");
   ASSERT_EQ(conf.status, 200) << conf.body;
   json::object c = json::parse(conf.body).as_object();
@@ -158,13 +158,13 @@ TEST_F(LambdaHandlerTest, UpdatesAndInvoke) {
   EXPECT_FALSE(c.contains("Environment"));
   EXPECT_EQ(c["LastModified"].as_string(), "2025-11-27T16:43:29.123+0000");
   std::string v2 = MakeZip("lambda_function.py", "x = 2\n");
-  HttpResponse code = Call("PUT", "/2015-03-31/functions/fn/code",
+  http::HttpResponse code = Call("PUT", "/2015-03-31/functions/fn/code",
                            json::serialize(json::object{{"ZipFile", Base64Encode(v2)}}));
   ASSERT_EQ(code.status, 200);
   EXPECT_EQ(json::parse(code.body).at("CodeSha256").as_string(), functions::CodeSha256(v2));
 
   invoker_.next.payload = R"({"ok":true})";
-  HttpResponse ok = Call("POST", "/2015-03-31/functions/fn/invocations", R"({"a":1})");
+  http::HttpResponse ok = Call("POST", "/2015-03-31/functions/fn/invocations", R"({"a":1})");
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(ok.body, R"({"ok":true})");
   EXPECT_EQ(Header(ok, "X-Amz-Executed-Version"), "$LATEST");
@@ -174,7 +174,7 @@ TEST_F(LambdaHandlerTest, UpdatesAndInvoke) {
 
   invoker_.next.outcome = InvokeResult::Outcome::kTimeout;
   invoker_.next.payload = R"({"errorType":"Sandbox.Timedout","errorMessage":"Task timed out after 60.00 seconds"})";
-  HttpResponse timeout = Call("POST", "/2015-03-31/functions/fn/invocations", "{}");
+  http::HttpResponse timeout = Call("POST", "/2015-03-31/functions/fn/invocations", "{}");
   EXPECT_EQ(timeout.status, 200);
   EXPECT_EQ(Header(timeout, "X-Amz-Function-Error"), "Unhandled");
   EXPECT_EQ(timeout.body, invoker_.next.payload);

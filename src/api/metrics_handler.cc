@@ -205,8 +205,8 @@ ServerMetricsSnapshot MetricsHandler::Snapshot() const {
   return snapshot;
 }
 
-HttpResponse MetricsHandler::Handle() const {
-  HttpResponse res;
+http::HttpResponse MetricsHandler::Handle() const {
+  http::HttpResponse res;
   res.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
   res.body = RenderPrometheusText(Snapshot());
   return res;

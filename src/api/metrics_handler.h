@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "api/http_types.h"
+#include "http/http_types.h"
 #include "stream/catalog.h"
 #include "stream/delivery_stream.h"
 #include "stream/disk_budget.h"
@@ -46,7 +46,7 @@ class MetricsHandler {
       : catalog_(catalog), budget_(budget) {}
 
   ServerMetricsSnapshot Snapshot() const;
-  HttpResponse Handle() const;
+  http::HttpResponse Handle() const;
 
  private:
   stream::Catalog* catalog_;

@@ -10,7 +10,7 @@ namespace {
 constexpr std::string_view kFirehoseTargetPrefix = "Firehose_20150804.";
 }
 
-Router::Route Router::RouteOf(const HttpRequest& request, const std::optional<SigV4Credential>& credential) {
+Router::Route Router::RouteOf(const http::HttpRequest& request, const std::optional<SigV4Credential>& credential) {
   if (!request.Header("X-Amz-Target").empty() ||
       (credential && credential->service == "firehose" && request.RawPath() == "/")) {
     return Route::kFirehose;
@@ -28,7 +28,7 @@ Router::Route Router::RouteOf(const HttpRequest& request, const std::optional<Si
   return Route::kS3;
 }
 
-void Router::Handle(HttpRequest request, Respond respond) {
+void Router::Handle(http::HttpRequest request, http::Respond respond) {
   std::string_view target = request.Header("X-Amz-Target");
   std::string_view authorization = request.Header("Authorization");
   std::optional<SigV4Credential> credential;
@@ -56,7 +56,7 @@ void Router::Handle(HttpRequest request, Respond respond) {
       return firehose_->Handle(operation, std::move(request), std::move(respond));
     }
     case Route::kHealth: {
-      HttpResponse res;
+      http::HttpResponse res;
       res.status = draining_ ? 503 : 200;
       res.SetHeader("Content-Type", "application/json");
       res.body = draining_ ? R"({"status":"draining"})" : R"({"status":"ok"})";
@@ -71,7 +71,7 @@ void Router::Handle(HttpRequest request, Respond respond) {
   }
 }
 
-HttpResponse Router::Throttled(const HttpRequest& head) const {
+http::HttpResponse Router::Throttled(const http::HttpRequest& head) const {
   std::optional<SigV4Credential> credential;
   if (std::string_view authorization = head.Header("Authorization"); !authorization.empty()) {
     credential = ParseSigV4Authorization(authorization);
@@ -87,7 +87,7 @@ HttpResponse Router::Throttled(const HttpRequest& head) const {
     case Route::kMetrics:
       break;
   }
-  HttpResponse res;
+  http::HttpResponse res;
   res.status = 503;
   res.body = "server busy: too many request bodies in flight";
   return res;

@@ -12,7 +12,7 @@
 #include <optional>
 
 #include "api/firehose_handler.h"
-#include "api/http_server.h"
+#include "http/http_server.h"
 #include "api/lambda_handler.h"
 #include "api/metrics_handler.h"
 #include "api/s3_handler.h"
@@ -25,17 +25,17 @@ class Router {
  public:
   Router(FirehoseHandler* firehose, S3Handler* s3, LambdaHandler* lambda, MetricsHandler* metrics)
       : firehose_(firehose), s3_(s3), lambda_(lambda), metrics_(metrics) {}
-  void Handle(HttpRequest request, Respond respond);
+  void Handle(http::HttpRequest request, http::Respond respond);
   // The protocol's throttling error for a request refused before its body was read (the
   // server's in-flight body budget is spent): Firehose ServiceUnavailableException, S3 SlowDown,
   // Lambda TooManyRequestsException. `head` has the method, target and headers only.
-  HttpResponse Throttled(const HttpRequest& head) const;
+  http::HttpResponse Throttled(const http::HttpRequest& head) const;
   // While draining, /health answers 503 so load balancers stop sending.
   void SetDraining() { draining_ = true; }
 
  private:
   enum class Route { kFirehose, kHealth, kMetrics, kLambda, kS3 };
-  static Route RouteOf(const HttpRequest& request, const std::optional<SigV4Credential>& credential);
+  static Route RouteOf(const http::HttpRequest& request, const std::optional<SigV4Credential>& credential);
 
   FirehoseHandler* firehose_;
   S3Handler* s3_;

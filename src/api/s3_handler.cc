@@ -254,21 +254,21 @@ struct Payload {
 
 class S3Call {
  public:
-  S3Call(store::ObjectStore* store, const HttpRequest& request)
+  S3Call(store::ObjectStore* store, const http::HttpRequest& request)
       : store_(store), req_(request), request_id_(RandomHex(16)) {
     std::transform(request_id_.begin(), request_id_.end(), request_id_.begin(), ::toupper);
   }
 
-  HttpResponse Run() { return Finish(Dispatch()); }
+  http::HttpResponse Run() { return Finish(Dispatch()); }
 
   // S3's throttling answer, for a request refused before its body was read.
-  HttpResponse SlowDown() {
+  http::HttpResponse SlowDown() {
     resource_ = std::string(req_.RawPath());
     return Finish(Error(Fail("SlowDown", 503, "Please reduce your request rate.")));
   }
 
  private:
-  HttpResponse Finish(HttpResponse response) {
+  http::HttpResponse Finish(http::HttpResponse response) {
     response.SetHeader("x-amz-request-id", request_id_);
     response.SetHeader("x-amz-id-2", Base64Encode(request_id_));
     if (req_.method == "HEAD" && !response.head_only) {  // errors: status and headers only
@@ -279,9 +279,9 @@ class S3Call {
     return response;
   }
 
-  HttpResponse Dispatch() {
+  http::HttpResponse Dispatch() {
     std::string path;
-    if (!PercentDecode(req_.RawPath(), &path) || path.empty() || path[0] != '/') {
+    if (!http::PercentDecode(req_.RawPath(), &path) || path.empty() || path[0] != '/') {
       return Error(Fail("InvalidURI", 400, "Couldn't parse the specified URI."));
     }
     size_t slash = path.find('/', 1);
@@ -351,15 +351,15 @@ class S3Call {
     return std::nullopt;
   }
 
-  HttpResponse Xml(int status, const std::string& body) {
-    HttpResponse response;
+  http::HttpResponse Xml(int status, const std::string& body) {
+    http::HttpResponse response;
     response.status = status;
     response.SetHeader("Content-Type", "application/xml");
     response.body = kXmlDeclaration + body;
     return response;
   }
 
-  HttpResponse Error(const S3Failure& f) {
+  http::HttpResponse Error(const S3Failure& f) {
     std::string body = "<Error>";
     AppendXmlElement(&body, "Code", f.code);
     AppendXmlElement(&body, "Message", f.message);
@@ -370,13 +370,13 @@ class S3Call {
     return Xml(f.status, body);
   }
 
-  HttpResponse MethodNotAllowed() {
+  http::HttpResponse MethodNotAllowed() {
     return Error(
         Fail("MethodNotAllowed", 405, "The specified method is not allowed against this resource.",
              {{"Method", req_.method}, {"ResourceType", key_.empty() ? "BUCKET" : "OBJECT"}}));
   }
 
-  HttpResponse StoreFailure(const Status& status, const std::string& upload_id = "") {
+  http::HttpResponse StoreFailure(const Status& status, const std::string& upload_id = "") {
     std::optional<store::StoreError> error = store::ErrorOf(status);
     if (!error) {
       spdlog::error("S3 {} {}: {}", req_.method, req_.target, status.ToString());
@@ -403,8 +403,8 @@ class S3Call {
     return Error(f);
   }
 
-  HttpResponse Empty(int status) {
-    HttpResponse response;
+  http::HttpResponse Empty(int status) {
+    http::HttpResponse response;
     response.status = status;
     return response;
   }
@@ -543,7 +543,7 @@ class S3Call {
     body->append("</").append(element).append(">");
   }
 
-  HttpResponse ListBuckets() {
+  http::HttpResponse ListBuckets() {
     auto buckets = store_->ListBuckets();
     if (!buckets.ok()) return StoreFailure(buckets.status());
     std::string body = std::string("<ListAllMyBucketsResult xmlns=\"") + kS3Xmlns + "\">";
@@ -559,7 +559,7 @@ class S3Call {
     return Xml(200, body);
   }
 
-  HttpResponse CreateBucket() {
+  http::HttpResponse CreateBucket() {
     std::string location;
     if (!Trim(req_.body).empty()) {
       auto elements = XmlElements(req_.body, "LocationConstraint");
@@ -572,39 +572,39 @@ class S3Call {
     }
     Status s = store_->CreateBucket(bucket_, location);
     if (!s.ok()) return StoreFailure(s);
-    HttpResponse response = Empty(200);
+    http::HttpResponse response = Empty(200);
     response.SetHeader("Location", "/" + bucket_);
     return response;
   }
 
-  HttpResponse HeadBucket() {
+  http::HttpResponse HeadBucket() {
     auto info = store_->GetBucket(bucket_);
     if (!info.ok()) return StoreFailure(info.status());
-    HttpResponse response = Empty(200);
+    http::HttpResponse response = Empty(200);
     response.SetHeader("x-amz-bucket-region",
                        info->location.empty() ? "us-east-1" : info->location);
     return response;
   }
 
-  HttpResponse DeleteBucket() {
+  http::HttpResponse DeleteBucket() {
     Status s = store_->DeleteBucket(bucket_);
     return s.ok() ? Empty(204) : StoreFailure(s);
   }
 
-  HttpResponse GetBucketLocation() {
+  http::HttpResponse GetBucketLocation() {
     auto info = store_->GetBucket(bucket_);
     if (!info.ok()) return StoreFailure(info.status());
     return Xml(200, std::string("<LocationConstraint xmlns=\"") + kS3Xmlns + "\">" +
                         XmlEscape(info->location) + "</LocationConstraint>");
   }
 
-  HttpResponse GetBucketVersioning() {
+  http::HttpResponse GetBucketVersioning() {
     auto info = store_->GetBucket(bucket_);
     if (!info.ok()) return StoreFailure(info.status());
     return Xml(200, std::string("<VersioningConfiguration xmlns=\"") + kS3Xmlns + "\"/>");
   }
 
-  HttpResponse ListObjects(bool v2) {
+  http::HttpResponse ListObjects(bool v2) {
     std::optional<std::string> encoding = Param("encoding-type");
     if (encoding && *encoding != "url") {
       return Error(Fail("InvalidArgument", 400, "Invalid Encoding Method specified in Request",
@@ -612,7 +612,7 @@ class S3Call {
     }
     bool url = encoding.has_value();
     auto enc = [&](const std::string& s) {
-      return url ? PercentEncode(s, /*encode_slash=*/false) : s;
+      return url ? http::PercentEncode(s, /*encode_slash=*/false) : s;
     };
     store::ListRequest request;
     request.prefix = Param("prefix").value_or("");
@@ -679,7 +679,7 @@ class S3Call {
     return Xml(200, body);
   }
 
-  HttpResponse DeleteObjects() {
+  http::HttpResponse DeleteObjects() {
     auto objects = XmlElements(req_.body, "Object");
     if (!objects || objects->empty() || objects->size() > kMaxDeleteObjects)
       return Error(MalformedXml());
@@ -721,7 +721,7 @@ class S3Call {
   // ---- Objects -----------------------------------------------------------------------------
 
   // Content headers of a stored object, with response-* query overrides applied.
-  void AddObjectHeaders(const ObjectInfo& info, HttpResponse* response) {
+  void AddObjectHeaders(const ObjectInfo& info, http::HttpResponse* response) {
     std::map<std::string, std::string> headers(info.headers.begin(), info.headers.end());
     headers["Content-Type"] = info.content_type;
     for (const auto& [param, header] : {std::pair{"response-content-type", "Content-Type"},
@@ -741,7 +741,7 @@ class S3Call {
   }
 
   // RFC 7232 preconditions in their order; an answer if one decides the request.
-  std::optional<HttpResponse> CheckPreconditions(const ObjectInfo& info,
+  std::optional<http::HttpResponse> CheckPreconditions(const ObjectInfo& info,
                                                  std::string_view prefix = "") {
     auto header = [&](const char* name) { return req_.Header(std::string(prefix) + name); };
     int64_t modified = info.last_modified_millis / 1000;
@@ -766,19 +766,19 @@ class S3Call {
     }
     if (!not_modified) return std::nullopt;
     if (!prefix.empty()) return failed("If-None-Match");  // copy sources fail instead of 304
-    HttpResponse response = Empty(304);
+    http::HttpResponse response = Empty(304);
     response.SetHeader("ETag", info.etag);
     response.SetHeader("Last-Modified", FormatHttpDate(info.last_modified_millis));
     return response;
   }
 
-  HttpResponse GetObject(bool head) {
+  http::HttpResponse GetObject(bool head) {
     std::optional<store::ByteRange> range = ParseRange(req_.Header("Range"));
     if (head && !range) {
       auto info = store_->HeadObject(bucket_, key_);
       if (!info.ok()) return StoreFailure(info.status());
       if (auto decided = CheckPreconditions(*info)) return std::move(*decided);
-      HttpResponse response = Empty(200);
+      http::HttpResponse response = Empty(200);
       AddObjectHeaders(*info, &response);
       response.head_only = true;
       response.head_content_length = info->size;
@@ -790,7 +790,7 @@ class S3Call {
         auto info = store_->HeadObject(bucket_, key_);  // preconditions come before the range
         if (info.ok()) {
           if (auto decided = CheckPreconditions(*info)) return std::move(*decided);
-          HttpResponse response =
+          http::HttpResponse response =
               Error(Fail("InvalidRange", 416, "The requested range is not satisfiable",
                          {{"RangeRequested", std::string(Trim(req_.Header("Range")))},
                           {"ActualObjectSize", std::to_string(info->size)}}));
@@ -801,7 +801,7 @@ class S3Call {
       return StoreFailure(result.status());
     }
     if (auto decided = CheckPreconditions(result->info)) return std::move(*decided);
-    HttpResponse response = Empty(result->partial ? 206 : 200);
+    http::HttpResponse response = Empty(result->partial ? 206 : 200);
     AddObjectHeaders(result->info, &response);
     if (result->partial) {
       response.SetHeader("Content-Range", "bytes " + std::to_string(result->first) + "-" +
@@ -817,20 +817,20 @@ class S3Call {
     return response;
   }
 
-  HttpResponse PutObject() {
+  http::HttpResponse PutObject() {
     Payload payload;
     std::vector<std::pair<std::string, std::string>> echo;
     if (auto f = ReadPayload(&payload)) return Error(*f);
     if (auto f = VerifyPayload(payload, &echo)) return Error(*f);
     auto info = store_->PutObject(bucket_, key_, payload.data, OptionsFromHeaders());
     if (!info.ok()) return StoreFailure(info.status());
-    HttpResponse response = Empty(200);
+    http::HttpResponse response = Empty(200);
     response.SetHeader("ETag", info->etag);
     for (auto& [name, value] : echo) response.SetHeader(name, value);
     return response;
   }
 
-  HttpResponse DeleteObject() {
+  http::HttpResponse DeleteObject() {
     Status s = store_->DeleteObject(bucket_, key_);
     return s.ok() ? Empty(204) : StoreFailure(s);
   }
@@ -840,7 +840,7 @@ class S3Call {
     std::string_view raw = Trim(req_.Header("x-amz-copy-source"));
     raw = raw.substr(0, raw.find('?'));
     std::string source;
-    if (!PercentDecode(raw, &source))
+    if (!http::PercentDecode(raw, &source))
       return Fail("InvalidArgument", 400, "Invalid copy source encoding");
     if (!source.empty() && source[0] == '/') source.erase(0, 1);
     size_t slash = source.find('/');
@@ -854,7 +854,7 @@ class S3Call {
     return std::nullopt;
   }
 
-  HttpResponse CopyObject() {
+  http::HttpResponse CopyObject() {
     std::string source_bucket, source_key;
     if (auto f = ParseCopySource(&source_bucket, &source_key)) return Error(*f);
     auto source = store_->GetObject(source_bucket, source_key);
@@ -893,7 +893,7 @@ class S3Call {
 
   // ---- Multipart uploads -------------------------------------------------------------------
 
-  HttpResponse CreateUpload() {
+  http::HttpResponse CreateUpload() {
     auto upload_id = store_->CreateMultipartUpload(bucket_, key_, OptionsFromHeaders());
     if (!upload_id.ok()) return StoreFailure(upload_id.status());
     std::string body = std::string("<InitiateMultipartUploadResult xmlns=\"") + kS3Xmlns + "\">";
@@ -901,13 +901,13 @@ class S3Call {
     AppendXmlElement(&body, "Key", key_);
     AppendXmlElement(&body, "UploadId", *upload_id);
     body += "</InitiateMultipartUploadResult>";
-    HttpResponse response = Xml(200, body);
+    http::HttpResponse response = Xml(200, body);
     std::string algorithm(Trim(req_.Header("x-amz-checksum-algorithm")));
     if (!algorithm.empty()) response.SetHeader("x-amz-checksum-algorithm", algorithm);
     return response;
   }
 
-  HttpResponse UploadPart() {
+  http::HttpResponse UploadPart() {
     std::string upload_id = Param("uploadId").value_or("");
     std::string number_text = Param("partNumber").value_or("");
     auto number = ParseInt<int>(number_text);
@@ -923,13 +923,13 @@ class S3Call {
     if (auto f = VerifyPayload(payload, &echo)) return Error(*f);
     auto etag = store_->UploadPart(bucket_, key_, upload_id, *number, payload.data);
     if (!etag.ok()) return StoreFailure(etag.status(), upload_id);
-    HttpResponse response = Empty(200);
+    http::HttpResponse response = Empty(200);
     response.SetHeader("ETag", *etag);
     for (auto& [name, value] : echo) response.SetHeader(name, value);
     return response;
   }
 
-  HttpResponse UploadPartCopy(const std::string& upload_id, int number) {
+  http::HttpResponse UploadPartCopy(const std::string& upload_id, int number) {
     std::string source_bucket, source_key;
     if (auto f = ParseCopySource(&source_bucket, &source_key)) return Error(*f);
     std::optional<store::ByteRange> range;
@@ -955,7 +955,7 @@ class S3Call {
     return Xml(200, body);
   }
 
-  HttpResponse CompleteUpload() {
+  http::HttpResponse CompleteUpload() {
     std::string upload_id = Param("uploadId").value_or("");
     auto parts = XmlElements(req_.body, "Part");
     if (!parts || parts->empty()) return Error(MalformedXml());
@@ -976,7 +976,7 @@ class S3Call {
     std::string host(req_.Header("Host"));
     AppendXmlElement(&body, "Location",
                      "http://" + (host.empty() ? "localhost" : host) + "/" + bucket_ + "/" +
-                         PercentEncode(key_, false));
+                         http::PercentEncode(key_, false));
     AppendXmlElement(&body, "Bucket", bucket_);
     AppendXmlElement(&body, "Key", key_);
     AppendXmlElement(&body, "ETag", info->etag);
@@ -984,14 +984,14 @@ class S3Call {
     return Xml(200, body);
   }
 
-  HttpResponse AbortUpload() {
+  http::HttpResponse AbortUpload() {
     std::string upload_id = Param("uploadId").value_or("");
     Status s = store_->AbortMultipartUpload(bucket_, key_, upload_id);
     return s.ok() ? Empty(204) : StoreFailure(s, upload_id);
   }
 
   store::ObjectStore* store_;
-  const HttpRequest& req_;
+  const http::HttpRequest& req_;
   std::string request_id_;
   std::string bucket_, key_, resource_;
   std::vector<std::pair<std::string, std::string>> query_;
@@ -999,8 +999,8 @@ class S3Call {
 
 }  // namespace
 
-HttpResponse S3Handler::Handle(const HttpRequest& request) { return S3Call(store_, request).Run(); }
+http::HttpResponse S3Handler::Handle(const http::HttpRequest& request) { return S3Call(store_, request).Run(); }
 
-HttpResponse S3Handler::SlowDown(const HttpRequest& request) { return S3Call(store_, request).SlowDown(); }
+http::HttpResponse S3Handler::SlowDown(const http::HttpRequest& request) { return S3Call(store_, request).SlowDown(); }
 
 }  // namespace hydrant::api

@@ -18,7 +18,7 @@
 // HTTP server (body size, or head_content_length for HEAD).
 #pragma once
 
-#include "api/http_types.h"
+#include "http/http_types.h"
 #include "store/object_store.h"
 
 namespace hydrant::api {
@@ -30,9 +30,9 @@ class S3Handler {
 
   // Thread-safe; never fails (failures are S3 error responses). request.target is the raw
   // request target ("/bucket/key?query"); the Host header is only used in Location values.
-  HttpResponse Handle(const HttpRequest& request);
+  http::HttpResponse Handle(const http::HttpRequest& request);
   // 503 SlowDown, for a request refused before its body was read (server busy).
-  HttpResponse SlowDown(const HttpRequest& request);
+  http::HttpResponse SlowDown(const http::HttpRequest& request);
 
  private:
   store::ObjectStore* store_;

@@ -26,16 +26,16 @@ std::vector<std::string> Tags(const std::string& body, const std::string& name) 
   }
   return out;
 }
-std::string Header(const HttpResponse& r, std::string_view name) {
+std::string Header(const http::HttpResponse& r, std::string_view name) {
   for (const auto& [k, v] : r.headers) {
-    if (CaseInsensitiveLess()(k, name) == CaseInsensitiveLess()(name, k)) return v;
+    if (http::CaseInsensitiveLess()(k, name) == http::CaseInsensitiveLess()(name, k)) return v;
   }
   return "";
 }
-int HeaderCount(const HttpResponse& r, std::string_view name) {
+int HeaderCount(const http::HttpResponse& r, std::string_view name) {
   int n = 0;
   for (const auto& [k, v] : r.headers)
-    n += !CaseInsensitiveLess()(k, name) && !CaseInsensitiveLess()(name, k);
+    n += !http::CaseInsensitiveLess()(k, name) && !http::CaseInsensitiveLess()(name, k);
   return n;
 }
 
@@ -53,23 +53,23 @@ class S3HandlerTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  HttpResponse Call(std::string method, std::string target, std::string body = "",
+  http::HttpResponse Call(std::string method, std::string target, std::string body = "",
                     std::map<std::string, std::string> headers = {}) {
-    HttpRequest request;
+    http::HttpRequest request;
     request.method = std::move(method);
     request.target = std::move(target);
     request.body = std::move(body);
     request.headers.insert(headers.begin(), headers.end());
     request.headers.emplace("Host", "127.0.0.1:4573");
-    HttpResponse response = handler_->Handle(request);
+    http::HttpResponse response = handler_->Handle(request);
     EXPECT_FALSE(Header(response, "x-amz-request-id").empty());
     return response;
   }
-  HttpResponse Put(const std::string& key, const std::string& body,
+  http::HttpResponse Put(const std::string& key, const std::string& body,
                    std::map<std::string, std::string> headers = {}) {
     return Call("PUT", "/bucket/" + key, body, std::move(headers));
   }
-  void ExpectError(const HttpResponse& r, int status, const std::string& code) {
+  void ExpectError(const http::HttpResponse& r, int status, const std::string& code) {
     EXPECT_EQ(r.status, status) << r.body;
     EXPECT_EQ(Tag(r.body, "Code"), code) << r.body;
     EXPECT_EQ(Header(r, "Content-Type"), "application/xml");
@@ -102,7 +102,7 @@ TEST(S3XmlTest, EscapeAndRead) {
 }
 
 TEST_F(S3HandlerTest, Buckets) {
-  HttpResponse list = Call("GET", "/");
+  http::HttpResponse list = Call("GET", "/");
   EXPECT_EQ(list.status, 200);
   EXPECT_EQ(Header(list, "Content-Type"), "application/xml");
   EXPECT_NE(
@@ -116,7 +116,7 @@ TEST_F(S3HandlerTest, Buckets) {
   std::string config =
       "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
       "<LocationConstraint>ap-northeast-2</LocationConstraint></CreateBucketConfiguration>";
-  HttpResponse created = Call("PUT", "/seoul", config);
+  http::HttpResponse created = Call("PUT", "/seoul", config);
   EXPECT_EQ(created.status, 200);
   EXPECT_EQ(Header(created, "Location"), "/seoul");
   EXPECT_EQ(Tag(Call("GET", "/seoul?location").body, "LocationConstraint"), "ap-northeast-2");
@@ -124,10 +124,10 @@ TEST_F(S3HandlerTest, Buckets) {
   ExpectError(Call("PUT", "/broken", "<CreateBucketConfiguration><LocationConstraint>x"), 400,
               "MalformedXML");
 
-  HttpResponse head = Call("HEAD", "/seoul");
+  http::HttpResponse head = Call("HEAD", "/seoul");
   EXPECT_EQ(head.status, 200);
   EXPECT_EQ(Header(head, "x-amz-bucket-region"), "ap-northeast-2");
-  HttpResponse missing = Call("HEAD", "/nope");
+  http::HttpResponse missing = Call("HEAD", "/nope");
   EXPECT_EQ(missing.status, 404);
   EXPECT_TRUE(missing.body.empty());
   EXPECT_TRUE(missing.head_only);
@@ -143,14 +143,14 @@ TEST_F(S3HandlerTest, Buckets) {
 }
 
 TEST_F(S3HandlerTest, PutGetHead) {
-  HttpResponse put = Put("dir/a%20b%2Bc.json", "hello world",
+  http::HttpResponse put = Put("dir/a%20b%2Bc.json", "hello world",
                          {{"Content-Type", "application/json"},
                           {"x-amz-meta-Origin", "unit"},
                           {"Cache-Control", "no-cache"}});
   ASSERT_EQ(put.status, 200) << put.body;
   EXPECT_EQ(Header(put, "ETag"), "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"");
 
-  HttpResponse get = Call("GET", "/bucket/dir/a%20b%2Bc.json?x-id=GetObject");
+  http::HttpResponse get = Call("GET", "/bucket/dir/a%20b%2Bc.json?x-id=GetObject");
   ASSERT_EQ(get.status, 200) << get.body;
   EXPECT_EQ(get.body, "hello world");
   EXPECT_EQ(Header(get, "Content-Type"), "application/json");
@@ -163,12 +163,12 @@ TEST_F(S3HandlerTest, PutGetHead) {
   // The key is the decoded path: a literal "a b+c.json" inside the "dir" folder.
   EXPECT_TRUE(fs::exists(dir_ + "/buckets/bucket/dir/a b+c.json@"));
 
-  HttpResponse overridden =
+  http::HttpResponse overridden =
       Call("GET", "/bucket/dir/a%20b%2Bc.json?response-content-type=text%2Fplain");
   EXPECT_EQ(Header(overridden, "Content-Type"), "text/plain");
   EXPECT_EQ(HeaderCount(overridden, "Content-Type"), 1);
 
-  HttpResponse head = Call("HEAD", "/bucket/dir/a%20b%2Bc.json");
+  http::HttpResponse head = Call("HEAD", "/bucket/dir/a%20b%2Bc.json");
   EXPECT_EQ(head.status, 200);
   EXPECT_TRUE(head.head_only);
   EXPECT_EQ(head.head_content_length, 11u);
@@ -178,11 +178,11 @@ TEST_F(S3HandlerTest, PutGetHead) {
   ASSERT_EQ(Put("untyped", "x").status, 200);
   EXPECT_EQ(Header(Call("GET", "/bucket/untyped"), "Content-Type"), "binary/octet-stream");
 
-  HttpResponse missing = Call("GET", "/bucket/nope");
+  http::HttpResponse missing = Call("GET", "/bucket/nope");
   ExpectError(missing, 404, "NoSuchKey");
   EXPECT_EQ(Tag(missing.body, "Key"), "nope");
   EXPECT_EQ(Tag(missing.body, "Resource"), "/bucket/nope");
-  HttpResponse head_missing = Call("HEAD", "/bucket/nope");
+  http::HttpResponse head_missing = Call("HEAD", "/bucket/nope");
   EXPECT_EQ(head_missing.status, 404);
   EXPECT_TRUE(head_missing.body.empty());
   ExpectError(Call("PUT", "/nobucket/k", "v"), 404, "NoSuchBucket");
@@ -191,7 +191,7 @@ TEST_F(S3HandlerTest, PutGetHead) {
 
 TEST_F(S3HandlerTest, Ranges) {
   ASSERT_EQ(Put("r", "0123456789").status, 200);
-  HttpResponse part = Call("GET", "/bucket/r", "", {{"Range", "bytes=2-4"}});
+  http::HttpResponse part = Call("GET", "/bucket/r", "", {{"Range", "bytes=2-4"}});
   EXPECT_EQ(part.status, 206);
   EXPECT_EQ(part.body, "234");
   EXPECT_EQ(Header(part, "Content-Range"), "bytes 2-4/10");
@@ -199,13 +199,13 @@ TEST_F(S3HandlerTest, Ranges) {
   EXPECT_EQ(Call("GET", "/bucket/r", "", {{"Range", "bytes=8-"}}).body, "89");
   EXPECT_EQ(Header(Call("GET", "/bucket/r", "", {{"Range", "bytes=8-99"}}), "Content-Range"),
             "bytes 8-9/10");
-  HttpResponse bad = Call("GET", "/bucket/r", "", {{"Range", "bytes=10-"}});
+  http::HttpResponse bad = Call("GET", "/bucket/r", "", {{"Range", "bytes=10-"}});
   ExpectError(bad, 416, "InvalidRange");
   EXPECT_EQ(Header(bad, "Content-Range"), "bytes */10");
   // Unparseable or multiple ranges are ignored: the whole object.
   EXPECT_EQ(Call("GET", "/bucket/r", "", {{"Range", "bytes=1-2,4-5"}}).status, 200);
   EXPECT_EQ(Call("GET", "/bucket/r", "", {{"Range", "lines=1-2"}}).body, "0123456789");
-  HttpResponse head = Call("HEAD", "/bucket/r", "", {{"Range", "bytes=0-3"}});
+  http::HttpResponse head = Call("HEAD", "/bucket/r", "", {{"Range", "bytes=0-3"}});
   EXPECT_EQ(head.status, 206);
   EXPECT_EQ(head.head_content_length, 4u);
   EXPECT_TRUE(head.body.empty());
@@ -217,7 +217,7 @@ TEST_F(S3HandlerTest, Preconditions) {
   EXPECT_EQ(Call("GET", "/bucket/c", "", {{"If-Match", etag}}).status, 200);
   ExpectError(Call("GET", "/bucket/c", "", {{"If-Match", "\"other\""}, {"Range", "bytes=0-1"}}),
               412, "PreconditionFailed");
-  HttpResponse not_modified = Call("GET", "/bucket/c", "", {{"If-None-Match", etag}});
+  http::HttpResponse not_modified = Call("GET", "/bucket/c", "", {{"If-None-Match", etag}});
   EXPECT_EQ(not_modified.status, 304);
   EXPECT_TRUE(not_modified.body.empty());
   EXPECT_EQ(
@@ -242,12 +242,12 @@ TEST_F(S3HandlerTest, ChecksumsAreVerifiedAndEchoed) {
       {"Content-MD5", "XrY7u+Ae7tCTyyK7j1rNww=="},
       {"x-amz-content-sha256", "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"}};
   for (const auto& [name, value] : good) {
-    HttpResponse r = Put("sum", "hello world", {{name, value}});
+    http::HttpResponse r = Put("sum", "hello world", {{name, value}});
     EXPECT_EQ(r.status, 200) << name << ": " << r.body;
     if (name.rfind("x-amz-checksum-", 0) == 0) {
       EXPECT_EQ(Header(r, name), value);
     }
-    HttpResponse bad = Put("sum", "hello worlD", {{name, value}});
+    http::HttpResponse bad = Put("sum", "hello worlD", {{name, value}});
     ExpectError(bad, 400,
                 name == "x-amz-content-sha256" ? "XAmzContentSHA256Mismatch" : "BadDigest");
   }
@@ -260,14 +260,14 @@ TEST_F(S3HandlerTest, AwsChunkedBodies) {
   std::string signed_body =
       "5;chunk-signature=aaaa\r\nhello\r\n6;chunk-signature=bbbb\r\n "
       "world\r\n0;chunk-signature=cccc\r\n\r\n";
-  HttpResponse r = Put("chunked", signed_body,
+  http::HttpResponse r = Put("chunked", signed_body,
                        {{"x-amz-content-sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"},
                         {"Content-Encoding", "aws-chunked"},
                         {"x-amz-decoded-content-length", "11"},
                         {"Content-Type", "text/plain"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Header(r, "ETag"), "\"5eb63bbbe01eeed093cb22bb8f5acdc3\"");
-  HttpResponse get = Call("GET", "/bucket/chunked");
+  http::HttpResponse get = Call("GET", "/bucket/chunked");
   EXPECT_EQ(get.body, "hello world");
   EXPECT_EQ(HeaderCount(get, "Content-Encoding"), 0) << "aws-chunked is not stored";
 
@@ -296,7 +296,7 @@ TEST_F(S3HandlerTest, AwsChunkedBodies) {
 TEST_F(S3HandlerTest, ListObjectsV2) {
   for (std::string key : {"a/1", "a/2", "b/1", "c", "d%20e%2Bf"})
     ASSERT_EQ(Put(key, "x").status, 200);
-  HttpResponse all = Call("GET", "/bucket?list-type=2");
+  http::HttpResponse all = Call("GET", "/bucket?list-type=2");
   ASSERT_EQ(all.status, 200) << all.body;
   EXPECT_EQ(Tags(all.body, "Key"), (std::vector<std::string>{"a/1", "a/2", "b/1", "c", "d e+f"}));
   EXPECT_EQ(Tag(all.body, "KeyCount"), "5");
@@ -308,7 +308,7 @@ TEST_F(S3HandlerTest, ListObjectsV2) {
   EXPECT_EQ(Tag(all.body, "Owner"), "") << "no Owner unless fetch-owner=true";
   EXPECT_NE(Tag(Call("GET", "/bucket?list-type=2&fetch-owner=true").body, "ID"), "");
 
-  HttpResponse grouped = Call("GET", "/bucket?list-type=2&delimiter=%2F&encoding-type=url");
+  http::HttpResponse grouped = Call("GET", "/bucket?list-type=2&delimiter=%2F&encoding-type=url");
   EXPECT_EQ(Tags(grouped.body, "Key"), (std::vector<std::string>{"c", "d%20e%2Bf"}));
   EXPECT_EQ(Tags(grouped.body, "Prefix"), (std::vector<std::string>{"", "a/", "b/"}));
   EXPECT_EQ(Tag(grouped.body, "Delimiter"), "/");
@@ -320,8 +320,8 @@ TEST_F(S3HandlerTest, ListObjectsV2) {
   std::string target = "/bucket?list-type=2&max-keys=2&prefix=";
   std::string token;
   for (int page = 0; page < 5; ++page) {
-    HttpResponse r =
-        Call("GET", target + (token.empty() ? "" : "&continuation-token=" + PercentEncode(token)));
+    http::HttpResponse r =
+        Call("GET", target + (token.empty() ? "" : "&continuation-token=" + http::PercentEncode(token)));
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(Tag(r.body, "MaxKeys"), "2");
     for (const std::string& key : Tags(r.body, "Key")) seen.push_back(key);
@@ -345,14 +345,14 @@ TEST_F(S3HandlerTest, ListObjectsV2) {
 
 TEST_F(S3HandlerTest, ListObjectsV1) {
   for (std::string key : {"a/1", "a/2", "b", "c"}) ASSERT_EQ(Put(key, "x").status, 200);
-  HttpResponse page = Call("GET", "/bucket?delimiter=%2F&max-keys=2");
+  http::HttpResponse page = Call("GET", "/bucket?delimiter=%2F&max-keys=2");
   ASSERT_EQ(page.status, 200);
   EXPECT_EQ(Tag(page.body, "IsTruncated"), "true");
   EXPECT_EQ(Tag(page.body, "NextMarker"), "b");
   EXPECT_EQ(Tags(page.body, "Prefix"), (std::vector<std::string>{"", "a/"}));
   EXPECT_EQ(Tags(page.body, "Key"), std::vector<std::string>{"b"});
   EXPECT_NE(Tag(page.body, "Owner"), "") << "v1 lists owners";
-  HttpResponse next = Call("GET", "/bucket?delimiter=%2F&max-keys=2&marker=b");
+  http::HttpResponse next = Call("GET", "/bucket?delimiter=%2F&max-keys=2&marker=b");
   EXPECT_EQ(Tags(next.body, "Key"), std::vector<std::string>{"c"});
   EXPECT_EQ(Tag(next.body, "Marker"), "b");
   EXPECT_EQ(Tag(next.body, "IsTruncated"), "false");
@@ -363,7 +363,7 @@ TEST_F(S3HandlerTest, ListObjectsV1) {
 
 TEST_F(S3HandlerTest, XmlEscapingOfKeys) {
   ASSERT_EQ(Put("%3Ca%26b%3E%22", "x").status, 200);
-  HttpResponse r = Call("GET", "/bucket?list-type=2");
+  http::HttpResponse r = Call("GET", "/bucket?list-type=2");
   EXPECT_NE(r.body.find("<Key>&lt;a&amp;b&gt;&quot;</Key>"), std::string::npos) << r.body;
   EXPECT_EQ(Tag(r.body, "Key"), "<a&b>\"");
 }
@@ -376,7 +376,7 @@ TEST_F(S3HandlerTest, DeleteObjects) {
       "<Object><Key>x</Key></Object><Object><Key>y&amp;z</Key></Object><Object><Key>never-existed</"
       "Key></Object>"
       "<Object><Key>../escape</Key></Object></Delete>";
-  HttpResponse r = Call("POST", "/bucket?delete", body);
+  http::HttpResponse r = Call("POST", "/bucket?delete", body);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Tags(r.body, "Key"),
             (std::vector<std::string>{"x", "y&z", "never-existed", "../escape"}));
@@ -387,7 +387,7 @@ TEST_F(S3HandlerTest, DeleteObjects) {
   EXPECT_EQ(Tag(std::string(errors->front()), "Code"), "InvalidArgument");
   EXPECT_EQ(Tags(Call("GET", "/bucket?list-type=2").body, "Key"), std::vector<std::string>{"keep"});
 
-  HttpResponse quiet = Call("POST", "/bucket?delete",
+  http::HttpResponse quiet = Call("POST", "/bucket?delete",
                             "<Delete><Quiet>true</Quiet><Object><Key>keep</Key></Object></Delete>");
   EXPECT_EQ(quiet.status, 200);
   EXPECT_EQ(Tags(quiet.body, "Key"), std::vector<std::string>{});
@@ -420,7 +420,7 @@ TEST_F(S3HandlerTest, EscapeAttemptsGetS3Errors) {
 }
 
 TEST_F(S3HandlerTest, MultipartUpload) {
-  HttpResponse created =
+  http::HttpResponse created =
       Call("POST", "/bucket/big/file.bin?uploads", "",
            {{"Content-Type", "application/x-test"}, {"x-amz-checksum-algorithm", "CRC32"}});
   ASSERT_EQ(created.status, 200) << created.body;
@@ -430,11 +430,11 @@ TEST_F(S3HandlerTest, MultipartUpload) {
   EXPECT_EQ(Tag(created.body, "Bucket"), "bucket");
 
   std::string part_url = "/bucket/big/file.bin?uploadId=" + upload_id + "&partNumber=";
-  HttpResponse p1 =
+  http::HttpResponse p1 =
       Call("PUT", part_url + "1", "first-part|", {{"x-amz-checksum-crc32", "nlYQrw=="}});
   ASSERT_EQ(p1.status, 200) << p1.body;
   EXPECT_EQ(Header(p1, "x-amz-checksum-crc32"), "nlYQrw==");
-  HttpResponse p2 = Call("PUT", part_url + "2", "second");
+  http::HttpResponse p2 = Call("PUT", part_url + "2", "second");
   ASSERT_EQ(p2.status, 200);
   ExpectError(Call("PUT", part_url + "0", "x"), 400, "InvalidArgument");
   ExpectError(Call("PUT", part_url + "abc", "x"), 400, "InvalidArgument");
@@ -450,23 +450,23 @@ TEST_F(S3HandlerTest, MultipartUpload) {
   ExpectError(
       Call("POST", "/bucket/big/file.bin?uploadId=" + upload_id, "<CompleteMultipartUpload/>"), 400,
       "MalformedXML");
-  HttpResponse done = Call("POST", "/bucket/big/file.bin?uploadId=" + upload_id, complete);
+  http::HttpResponse done = Call("POST", "/bucket/big/file.bin?uploadId=" + upload_id, complete);
   ASSERT_EQ(done.status, 200) << done.body;
   std::string etag = Tag(done.body, "ETag");
   EXPECT_EQ(etag.size(), 36u);
   EXPECT_EQ(etag.substr(33), "-2\"");
   EXPECT_EQ(Tag(done.body, "Location"), "http://127.0.0.1:4573/bucket/big/file.bin");
-  HttpResponse get = Call("GET", "/bucket/big/file.bin");
+  http::HttpResponse get = Call("GET", "/bucket/big/file.bin");
   EXPECT_EQ(get.body, "first-part|second");
   EXPECT_EQ(Header(get, "ETag"), etag);
   EXPECT_EQ(Header(get, "Content-Type"), "application/x-test");
   ExpectError(Call("POST", "/bucket/big/file.bin?uploadId=" + upload_id, complete), 404,
               "NoSuchUpload");
 
-  HttpResponse again = Call("POST", "/bucket/other?uploads");
+  http::HttpResponse again = Call("POST", "/bucket/other?uploads");
   std::string other_id = Tag(again.body, "UploadId");
   EXPECT_EQ(Call("DELETE", "/bucket/other?uploadId=" + other_id).status, 204);
-  HttpResponse gone = Call("DELETE", "/bucket/other?uploadId=" + other_id);
+  http::HttpResponse gone = Call("DELETE", "/bucket/other?uploadId=" + other_id);
   ExpectError(gone, 404, "NoSuchUpload");
   EXPECT_EQ(Tag(gone.body, "UploadId"), other_id);
 }
@@ -474,15 +474,15 @@ TEST_F(S3HandlerTest, MultipartUpload) {
 TEST_F(S3HandlerTest, CopyObject) {
   ASSERT_EQ(Put("src", "payload", {{"Content-Type", "text/plain"}, {"x-amz-meta-a", "1"}}).status,
             200);
-  HttpResponse copy = Call("PUT", "/bucket/dst", "", {{"x-amz-copy-source", "/bucket/src"}});
+  http::HttpResponse copy = Call("PUT", "/bucket/dst", "", {{"x-amz-copy-source", "/bucket/src"}});
   ASSERT_EQ(copy.status, 200) << copy.body;
   EXPECT_EQ(Tag(copy.body, "ETag"), "\"321c3cf486ed509164edec1e1981fec8\"");
-  HttpResponse get = Call("GET", "/bucket/dst");
+  http::HttpResponse get = Call("GET", "/bucket/dst");
   EXPECT_EQ(get.body, "payload");
   EXPECT_EQ(Header(get, "Content-Type"), "text/plain");
   EXPECT_EQ(Header(get, "x-amz-meta-a"), "1");
 
-  HttpResponse replaced = Call("PUT", "/bucket/dst", "",
+  http::HttpResponse replaced = Call("PUT", "/bucket/dst", "",
                                {{"x-amz-copy-source", "bucket/src"},
                                 {"x-amz-metadata-directive", "REPLACE"},
                                 {"Content-Type", "application/octet-stream"}});
@@ -502,7 +502,7 @@ TEST_F(S3HandlerTest, CopyObject) {
 
   // UploadPartCopy with a range.
   std::string id = Tag(Call("POST", "/bucket/assembled?uploads").body, "UploadId");
-  HttpResponse part =
+  http::HttpResponse part =
       Call("PUT", "/bucket/assembled?partNumber=1&uploadId=" + id, "",
            {{"x-amz-copy-source", "/bucket/src"}, {"x-amz-copy-source-range", "bytes=0-2"}});
   ASSERT_EQ(part.status, 200) << part.body;
@@ -523,7 +523,7 @@ TEST_F(S3HandlerTest, UnsupportedOperations) {
   ExpectError(Call("PATCH", "/bucket/k"), 405, "MethodNotAllowed");
   ExpectError(Call("DELETE", "/"), 405, "MethodNotAllowed");
   EXPECT_EQ(Call("GET", "/bucket/k").body, "v") << "the object is untouched";
-  HttpResponse versioning = Call("GET", "/bucket?versioning");
+  http::HttpResponse versioning = Call("GET", "/bucket?versioning");
   EXPECT_EQ(versioning.status, 200);
   EXPECT_NE(versioning.body.find("<VersioningConfiguration"), std::string::npos);
 }

@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 #include <string>
 
-#include "api/http_types.h"
+#include "http/http_types.h"
 #include "common/outbound_http.h"
 
 namespace hydrant::functions {
@@ -19,7 +19,7 @@ InvokeResult RemoteInvoker::Invoke(const FunctionDefinition& d, std::string_view
   std::string endpoint = d.remote_endpoint;
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
   const std::string& function = d.remote_function.empty() ? d.name : d.remote_function;
-  std::string url = endpoint + "/2015-03-31/functions/" + api::PercentEncode(function) + "/invocations";
+  std::string url = endpoint + "/2015-03-31/functions/" + http::PercentEncode(function) + "/invocations";
   std::string region = d.remote_region.empty() ? "us-east-1" : d.remote_region;
   std::string sigv4 = "aws:amz:" + region + ":lambda";
   std::string userpwd = d.remote_access_key + ":" + d.remote_secret_key;

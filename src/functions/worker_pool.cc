@@ -24,15 +24,15 @@ namespace json = boost::json;
 constexpr std::string_view kRuntimePrefix = "/2018-06-01/runtime/";
 constexpr size_t kMaxResponseBytes = 6291556;  // Lambda's synchronous response limit
 
-api::HttpResponse JsonResponse(int status, std::string body) {
-  api::HttpResponse res;
+http::HttpResponse JsonResponse(int status, std::string body) {
+  http::HttpResponse res;
   res.status = status;
   res.SetHeader("Content-Type", "application/json");
   res.body = std::move(body);
   return res;
 }
 
-api::HttpResponse RuntimeError(int status, std::string_view type, std::string_view message) {
+http::HttpResponse RuntimeError(int status, std::string_view type, std::string_view message) {
   return JsonResponse(status, json::serialize(json::object{{"errorType", type}, {"errorMessage", message}}));
 }
 
@@ -85,8 +85,8 @@ struct WorkerPool::Invocation {
 
 struct WorkerPool::Worker {
   pid_t pid = -1;
-  std::unique_ptr<api::HttpServer> server;
-  api::Respond waiting;                 // a parked GET .../invocation/next
+  std::unique_ptr<http::HttpServer> server;
+  http::Respond waiting;                 // a parked GET .../invocation/next
   std::shared_ptr<Invocation> current;  // the invocation this worker holds
   bool polled = false;                  // asked for work at least once (its init succeeded)
   bool init_failed = false;             // reported an init error (already charged to an invocation)
@@ -170,7 +170,7 @@ InvokeResult WorkerPool::Invoke(std::string_view payload) {
 
 void WorkerPool::DispatchLocked(const std::shared_ptr<Worker>& worker, std::shared_ptr<Invocation> invocation) {
   invocation->deadline_ms = clock_->MonotonicMillis() + int64_t{definition_.timeout_seconds} * 1000;
-  api::HttpResponse res;
+  http::HttpResponse res;
   res.status = 200;
   res.SetHeader("Content-Type", "application/json");
   res.SetHeader("Lambda-Runtime-Aws-Request-Id", invocation->id);
@@ -181,7 +181,7 @@ void WorkerPool::DispatchLocked(const std::shared_ptr<Worker>& worker, std::shar
                 "Root=1-" + RandomHex(8) + "-" + RandomHex(24) + ";Parent=" + RandomHex(16) + ";Sampled=0");
   res.body = invocation->payload;
   worker->current = std::move(invocation);
-  api::Respond respond = std::move(worker->waiting);
+  http::Respond respond = std::move(worker->waiting);
   worker->waiting = nullptr;
   respond(std::move(res));
 }
@@ -208,12 +208,12 @@ void WorkerPool::RetireLocked(std::shared_ptr<Worker> worker, std::vector<std::s
 Status WorkerPool::SpawnLocked() {
   auto worker = std::make_shared<Worker>();
   std::weak_ptr<Worker> weak = worker;
-  api::HttpServerOptions http;
+  http::HttpServerOptions http;
   http.host = "127.0.0.1";
   http.port = 0;
   http.io_threads = 1;
   http.idle_timeout_seconds = 3600;
-  worker->server = std::make_unique<api::HttpServer>(http, [this, weak](api::HttpRequest request, api::Respond respond) {
+  worker->server = std::make_unique<http::HttpServer>(http, [this, weak](http::HttpRequest request, http::Respond respond) {
     if (auto w = weak.lock()) {
       HandleRuntimeApi(w, std::move(request), std::move(respond));
     } else {
@@ -274,8 +274,8 @@ Status WorkerPool::SpawnLocked() {
   return Status::Ok();
 }
 
-void WorkerPool::HandleRuntimeApi(const std::shared_ptr<Worker>& worker, api::HttpRequest request,
-                                  api::Respond respond) {
+void WorkerPool::HandleRuntimeApi(const std::shared_ptr<Worker>& worker, http::HttpRequest request,
+                                  http::Respond respond) {
   std::string path = request.Path();
   if (!path.starts_with(kRuntimePrefix)) return respond(RuntimeError(404, "NotFound", "unknown path " + path));
   std::string_view rest = std::string_view(path).substr(kRuntimePrefix.size());

@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "api/http_server.h"
+#include "http/http_server.h"
 #include "common/clock.h"
 #include "functions/function_definition.h"
 #include "functions/function_invoker.h"
@@ -67,8 +67,8 @@ class WorkerPool {
   struct Invocation;
   struct Worker;
 
-  void HandleRuntimeApi(const std::shared_ptr<Worker>& worker, api::HttpRequest request,
-                        api::Respond respond);
+  void HandleRuntimeApi(const std::shared_ptr<Worker>& worker, http::HttpRequest request,
+                        http::Respond respond);
   Status SpawnLocked();
   void DispatchLocked(const std::shared_ptr<Worker>& worker, std::shared_ptr<Invocation> invocation);
   void CompleteLocked(const std::shared_ptr<Invocation>& invocation, InvokeResult result);

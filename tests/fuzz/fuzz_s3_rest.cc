@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "api/http_types.h"
+#include "http/http_types.h"
 #include "api/s3_handler.h"
 #include "common/clock.h"
 #include "common/env.h"
@@ -65,8 +65,8 @@ void FuzzKeyPath(store::ObjectStore& objects, std::string_view key) {
   Check(objects.DeleteObject("keys", k).ok(), "delete under a valid key", key);
 }
 
-hydrant::api::HttpRequest ParseRequest(std::string_view in) {
-  hydrant::api::HttpRequest request;
+hydrant::http::HttpRequest ParseRequest(std::string_view in) {
+  hydrant::http::HttpRequest request;
   auto take_line = [&in]() {
     size_t nl = in.find('\n');
     std::string_view line = in.substr(0, nl);
@@ -129,11 +129,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   FuzzKeyPath(*s->store, input);
 
-  hydrant::api::HttpRequest request = ParseRequest(input);
+  hydrant::http::HttpRequest request = ParseRequest(input);
   (void)request.Path();
   (void)request.Query();
   if (++s->uses > 2000) s->Reset();
-  hydrant::api::HttpResponse response = s->handler->Handle(request);
+  hydrant::http::HttpResponse response = s->handler->Handle(request);
   Check(response.status >= 200 && response.status <= 599, "HTTP status", input);
   return 0;
 }

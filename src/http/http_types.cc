@@ -1,9 +1,9 @@
 // HttpRequest helpers: header lookup, path and query decoding.
-#include "api/http_types.h"
+#include "http/http_types.h"
 
 #include <strings.h>
 
-namespace hydrant::api {
+namespace hydrant::http {
 
 bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
   size_t n = std::min(a.size(), b.size());
@@ -95,4 +95,4 @@ std::string PercentEncode(std::string_view in, bool encode_slash) {
   return out;
 }
 
-}  // namespace hydrant::api
+}  // namespace hydrant::http

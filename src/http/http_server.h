@@ -7,10 +7,10 @@
 #include <memory>
 #include <string>
 
-#include "api/http_types.h"
+#include "http/http_types.h"
 #include "common/status.h"
 
-namespace hydrant::api {
+namespace hydrant::http {
 
 // Invoked once per request, on an I/O thread. `respond` must be called exactly once, from any
 // thread, possibly later (e.g. after a WAL group commit); the connection waits for it.
@@ -49,4 +49,4 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace hydrant::api
+}  // namespace hydrant::http

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-namespace hydrant::api {
+namespace hydrant::http {
 
 struct CaseInsensitiveLess {
   using is_transparent = void;
@@ -50,4 +50,4 @@ bool PercentDecode(std::string_view in, std::string* out, bool plus_is_space = f
 // Encodes everything but unreserved characters (A-Z a-z 0-9 - _ . ~), and '/' unless encode_slash.
 std::string PercentEncode(std::string_view in, bool encode_slash = true);
 
-}  // namespace hydrant::api
+}  // namespace hydrant::http

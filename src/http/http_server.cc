@@ -1,5 +1,5 @@
 // HttpServer over Boost.Beast: one strand per connection, async reads and writes.
-#include "api/http_server.h"
+#include "http/http_server.h"
 
 #include <spdlog/spdlog.h>
 
@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-namespace hydrant::api {
+namespace hydrant::http {
 namespace {
 
 namespace beast = boost::beast;
@@ -346,4 +346,4 @@ void HttpServer::Stop() {
   impl_->threads.clear();
 }
 
-}  // namespace hydrant::api
+}  // namespace hydrant::http
