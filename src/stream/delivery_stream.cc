@@ -11,7 +11,6 @@
 #include <future>
 #include <map>
 #include <optional>
-#include <random>
 #include <vector>
 
 #include "common/ids.h"
@@ -20,12 +19,14 @@
 #include "format/object_key.h"
 #include "format/prefix_expression.h"
 #include "processor/error_record.h"
+#include "stream/retry_backoff.h"
 #include "wal/wal_format.h"
 
 namespace hydrant::stream {
 namespace {
 
-constexpr int64_t kFirstRetryBackoffMillis = 1000;
+// After an error that retrying at once would repeat (planning, processing stored records).
+constexpr int64_t kFirstRetryBackoffMillis = RetryBackoff::kFirstMillis;
 
 // Building the next object while the previous one is written holds a second object in memory;
 // with hundreds of streams flushing at once that would be hundreds of objects, so only this
@@ -584,7 +585,7 @@ bool DeliveryStream::DeliverInFlight(Lane& lane, bool single_attempt,
                                      std::optional<PreparedBatch> prepared) {
   const PlannedBatch batch = *lane.journal->in_flight();
   const std::string name = metadata().config.name();
-  int64_t backoff = kFirstRetryBackoffMillis;
+  RetryBackoff backoff(deps_.max_retry_backoff_millis);
   // Prepared once and kept across delivery retries, so a transformation runs once per batch
   // (again only after a restart).
   for (int attempt = 1;; ++attempt) {
@@ -651,15 +652,12 @@ bool DeliveryStream::DeliverInFlight(Lane& lane, bool single_attempt,
     }
     spdlog::warn("stream {}: {}delivery of batch {} failed (attempt {}): {}; the data is kept{}", name,
                  lane.backup ? "backup " : "", batch.sequence, attempt, error,
-                 single_attempt ? " for the next start" : ", retrying within " + std::to_string((backoff + 999) / 1000) + " s");
+                 single_attempt ? " for the next start" : ", retrying in about " + std::to_string((backoff.base_millis() + 999) / 1000) + " s");
     if (single_attempt) return false;
-    // Jitter spreads the retries of many streams that failed together.
-    thread_local std::mt19937_64 random(std::random_device{}());
-    const int64_t wait = backoff / 2 + static_cast<int64_t>(random() % static_cast<uint64_t>(backoff / 2 + 1));
+    const int64_t wait = backoff.Next();
     std::unique_lock<std::mutex> lock(mu_);
     if (cv_.wait_for(lock, std::chrono::milliseconds(wait), [this] { return stopping_; })) return false;
     if (draining_) single_attempt = true;
-    backoff = std::min(backoff * 2, deps_.max_retry_backoff_millis);
   }
 }
 

@@ -41,7 +41,7 @@ struct DeliveryStreamDeps {
   destination::Destination* destination = nullptr;  // not owned
   DiskBudget* budget = nullptr;                      // not owned
   uint64_t wal_segment_bytes = 64ull << 20;
-  int64_t max_retry_backoff_millis = 30000;
+  int64_t max_retry_backoff_millis = 120'000;  // RetryBackoff::kMaxMillis; tests shorten it
   // The service keeps undelivered data for 24 hours, then discards it; so does Hydrant.
   int64_t retention_millis = 24ll * 3600 * 1000;
   ProcessorChainFactory processors{};  // unset: records are delivered as they arrived
