@@ -21,8 +21,8 @@
 #include "api/s3_handler.h"
 #include "common/clock.h"
 #include "common/env.h"
-#include "destination/bucket_router.h"
-#include "destination/local_s3_destination.h"
+#include "destination/s3/bucket_router.h"
+#include "destination/s3/local_s3_destination.h"
 #include "functions/function_registry.h"
 #include "functions/local_invoker.h"
 #include "processor/lambda_processor.h"
@@ -303,8 +303,8 @@ int Serve(ServeOptions options, const CLI::App& serve) {
       registry->get(), {options.region, options.account_id, functions::RuntimeDirFor(options.runtime_dir)},
       clock);
 
-  destination::LocalS3Destination s3_destination(&store);
-  auto bucket_router = destination::BucketRouter::Create(&s3_destination, options.remote_buckets);
+  destination::s3::LocalS3Destination s3_destination(&store);
+  auto bucket_router = destination::s3::BucketRouter::Create(&s3_destination, options.remote_buckets);
   if (!bucket_router.ok()) {
     spdlog::error("config file: {}", bucket_router.status().ToString());
     return 2;

@@ -9,7 +9,7 @@
 #include <regex>
 #include <thread>
 
-#include "destination/local_s3_destination.h"
+#include "destination/s3/local_s3_destination.h"
 #include "store/object_store.h"
 #include "wal/wal_format.h"
 
@@ -25,7 +25,7 @@ class DeliveryStreamTest : public ::testing::Test {
     dir_ = mkdtemp(tmpl);
     store_ = std::make_unique<store::ObjectStore>(env_, JoinPath(dir_, "buckets"), clock_);
     ASSERT_TRUE(store_->Init().ok());
-    destination_ = std::make_unique<destination::LocalS3Destination>(store_.get());
+    destination_ = std::make_unique<destination::s3::LocalS3Destination>(store_.get());
   }
   void TearDown() override { (void)env_->RemoveDirRecursively(dir_); }
 
@@ -96,7 +96,7 @@ class DeliveryStreamTest : public ::testing::Test {
   Clock* clock_ = SystemClock::Default();
   std::string dir_;
   std::unique_ptr<store::ObjectStore> store_;
-  std::unique_ptr<destination::LocalS3Destination> destination_;
+  std::unique_ptr<destination::s3::LocalS3Destination> destination_;
   std::unique_ptr<DiskBudget> budget_ = std::make_unique<DiskBudget>(1ull << 30);
 };
 

@@ -9,429 +9,42 @@
 #include <string_view>
 #include <vector>
 
-#include "format/prefix_expression.h"
-#include "format/time_zone.h"
-#include "processor/processing_config.h"
+#include "common/config_fields.h"
+#include "destination/registry.h"
 
 namespace hydrant::stream {
 namespace {
 
 namespace json = boost::json;
+using config::CopyMembers;
+using config::Find;
+using config::GetArray;
+using config::GetInt;
+using config::GetObject;
+using config::GetString;
+using config::Unsupported;
 
 constexpr int64_t kFormatVersion = 1;
-// The smallest buffer the service allows with dynamic partitioning; also the size used when such
-// a stream gives no BufferingHints.
-constexpr int64_t kMinPartitionedBufferMb = 64;
-
-// S3DestinationConfiguration's members (also S3DestinationUpdate's), in the model's order.
-constexpr std::array<std::string_view, 8> kS3Members = {"RoleARN",
-                                                        "BucketARN",
-                                                        "Prefix",
-                                                        "ErrorOutputPrefix",
-                                                        "BufferingHints",
-                                                        "CompressionFormat",
-                                                        "EncryptionConfiguration",
-                                                        "CloudWatchLoggingOptions"};
-// The members ExtendedS3DestinationConfiguration adds, in the model's order.
-constexpr std::array<std::string_view, 7> kExtendedOnlyMembers = {
-    "ProcessingConfiguration",
-    "S3BackupMode",
-    "S3BackupConfiguration",
-    "DataFormatConversionConfiguration",
-    "DynamicPartitioningConfiguration",
-    "FileExtension",
-    "CustomTimeZone"};
-// Update members merged member by member (lists inside replaced) instead of replaced whole. For
-// DataFormatConversionConfiguration the API documents it: Enabled false "preserves the
-// configuration details". EncryptionConfiguration is a union, so it is replaced.
-constexpr std::array<std::string_view, 5> kMergedMembers = {
-    "BufferingHints", "CloudWatchLoggingOptions", "ProcessingConfiguration",
-    "DataFormatConversionConfiguration", "DynamicPartitioningConfiguration"};
-
-constexpr std::array<std::string_view, 10> kDestinationConfigurations = {
-    "S3DestinationConfiguration",
-    "ExtendedS3DestinationConfiguration",
-    "RedshiftDestinationConfiguration",
-    "ElasticsearchDestinationConfiguration",
-    "AmazonopensearchserviceDestinationConfiguration",
-    "SplunkDestinationConfiguration",
-    "HttpEndpointDestinationConfiguration",
-    "AmazonOpenSearchServerlessDestinationConfiguration",
-    "SnowflakeDestinationConfiguration",
-    "IcebergDestinationConfiguration"};
-constexpr std::array<std::string_view, 10> kDestinationUpdates = {
-    "S3DestinationUpdate",
-    "ExtendedS3DestinationUpdate",
-    "RedshiftDestinationUpdate",
-    "ElasticsearchDestinationUpdate",
-    "AmazonopensearchserviceDestinationUpdate",
-    "SplunkDestinationUpdate",
-    "HttpEndpointDestinationUpdate",
-    "AmazonOpenSearchServerlessDestinationUpdate",
-    "SnowflakeDestinationUpdate",
-    "IcebergDestinationUpdate"};
-
 // moto's text for this rule; the real service's wording is not on record.
 constexpr std::string_view kExactlyOneDestination =
     "Exactly one destination configuration is supported for a Firehose";
 
-Status Unsupported(std::string_view feature) {
-  return Status::InvalidArgument(
-      fmt::format("{} is not supported by this version of Hydrant yet", feature));
-}
-
-// A member, or nullptr when absent or JSON null (the same thing on the wire).
-const json::value* Find(const json::object& object, std::string_view key) {
-  auto it = object.find(key);
-  return it == object.end() || it->value().is_null() ? nullptr : &it->value();
-}
-
-// Typed member access. A member of the wrong JSON type is kMalformed (SerializationException),
-// which the model validator normally reports first.
-Status GetString(const json::object& object, std::string_view key,
-                 std::optional<std::string>* out) {
-  out->reset();
-  const json::value* v = Find(object, key);
-  if (!v) return Status::Ok();
-  if (!v->is_string()) return Status::Malformed(fmt::format("{} must be a string", key));
-  *out = std::string(v->get_string());
-  return Status::Ok();
-}
-
-Status GetInt(const json::object& object, std::string_view key, std::optional<int64_t>* out) {
-  out->reset();
-  const json::value* v = Find(object, key);
-  if (!v) return Status::Ok();
-  boost::system::error_code ec;
-  int64_t n = v->to_number<int64_t>(ec);
-  if (ec) return Status::Malformed(fmt::format("{} must be an integer", key));
-  *out = n;
-  return Status::Ok();
-}
-
-Status GetBool(const json::object& object, std::string_view key, std::optional<bool>* out) {
-  out->reset();
-  const json::value* v = Find(object, key);
-  if (!v) return Status::Ok();
-  if (!v->is_bool()) return Status::Malformed(fmt::format("{} must be a boolean", key));
-  *out = v->get_bool();
-  return Status::Ok();
-}
-
-Status GetObject(const json::object& object, std::string_view key, const json::object** out) {
-  *out = nullptr;
-  const json::value* v = Find(object, key);
-  if (!v) return Status::Ok();
-  if (!v->is_object()) return Status::Malformed(fmt::format("{} must be a structure", key));
-  *out = &v->get_object();
-  return Status::Ok();
-}
-
-Status GetArray(const json::object& object, std::string_view key, const json::array** out) {
-  *out = nullptr;
-  const json::value* v = Find(object, key);
-  if (!v) return Status::Ok();
-  if (!v->is_array()) return Status::Malformed(fmt::format("{} must be a list", key));
-  *out = &v->get_array();
-  return Status::Ok();
-}
-
-// The present members of `names` in `source`, in the order of `names`.
-template <size_t N>
-void CopyMembers(const json::object& source, const std::array<std::string_view, N>& names,
-                 json::object* out) {
-  for (std::string_view name : names) {
-    if (const json::value* v = Find(source, name)) (*out)[name] = *v;
+// The one destination member of `request` (a *DestinationConfiguration, or with `update` a
+// *DestinationUpdate) and its kind, which must be one Hydrant serves.
+Result<std::pair<std::string_view, const destination::DestinationKind*>> DestinationOf(
+    const json::object& request, bool update) {
+  std::vector<std::pair<std::string_view, const destination::DestinationKind*>> present;
+  for (const auto& kind : destination::DestinationKinds()) {
+    std::string_view member = update ? kind.update : kind.configuration;
+    if (Find(request, member)) present.emplace_back(member, &kind);
   }
-}
-
-// The members of `names` present in `request`.
-template <size_t N>
-std::vector<std::string_view> Present(const json::object& request,
-                                      const std::array<std::string_view, N>& names) {
-  std::vector<std::string_view> present;
-  for (std::string_view name : names) {
-    if (Find(request, name)) present.push_back(name);
+  if (present.size() != 1) return Status::InvalidArgument(std::string(kExactlyOneDestination));
+  if (present.front().second->folder != "s3") {
+    return Unsupported(fmt::format(
+        "{} (this version delivers to Amazon S3 only: S3Destination{} or ExtendedS3Destination{})",
+        present.front().first, update ? "Update" : "Configuration", update ? "Update" : "Configuration"));
   }
-  return present;
-}
-
-// `patch` merged into `target` member by member, recursing into structures.
-void MergeInto(const json::object& patch, json::object* target) {
-  for (const auto& [key, value] : patch) {
-    if (value.is_null()) continue;
-    json::value& slot = (*target)[key];
-    if (value.is_object() && slot.is_object()) {
-      MergeInto(value.get_object(), &slot.get_object());
-    } else {
-      slot = value;
-    }
-  }
-}
-
-Status CheckBufferingHints(const json::object& hints, BufferingHints* out) {
-  std::optional<int64_t> size, interval;
-  HYDRANT_RETURN_IF_ERROR(GetInt(hints, "SizeInMBs", &size));
-  HYDRANT_RETURN_IF_ERROR(GetInt(hints, "IntervalInSeconds", &interval));
-  // The model validator enforces these ranges; repeated so the runtime never sees a 0 MB buffer.
-  if (size && (*size < 1 || *size > 128)) {
-    return Status::InvalidArgument("BufferingHints.SizeInMBs must be between 1 and 128");
-  }
-  if (interval && (*interval < 0 || *interval > 900)) {
-    return Status::InvalidArgument("BufferingHints.IntervalInSeconds must be between 0 and 900");
-  }
-  if (size) out->size_mb = *size;
-  if (interval) out->interval_seconds = *interval;
-  return Status::Ok();
-}
-
-// The processors to run, or nullopt when processing is absent, disabled or empty. The
-// processor stage owns the rules for types, parameters and their order.
-Result<std::optional<json::object>> CheckProcessing(const json::object& processing,
-                                                    bool dynamic_partitioning) {
-  std::optional<bool> enabled;
-  const json::array* processors = nullptr;
-  HYDRANT_RETURN_IF_ERROR(GetBool(processing, "Enabled", &enabled));
-  HYDRANT_RETURN_IF_ERROR(GetArray(processing, "Processors", &processors));
-  if (!processors || processors->empty() || !enabled.value_or(true)) return std::optional<json::object>();
-  // MetadataExtraction only feeds dynamic partitioning; the processor stage refuses it without.
-  processor::ValidationContext context;
-  context.dynamic_partitioning_enabled = dynamic_partitioning;
-  HYDRANT_RETURN_IF_ERROR(processor::ValidateProcessingConfiguration(processing, context));
-  return std::optional<json::object>(processing);
-}
-
-// The bucket a BucketARN (arn:<partition>:s3:::<bucket>) names.
-Result<std::string> BucketOf(const std::string& bucket_arn) {
-  size_t separator = bucket_arn.find(":::");
-  if (separator == std::string::npos || separator + 3 == bucket_arn.size()) {
-    return Status::InvalidArgument(fmt::format("BucketARN {} does not name a bucket", bucket_arn));
-  }
-  return bucket_arn.substr(separator + 3);
-}
-
-// S3BackupConfiguration (an S3DestinationConfiguration): its own bucket, prefix, buffering and
-// compression.
-Result<S3BackupDestination> CheckBackup(const json::object& b) {
-  S3BackupDestination backup;
-  std::optional<std::string> role, bucket_arn, prefix, error_prefix, compression;
-  const json::object *hints, *encryption;
-  HYDRANT_RETURN_IF_ERROR(GetString(b, "RoleARN", &role));
-  HYDRANT_RETURN_IF_ERROR(GetString(b, "BucketARN", &bucket_arn));
-  HYDRANT_RETURN_IF_ERROR(GetString(b, "Prefix", &prefix));
-  HYDRANT_RETURN_IF_ERROR(GetString(b, "ErrorOutputPrefix", &error_prefix));
-  HYDRANT_RETURN_IF_ERROR(GetString(b, "CompressionFormat", &compression));
-  HYDRANT_RETURN_IF_ERROR(GetObject(b, "BufferingHints", &hints));
-  HYDRANT_RETURN_IF_ERROR(GetObject(b, "EncryptionConfiguration", &encryption));
-  if (!role) return Status::InvalidArgument("S3BackupConfiguration.RoleARN is required");
-  if (!bucket_arn) return Status::InvalidArgument("S3BackupConfiguration.BucketARN is required");
-  auto bucket = BucketOf(*bucket_arn);
-  if (!bucket.ok()) return bucket.status();
-  backup.bucket = std::move(*bucket);
-  if (hints) HYDRANT_RETURN_IF_ERROR(CheckBufferingHints(*hints, &backup.buffering));
-  if (compression) backup.compression = *compression;
-  if (encryption && Find(*encryption, "KMSEncryptionConfig")) {
-    return Unsupported("Encrypting backup objects with KMS (S3BackupConfiguration.EncryptionConfiguration)");
-  }
-  backup.prefix = prefix.value_or("");
-  std::optional<std::string> errors;
-  if (error_prefix && !error_prefix->empty()) errors = error_prefix;
-  HYDRANT_RETURN_IF_ERROR(format::ValidatePrefixes(backup.prefix, errors, false));
-  return backup;
-}
-
-// True when the enabled ProcessingConfiguration has a processor of `type`.
-bool HasProcessor(const S3Destination& s3, std::string_view type) {
-  if (!s3.processing) return false;
-  const json::value* processors = Find(*s3.processing, "Processors");
-  if (!processors || !processors->is_array()) return false;
-  for (const json::value& p : processors->get_array()) {
-    const json::value* t = p.is_object() ? Find(p.get_object(), "Type") : nullptr;
-    if (t && t->is_string() && t->get_string() == type) return true;
-  }
-  return false;
-}
-
-// The rules that come with DynamicPartitioningConfiguration Enabled (firehose-spec §4.1, §4.3).
-Status CheckPartitioning(const S3Destination& s3) {
-  if (!s3.error_output_prefix) {
-    return Status::InvalidArgument(
-        "ErrorOutputPrefix is required when dynamic partitioning is enabled");
-  }
-  if (s3.buffering.size_mb < kMinPartitionedBufferMb) {
-    return Status::InvalidArgument(fmt::format(
-        "BufferingHints.SizeInMBs must be at least {} when dynamic partitioning is enabled",
-        kMinPartitionedBufferMb));
-  }
-  if (s3.buffering.interval_seconds == 0) {
-    return Status::InvalidArgument(
-        "BufferingHints.IntervalInSeconds 0 (zero buffering) is not available with dynamic "
-        "partitioning");
-  }
-  auto prefix = format::PrefixExpression::Parse(s3.prefix);
-  if (!prefix.ok()) return prefix.status();
-  if (prefix->uses_query_keys() && !HasProcessor(s3, "MetadataExtraction")) {
-    return Status::InvalidArgument(
-        "Prefix uses !{partitionKeyFromQuery:...} but ProcessingConfiguration has no enabled "
-        "MetadataExtraction processor");
-  }
-  if (prefix->uses_lambda_keys() && !HasProcessor(s3, "Lambda")) {
-    return Status::InvalidArgument(
-        "Prefix uses !{partitionKeyFromLambda:...} but ProcessingConfiguration has no enabled "
-        "Lambda processor");
-  }
-  return Status::Ok();
-}
-
-// Every rule a stored ExtendedS3 destination must satisfy; the typed view on success.
-Result<S3Destination> CheckDestination(const json::object& d) {
-  S3Destination s3;
-  std::optional<std::string> role, bucket_arn, prefix, error_prefix, compression, backup_mode,
-      file_extension, time_zone;
-  HYDRANT_RETURN_IF_ERROR(GetString(d, "RoleARN", &role));
-  HYDRANT_RETURN_IF_ERROR(GetString(d, "BucketARN", &bucket_arn));
-  HYDRANT_RETURN_IF_ERROR(GetString(d, "Prefix", &prefix));
-  HYDRANT_RETURN_IF_ERROR(GetString(d, "ErrorOutputPrefix", &error_prefix));
-  HYDRANT_RETURN_IF_ERROR(GetString(d, "CompressionFormat", &compression));
-  HYDRANT_RETURN_IF_ERROR(GetString(d, "S3BackupMode", &backup_mode));
-  HYDRANT_RETURN_IF_ERROR(GetString(d, "FileExtension", &file_extension));
-  HYDRANT_RETURN_IF_ERROR(GetString(d, "CustomTimeZone", &time_zone));
-  const json::object *hints, *encryption, *logging, *processing, *conversion, *partitioning;
-  HYDRANT_RETURN_IF_ERROR(GetObject(d, "BufferingHints", &hints));
-  HYDRANT_RETURN_IF_ERROR(GetObject(d, "EncryptionConfiguration", &encryption));
-  HYDRANT_RETURN_IF_ERROR(GetObject(d, "CloudWatchLoggingOptions", &logging));
-  HYDRANT_RETURN_IF_ERROR(GetObject(d, "ProcessingConfiguration", &processing));
-  HYDRANT_RETURN_IF_ERROR(GetObject(d, "DataFormatConversionConfiguration", &conversion));
-  HYDRANT_RETURN_IF_ERROR(GetObject(d, "DynamicPartitioningConfiguration", &partitioning));
-
-  if (!role) return Status::InvalidArgument("RoleARN is required");
-  if (!bucket_arn) return Status::InvalidArgument("BucketARN is required");
-  auto bucket = BucketOf(*bucket_arn);
-  if (!bucket.ok()) return bucket.status();
-  s3.bucket = std::move(*bucket);
-
-  if (hints) HYDRANT_RETURN_IF_ERROR(CheckBufferingHints(*hints, &s3.buffering));
-  if (compression) s3.compression = *compression;  // the model's enum was checked already
-  if (encryption) {
-    bool none = Find(*encryption, "NoEncryptionConfig") != nullptr;
-    bool kms = Find(*encryption, "KMSEncryptionConfig") != nullptr;
-    if (none == kms) {
-      return Status::InvalidArgument(
-          "Exactly one of NoEncryptionConfig or KMSEncryptionConfig must be specified");
-    }
-    if (kms) {
-      const json::object* config;
-      HYDRANT_RETURN_IF_ERROR(GetObject(*encryption, "KMSEncryptionConfig", &config));
-      std::optional<std::string> key_arn;
-      HYDRANT_RETURN_IF_ERROR(GetString(*config, "AWSKMSKeyARN", &key_arn));
-      if (!key_arn || key_arn->empty()) {
-        return Status::InvalidArgument("KMSEncryptionConfig: AWSKMSKeyARN is required");
-      }
-      s3.kms_key_arn = *key_arn;
-    }
-  }
-  if (logging) {
-    std::optional<bool> enabled;
-    std::optional<std::string> group, stream;
-    HYDRANT_RETURN_IF_ERROR(GetBool(*logging, "Enabled", &enabled));
-    HYDRANT_RETURN_IF_ERROR(GetString(*logging, "LogGroupName", &group));
-    HYDRANT_RETURN_IF_ERROR(GetString(*logging, "LogStreamName", &stream));
-    // The model: both names are "required if CloudWatch logging is enabled".
-    if (enabled.value_or(false) && (group.value_or("").empty() || stream.value_or("").empty())) {
-      return Status::InvalidArgument(
-          "CloudWatchLoggingOptions: LogGroupName and LogStreamName are required when CloudWatch "
-          "logging is enabled");
-    }
-  }
-  if (partitioning) {
-    std::optional<bool> enabled;
-    const json::object* retry;
-    HYDRANT_RETURN_IF_ERROR(GetBool(*partitioning, "Enabled", &enabled));
-    HYDRANT_RETURN_IF_ERROR(GetObject(*partitioning, "RetryOptions", &retry));
-    s3.dynamic_partitioning = enabled.value_or(false);
-    if (retry) {
-      std::optional<int64_t> duration;
-      HYDRANT_RETURN_IF_ERROR(GetInt(*retry, "DurationInSeconds", &duration));
-      if (duration) s3.partitioning_retry_seconds = *duration;
-    }
-  }
-  if (s3.dynamic_partitioning && (!hints || !Find(*hints, "SizeInMBs"))) {
-    s3.buffering.size_mb = kMinPartitionedBufferMb;
-  }
-  if (processing) {
-    auto processors = CheckProcessing(*processing, s3.dynamic_partitioning);
-    if (!processors.ok()) return processors.status();
-    s3.processing = std::move(*processors);
-  }
-  const json::object* backup;
-  HYDRANT_RETURN_IF_ERROR(GetObject(d, "S3BackupConfiguration", &backup));
-  if (backup_mode == "Enabled" && !backup) {
-    return Status::InvalidArgument("S3BackupConfiguration is required when S3BackupMode is Enabled");
-  }
-  if (backup) {
-    auto checked = CheckBackup(*backup);
-    if (!checked.ok()) return checked.status();
-    if (backup_mode == "Enabled") s3.backup = std::move(*checked);
-  }
-  if (conversion) {
-    std::optional<bool> enabled;
-    HYDRANT_RETURN_IF_ERROR(GetBool(*conversion, "Enabled", &enabled));
-    if (enabled.value_or(true)) {  // the service's default when the structure is given
-      return Unsupported("Record format conversion (DataFormatConversionConfiguration)");
-    }
-  }
-  if (time_zone) {
-    auto zone = format::LookupTimeZone(*time_zone);
-    if (!zone.ok()) return zone.status();
-    if (!time_zone->empty()) s3.custom_time_zone = *time_zone;
-    s3.time_zone = *zone;
-  }
-
-  s3.prefix = prefix.value_or("");
-  if (error_prefix && !error_prefix->empty()) s3.error_output_prefix = error_prefix;
-  HYDRANT_RETURN_IF_ERROR(
-      format::ValidatePrefixes(s3.prefix, s3.error_output_prefix, s3.dynamic_partitioning));
-  if (s3.dynamic_partitioning) HYDRANT_RETURN_IF_ERROR(CheckPartitioning(s3));
-  s3.file_extension = file_extension.value_or("");
-  return s3;
-}
-
-json::object CloudWatchDescription(const json::object& destination) {
-  json::object out;
-  const json::value* given = Find(destination, "CloudWatchLoggingOptions");
-  const json::object* options = given && given->is_object() ? &given->get_object() : nullptr;
-  const json::value* enabled = options ? Find(*options, "Enabled") : nullptr;
-  out["Enabled"] = enabled ? *enabled : json::value(false);
-  if (options) {
-    CopyMembers(*options, std::array<std::string_view, 2>{"LogGroupName", "LogStreamName"}, &out);
-  }
-  return out;
-}
-
-// An S3DestinationDescription (the destination's, or S3BackupDescription) of a stored
-// S3DestinationConfiguration, with the service's defaults for what was not given.
-json::object S3Description(const json::object& stored, const BufferingHints& hints,
-                           std::string_view compression) {
-  json::object out;
-  out["RoleARN"] = stored.at("RoleARN");
-  out["BucketARN"] = stored.at("BucketARN");
-  CopyMembers(stored, std::array<std::string_view, 2>{"Prefix", "ErrorOutputPrefix"}, &out);
-  out["BufferingHints"] = {{"SizeInMBs", hints.size_mb}, {"IntervalInSeconds", hints.interval_seconds}};
-  out["CompressionFormat"] = compression;
-  const json::value* encryption = Find(stored, "EncryptionConfiguration");
-  out["EncryptionConfiguration"] = encryption && encryption->is_object()
-                                       ? *encryption
-                                       : json::value{{"NoEncryptionConfig", "NoEncryption"}};
-  out["CloudWatchLoggingOptions"] = CloudWatchDescription(stored);
-  return out;
-}
-
-// S3BackupDescription. The stored configuration passed CheckBackup, also while S3BackupMode is
-// Disabled (then s3().backup is empty), so it is read again here.
-json::object BackupDescription(const json::object& backup) {
-  auto checked = CheckBackup(backup);
-  S3BackupDestination parsed = checked.ok() ? *checked : S3BackupDestination{};
-  return S3Description(backup, parsed.buffering, parsed.compression);
+  return present.front();
 }
 
 }  // namespace
@@ -439,7 +52,7 @@ json::object BackupDescription(const json::object& backup) {
 Result<StreamConfig> StreamConfig::Build(std::string name, std::string type,
                                          json::object destination,
                                          std::optional<json::object> source) {
-  auto s3 = CheckDestination(destination);
+  auto s3 = destination::s3::Parse(destination);
   if (!s3.ok()) return s3.status();
   StreamConfig config;
   config.name_ = std::move(name);
@@ -478,128 +91,43 @@ Result<StreamConfig> StreamConfig::FromCreateRequest(const json::object& request
         "Server-side encryption of the stream (DeliveryStreamEncryptionConfigurationInput)");
   }
 
-  std::vector<std::string_view> destinations = Present(request, kDestinationConfigurations);
-  if (destinations.size() != 1) return Status::InvalidArgument(std::string(kExactlyOneDestination));
-  std::string_view kind = destinations.front();
-  bool legacy = kind == "S3DestinationConfiguration";
-  if (!legacy && kind != "ExtendedS3DestinationConfiguration") {
-    return Unsupported(
-        fmt::format("{} (this version delivers to Amazon S3 only: S3DestinationConfiguration or "
-                    "ExtendedS3DestinationConfiguration)",
-                    kind));
-  }
+  auto destination_member = DestinationOf(request, /*update=*/false);
+  if (!destination_member.ok()) return destination_member.status();
+  const std::string_view kind = destination_member->first;
+  const bool legacy = kind == "S3DestinationConfiguration";
   const json::object* given;
   HYDRANT_RETURN_IF_ERROR(GetObject(request, kind, &given));
-  json::object destination;
-  CopyMembers(*given, kS3Members, &destination);
-  if (!legacy) CopyMembers(*given, kExtendedOnlyMembers, &destination);
-
-  // Create only: UpdateDestination merges BufferingHints member by member.
-  const json::object* hints;
-  HYDRANT_RETURN_IF_ERROR(GetObject(destination, "BufferingHints", &hints));
-  if (hints &&
-      (Find(*hints, "SizeInMBs") == nullptr) != (Find(*hints, "IntervalInSeconds") == nullptr)) {
-    return Status::InvalidArgument(
-        "BufferingHints: if you specify a value for one of SizeInMBs and IntervalInSeconds, you "
-        "must also provide a value for the other");
-  }
+  auto destination = destination::s3::FromCreateRequest(*given, legacy);
+  if (!destination.ok()) return destination.status();
 
   const json::object* source;
   const json::array* tags;
   HYDRANT_RETURN_IF_ERROR(GetObject(request, "DirectPutSourceConfiguration", &source));
   HYDRANT_RETURN_IF_ERROR(GetArray(request, "Tags", &tags));
-  auto config = Build(std::move(*name), std::move(stream_type), std::move(destination),
+  auto config = Build(std::move(*name), std::move(stream_type), std::move(*destination),
                       source ? std::optional<json::object>(*source) : std::nullopt);
   if (config.ok() && tags) config->initial_tags_ = *tags;
   return config;
 }
 
 Result<StreamConfig> StreamConfig::ApplyUpdate(const json::object& update_request) const {
-  std::vector<std::string_view> updates = Present(update_request, kDestinationUpdates);
-  if (updates.size() != 1) return Status::InvalidArgument(std::string(kExactlyOneDestination));
-  std::string_view kind = updates.front();
-  bool legacy = kind == "S3DestinationUpdate";
-  if (!legacy && kind != "ExtendedS3DestinationUpdate") {
-    return Unsupported(
-        fmt::format("{} (this version delivers to Amazon S3 only: S3DestinationUpdate or "
-                    "ExtendedS3DestinationUpdate)",
-                    kind));
-  }
+  auto destination_member = DestinationOf(update_request, /*update=*/true);
+  if (!destination_member.ok()) return destination_member.status();
+  const std::string_view kind = destination_member->first;
+  const bool legacy = kind == "S3DestinationUpdate";
   const json::object* update;
   HYDRANT_RETURN_IF_ERROR(GetObject(update_request, kind, &update));
 
-  json::object patch;
-  CopyMembers(*update, kS3Members, &patch);
-  if (!legacy) CopyMembers(*update, kExtendedOnlyMembers, &patch);
-  json::object merged = destination_;
-  for (const auto& [key, value] : patch) {
-    bool member_wise =
-        std::find(kMergedMembers.begin(), kMergedMembers.end(), key) != kMergedMembers.end();
-    const json::value* old = Find(merged, key);
-    if (member_wise && value.is_object() && old && old->is_object()) {
-      MergeInto(value.get_object(), &merged[key].get_object());
-    } else {
-      merged[key] = value;
-    }
-  }
-  const json::object* backup_update;
-  HYDRANT_RETURN_IF_ERROR(GetObject(*update, "S3BackupUpdate", &backup_update));
-  if (backup_update) {
-    // Merged member by member like the destination itself; BufferingHints inside too.
-    json::value& stored = merged["S3BackupConfiguration"];
-    if (!stored.is_object()) stored = json::object();
-    for (const auto& [key, value] : *backup_update) {
-      const json::value* old = Find(stored.get_object(), key);
-      if (key == "BufferingHints" && value.is_object() && old && old->is_object()) {
-        MergeInto(value.get_object(), &stored.get_object()[key].get_object());
-      } else {
-        stored.get_object()[key] = value;
-      }
-    }
-  }
-  auto config = Build(name_, type_, std::move(merged), source_);
-  if (config.ok() && s3_.backup && !config->s3_.backup) {
-    return Status::InvalidArgument("S3BackupMode cannot be changed from Enabled to Disabled");
-  }
-  if (config.ok() && config->s3_.dynamic_partitioning != s3_.dynamic_partitioning) {
-    return Status::InvalidArgument(s3_.dynamic_partitioning
-                                       ? "Dynamic partitioning cannot be disabled once enabled"
-                                       : "Dynamic partitioning cannot be enabled on an existing "
-                                         "delivery stream");
-  }
+  auto merged = destination::s3::MergeUpdate(destination_, *update, legacy);
+  if (!merged.ok()) return merged.status();
+  auto config = Build(name_, type_, std::move(*merged), source_);
+  if (config.ok()) HYDRANT_RETURN_IF_ERROR(destination::s3::CheckChange(s3_, config->s3_));
   if (config.ok()) config->initial_tags_ = initial_tags_;
   return config;
 }
 
 json::object StreamConfig::DescribeDestination() const {
-  json::object s3 = S3Description(destination_, s3_.buffering, s3_.compression);
-
-  json::object extended = s3;
-  if (const json::value* processing = Find(destination_, "ProcessingConfiguration");
-      processing && processing->is_object()) {
-    const json::value* role = Find(destination_, "RoleARN");
-    extended["ProcessingConfiguration"] = processor::DescribeProcessingConfiguration(
-        processing->get_object(), role && role->is_string() ? std::string_view(role->get_string()) : "");
-  }
-  const json::value* backup_mode = Find(destination_, "S3BackupMode");
-  extended["S3BackupMode"] = backup_mode ? *backup_mode : json::value("Disabled");
-  if (const json::value* backup = Find(destination_, "S3BackupConfiguration")) {
-    extended["S3BackupDescription"] = BackupDescription(backup->get_object());
-  }
-  CopyMembers(destination_, std::array<std::string_view, 1>{"DataFormatConversionConfiguration"},
-              &extended);
-  if (Find(destination_, "DynamicPartitioningConfiguration")) {
-    extended["DynamicPartitioningConfiguration"] = {
-        {"RetryOptions", {{"DurationInSeconds", s3_.partitioning_retry_seconds}}},
-        {"Enabled", s3_.dynamic_partitioning}};
-  }
-  CopyMembers(destination_, std::array<std::string_view, 2>{"FileExtension", "CustomTimeZone"},
-              &extended);
-
-  json::object out;
-  out["S3DestinationDescription"] = std::move(s3);
-  out["ExtendedS3DestinationDescription"] = std::move(extended);
-  return out;
+  return destination::s3::Describe(destination_, s3_);
 }
 
 std::optional<json::object> StreamConfig::DescribeSource() const {

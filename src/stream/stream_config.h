@@ -44,48 +44,14 @@
 #include <string>
 
 #include "common/status.h"
-#include "format/time_zone.h"
+#include "destination/s3/s3_config.h"
 
 namespace hydrant::stream {
 
-struct BufferingHints {
-  int64_t size_mb = 5;             // SizeInMBs, 1-128
-  int64_t interval_seconds = 300;  // IntervalInSeconds, 0-900
-  bool operator==(const BufferingHints&) const = default;
-};
-
-// S3BackupConfiguration as the delivery runtime reads it: where source records (as they
-// arrived, before any transformation) are written when S3BackupMode is Enabled.
-struct S3BackupDestination {
-  std::string bucket;
-  std::string prefix;
-  BufferingHints buffering;
-  std::string compression = "UNCOMPRESSED";
-  bool operator==(const S3BackupDestination&) const = default;
-};
-
-// The S3 destination as the delivery runtime reads it.
-struct S3Destination {
-  std::string bucket;  // from BucketARN arn:<partition>:s3:::<bucket>
-  std::string prefix;  // "" if absent; may hold !{...} (prefix_expression.h)
-  std::optional<std::string> error_output_prefix;  // nullopt if absent or empty
-  BufferingHints buffering;
-  std::string compression = "UNCOMPRESSED";  // CompressionFormat (format/compression.h)
-  std::string file_extension;            // "" = the compression's default (none for UNCOMPRESSED)
-  std::string custom_time_zone = "UTC";  // CustomTimeZone; "UTC" when absent or empty
-  // The zone custom_time_zone names, looked up once here (nullptr = UTC); the tz database owns it.
-  const format::TimeZone* time_zone = nullptr;
-  // EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN; "" for NoEncryption.
-  std::string kms_key_arn;
-  // ProcessingConfiguration when it is enabled and has processors (validated by the processor
-  // stage); nullopt means records are delivered as they arrived.
-  std::optional<boost::json::object> processing;
-  // DynamicPartitioningConfiguration: one buffer and object per evaluated Prefix.
-  bool dynamic_partitioning = false;
-  int64_t partitioning_retry_seconds = 300;  // RetryOptions.DurationInSeconds
-  std::optional<S3BackupDestination> backup;  // set when S3BackupMode is Enabled
-  bool operator==(const S3Destination&) const = default;
-};
+// The S3 destination's typed configuration lives with the destination (destination/s3/).
+using BufferingHints = destination::s3::BufferingHints;
+using S3BackupDestination = destination::s3::S3BackupDestination;
+using S3Destination = destination::s3::S3Destination;
 
 class StreamConfig {
  public:
@@ -102,15 +68,8 @@ class StreamConfig {
   // members. Errors as FromCreateRequest; *this is unchanged either way.
   Result<StreamConfig> ApplyUpdate(const boost::json::object& update_request) const;
 
-  // DescribeDeliveryStream's Destinations[0] without DestinationId:
-  // {"S3DestinationDescription": {...}, "ExtendedS3DestinationDescription": {...}}, members in the
-  // model's order, absent ones filled with the service's defaults (BufferingHints 5/300,
-  // CompressionFormat UNCOMPRESSED, EncryptionConfiguration NoEncryption (else as configured),
-  // CloudWatchLoggingOptions Enabled false, S3BackupMode Disabled, and a Lambda processor's
-  // NumberOfRetries, RoleArn, BufferSizeInMBs and BufferIntervalInSeconds: see
-  // processor::DescribeProcessingConfiguration). Prefix/ErrorOutputPrefix appear only when
-  // configured.
-  // Callers put "DestinationId" first, as AWS does.
+  // DescribeDeliveryStream's Destinations[0] without DestinationId, as the destination kind
+  // describes it (destination::s3::Describe). Callers put "DestinationId" first, as AWS does.
   boost::json::object DescribeDestination() const;
 
   // DescribeDeliveryStream's Source for a stream created with DirectPutSourceConfiguration:

@@ -1,9 +1,9 @@
 // BucketRouter: builds the remote destinations from the config and picks one per object.
-#include "destination/bucket_router.h"
+#include "destination/s3/bucket_router.h"
 
 #include <spdlog/spdlog.h>
 
-namespace hydrant::destination {
+namespace hydrant::destination::s3 {
 
 Result<std::unique_ptr<BucketRouter>> BucketRouter::Create(
     Destination* local, const boost::json::array& remote_buckets,
@@ -34,4 +34,4 @@ const RemoteS3Destination* BucketRouter::RemoteFor(const std::string& bucket) co
   return it == remote_.end() ? nullptr : it->second.get();
 }
 
-}  // namespace hydrant::destination
+}  // namespace hydrant::destination::s3

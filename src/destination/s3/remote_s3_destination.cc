@@ -1,6 +1,6 @@
 // RemoteS3Destination: PutObject / multipart upload over libcurl with CURLOPT_AWS_SIGV4, and the
 // mapping of S3 errors onto delivery outcomes.
-#include "destination/remote_s3_destination.h"
+#include "destination/s3/remote_s3_destination.h"
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -17,7 +17,7 @@
 
 #include "common/outbound_http.h"
 
-namespace hydrant::destination {
+namespace hydrant::destination::s3 {
 namespace {
 
 namespace json = boost::json;
@@ -437,4 +437,4 @@ DeliveryResult RemoteS3Destination::Deliver(const format::Object& object) {
   return result;
 }
 
-}  // namespace hydrant::destination
+}  // namespace hydrant::destination::s3

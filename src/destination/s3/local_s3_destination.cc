@@ -1,7 +1,7 @@
 // LocalS3Destination: maps store failures onto delivery outcomes.
-#include "destination/local_s3_destination.h"
+#include "destination/s3/local_s3_destination.h"
 
-namespace hydrant::destination {
+namespace hydrant::destination::s3 {
 
 DeliveryResult LocalS3Destination::Deliver(const format::Object& object) {
   if (!store_->BucketExists(object.bucket)) {
@@ -21,4 +21,4 @@ DeliveryResult LocalS3Destination::Deliver(const format::Object& object) {
   return {Outcome::kRetryable, "S3.InternalError", status.ToString()};
 }
 
-}  // namespace hydrant::destination
+}  // namespace hydrant::destination::s3

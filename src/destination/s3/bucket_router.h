@@ -8,9 +8,9 @@
 
 #include "common/status.h"
 #include "destination/destination.h"
-#include "destination/remote_s3_destination.h"
+#include "destination/s3/remote_s3_destination.h"
 
-namespace hydrant::destination {
+namespace hydrant::destination::s3 {
 
 // Buckets named in `remote_buckets:` go to their RemoteS3Destination; every other bucket to the
 // local (embedded store) destination. The mapping is fixed at construction. Thread-safe.
@@ -34,4 +34,4 @@ class BucketRouter final : public Destination {
   std::map<std::string, std::unique_ptr<RemoteS3Destination>> remote_;  // by stream-side name
 };
 
-}  // namespace hydrant::destination
+}  // namespace hydrant::destination::s3

@@ -13,7 +13,7 @@
 #include "common/status.h"
 #include "destination/destination.h"
 
-namespace hydrant::destination {
+namespace hydrant::destination::s3 {
 
 // One entry of the config file's `remote_buckets:` list, validated.
 struct RemoteS3Config {
@@ -81,4 +81,4 @@ class RemoteS3Destination final : public Destination {
   const std::string userpwd_; // "<access key>:<secret>"
 };
 
-}  // namespace hydrant::destination
+}  // namespace hydrant::destination::s3

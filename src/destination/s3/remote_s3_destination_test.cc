@@ -1,6 +1,6 @@
 // Tests of the remote S3 destination's config parsing, error mapping and the bucket router.
 // Uploads themselves are tested end to end against a real S3 server (tests/e2e/test_remote_s3.py).
-#include "destination/remote_s3_destination.h"
+#include "destination/s3/remote_s3_destination.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,9 +8,9 @@
 #include <boost/json.hpp>
 #include <map>
 
-#include "destination/bucket_router.h"
+#include "destination/s3/bucket_router.h"
 
-namespace hydrant::destination {
+namespace hydrant::destination::s3 {
 namespace {
 
 using ::testing::HasSubstr;
@@ -166,4 +166,4 @@ TEST(BucketRouterTest, RemoteBucketsByNameOthersLocal) {
 }
 
 }  // namespace
-}  // namespace hydrant::destination
+}  // namespace hydrant::destination::s3

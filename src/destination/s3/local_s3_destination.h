@@ -4,7 +4,7 @@
 #include "destination/destination.h"
 #include "store/object_store.h"
 
-namespace hydrant::destination {
+namespace hydrant::destination::s3 {
 
 // Writes each object atomically into the embedded store. The same key written twice replaces
 // the object, so re-delivering a batch after a crash never creates a duplicate.
@@ -17,4 +17,4 @@ class LocalS3Destination final : public Destination {
   store::ObjectStore* store_;  // not owned; outlives this
 };
 
-}  // namespace hydrant::destination
+}  // namespace hydrant::destination::s3
