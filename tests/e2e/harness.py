@@ -91,7 +91,7 @@ class Hydrant:
         None = the absolute path of root/data, "./data" = relative, "" = no flag (the config file
         names it)."""
         self.root = Path(root)
-        self._data_dir_arg = str(self.root / "data") if data_dir_arg is None else data_dir_arg
+        self._data_dir_arg = data_dir_arg
         self.data_dir = self.root / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.region = region
@@ -124,7 +124,9 @@ class Hydrant:
         self.log_paths.append(log_path)
         self._log_file = open(log_path, "wb")
         cmd = [str(binary), "serve", "--listen", f"127.0.0.1:{port}"]
-        if self._data_dir_arg:
+        if self._data_dir_arg is None:
+            cmd += ["--data-dir", str(self.data_dir)]  # tests may point data_dir elsewhere before start()
+        elif self._data_dir_arg:
             cmd += ["--data-dir", self._data_dir_arg]
         cmd += self._args
         self._log_file.write(("$ " + " ".join(cmd) + "\n").encode())
