@@ -1,72 +1,46 @@
-// RemoteInvoker: libcurl POST with CURLOPT_AWS_SIGV4 ("aws:amz:<region>:lambda").
+// RemoteInvoker: a SigV4-signed POST ("aws:amz:<region>:lambda") through the outbound client.
 #include "functions/remote_invoker.h"
-
-#include <curl/curl.h>
 
 #include <boost/json.hpp>
 #include <string>
 
 #include "http/http_types.h"
-#include "common/outbound_http.h"
+#include "common/sha256.h"
 
 namespace hydrant::functions {
-
-RemoteInvoker::RemoteInvoker() { curl_global_init(CURL_GLOBAL_DEFAULT); }
-RemoteInvoker::~RemoteInvoker() = default;
 
 InvokeResult RemoteInvoker::Invoke(const FunctionDefinition& d, std::string_view payload) {
   InvokeResult result;
   std::string endpoint = d.remote_endpoint;
   while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
   const std::string& function = d.remote_function.empty() ? d.name : d.remote_function;
-  std::string url = endpoint + "/2015-03-31/functions/" + http::PercentEncode(function) + "/invocations";
-  std::string region = d.remote_region.empty() ? "us-east-1" : d.remote_region;
-  std::string sigv4 = "aws:amz:" + region + ":lambda";
-  std::string userpwd = d.remote_access_key + ":" + d.remote_secret_key;
-
-  CURL* curl = curl_easy_init();
-  if (!curl) {
-    result.outcome = InvokeResult::Outcome::kUnavailable;
-    result.error_message = "curl_easy_init failed";
-    return result;
-  }
+  http::OutboundRequest request;
+  request.method = "POST";
+  request.url = endpoint + "/2015-03-31/functions/" + http::PercentEncode(function) + "/invocations";
   // libcurl 7.88 signs x-amz-content-sha256 only when the header is present (clients-and-peers §4).
-  curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, "Content-Type: application/json");
-  headers = curl_slist_append(headers, ("x-amz-content-sha256: " + HexSha256(payload)).c_str());
-  headers = curl_slist_append(headers, "X-Amz-Invocation-Type: RequestResponse");
-  std::string body;
-  std::map<std::string, std::string> response_headers;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, payload.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(payload.size()));
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4.c_str());
-  curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd.c_str());
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, CollectHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response_headers);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(d.timeout_seconds) * 1000 + 5000);
-  CURLcode code = curl_easy_perform(curl);
-  long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(curl);
+  request.headers = {"Content-Type: application/json", "x-amz-content-sha256: " + HexSha256(payload),
+                     "X-Amz-Invocation-Type: RequestResponse"};
+  request.body = payload;
+  request.sigv4 = "aws:amz:" + (d.remote_region.empty() ? std::string("us-east-1") : d.remote_region) + ":lambda";
+  request.access_key_id = d.remote_access_key;
+  request.secret_access_key = d.remote_secret_key;
+  request.connect_timeout_ms = 5000;
+  request.timeout_ms = static_cast<int64_t>(d.timeout_seconds) * 1000 + 5000;
+  http::OutboundResponse response = client_.Send(request);
+  std::string& body = response.body;
+  auto& response_headers = response.headers;
+  const long status = response.status;
 
-  if (code == CURLE_OPERATION_TIMEDOUT) {
+  if (response.transport == http::OutboundResponse::Transport::kTimeout) {
     result.outcome = InvokeResult::Outcome::kTimeout;
     result.error_type = "Sandbox.Timedout";
     result.error_message = "remote invocation of " + function + " timed out";
     return result;
   }
-  if (code != CURLE_OK) {
+  if (response.transport != http::OutboundResponse::Transport::kOk) {
     result.outcome = InvokeResult::Outcome::kUnavailable;
     result.error_type = "ServiceException";
-    result.error_message = std::string("remote invoke failed: ") + curl_easy_strerror(code);
+    result.error_message = "remote invoke failed: " + response.transport_error;
     return result;
   }
   if (status >= 200 && status < 300) {

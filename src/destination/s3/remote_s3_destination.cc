@@ -1,8 +1,7 @@
-// RemoteS3Destination: PutObject / multipart upload over libcurl with CURLOPT_AWS_SIGV4, and the
+// RemoteS3Destination: PutObject / multipart upload through the outbound HTTP client, and the
 // mapping of S3 errors onto delivery outcomes.
 #include "destination/s3/remote_s3_destination.h"
 
-#include <curl/curl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -15,7 +14,8 @@
 #include <map>
 #include <sstream>
 
-#include "common/outbound_http.h"
+#include "common/sha256.h"
+#include "http/http_types.h"
 
 namespace hydrant::destination::s3 {
 namespace {
@@ -24,24 +24,6 @@ namespace json = boost::json;
 
 constexpr uint64_t kMinPartBytes = 5ull << 20;  // S3's minimum part size (all but the last)
 constexpr uint64_t kMaxParts = 10'000;          // S3's maximum part count
-
-// RFC 3986 encoding of each '/'-separated segment: the form S3's SigV4 canonical URI expects
-// (S3 does not encode the path a second time).
-std::string EncodePath(CURL* curl, std::string_view path) {
-  std::string out;
-  size_t start = 0;
-  while (true) {
-    size_t slash = path.find('/', start);
-    std::string_view segment = path.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
-    char* escaped = curl_easy_escape(curl, segment.data(), static_cast<int>(segment.size()));
-    if (escaped) out += escaped;
-    curl_free(escaped);
-    if (slash == std::string_view::npos) break;
-    out.push_back('/');
-    start = slash + 1;
-  }
-  return out;
-}
 
 // libcurl 7.88 sorts the headers it signs as "name:value" lines, so a name that is a prefix of
 // another (x-amz-server-side-encryption / x-amz-server-side-encryption-aws-kms-key-id) lands in
@@ -237,26 +219,13 @@ DeliveryResult MapTransportError(std::string_view curl_error, const RemoteS3Conf
           fmt::format("cannot reach {} for bucket {}: {}", config.endpoint, config.bucket, curl_error)};
 }
 
-struct RemoteS3Destination::Response {
-  std::string transport_error;  // non-empty when no HTTP response arrived
-  long status = 0;
-  std::string body;
-  std::map<std::string, std::string> headers;  // lower-case names
-
-  bool ok() const { return transport_error.empty() && status >= 200 && status < 300; }
-};
-
 RemoteS3Destination::RemoteS3Destination(RemoteS3Config config)
-    : config_(std::move(config)),
-      sigv4_("aws:amz:" + config_.region + ":s3"),
-      userpwd_(config_.access_key_id + ":" + config_.secret_access_key) {
-  curl_global_init(CURL_GLOBAL_DEFAULT);
-}
+    : config_(std::move(config)), sigv4_("aws:amz:" + config_.region + ":s3") {}
 
 std::string RemoteS3Destination::ObjectUrl(const std::string& key, const std::string& query) const {
-  CURL* escaper = curl_easy_init();
-  std::string path = EncodePath(escaper, key);
-  curl_easy_cleanup(escaper);
+  // RFC 3986 encoding of each '/'-separated segment: the form S3's SigV4 canonical URI expects
+  // (S3 does not encode the path a second time).
+  const std::string path = http::PercentEncode(key, /*encode_slash=*/false);
   std::string url;
   if (config_.path_style) {
     url = config_.endpoint + "/" + config_.bucket + "/" + path;
@@ -274,65 +243,42 @@ std::vector<std::string> RemoteS3Destination::EncryptionHeaders(const format::Ob
           "x-amz-server-side-encryption-aws-kms-key-id: " + object.kms_key_arn};
 }
 
-RemoteS3Destination::Response RemoteS3Destination::Send(void* handle, const std::string& method,
-                                                        const std::string& key, const std::string& query,
-                                                        std::string_view body,
-                                                        const std::vector<std::string>& extra) const {
-  CURL* curl = static_cast<CURL*>(handle);
-  curl_easy_reset(curl);  // keeps the connection cache: the parts of an upload share a connection
-  Response response;
-  const std::string url = ObjectUrl(key, query);
+http::OutboundResponse RemoteS3Destination::Send(const std::string& method, const std::string& key,
+                                                 const std::string& query, std::string_view body,
+                                                 const std::vector<std::string>& extra) {
+  http::OutboundRequest request;
+  request.method = method;
+  request.url = ObjectUrl(key, query);
+  request.body = body;
   // libcurl signs x-amz-content-sha256 only when the header is present, and S3 requires it.
-  std::vector<std::string> lines = {"x-amz-content-sha256: " + HexSha256(body)};
-  if (!config_.session_token.empty()) lines.push_back("x-amz-security-token: " + config_.session_token);
-  lines.insert(lines.end(), extra.begin(), extra.end());
+  request.headers = {"x-amz-content-sha256: " + HexSha256(body)};
+  if (!config_.session_token.empty()) request.headers.push_back("x-amz-security-token: " + config_.session_token);
+  request.headers.insert(request.headers.end(), extra.begin(), extra.end());
   const bool sign_here = std::any_of(extra.begin(), extra.end(), [](const std::string& h) {
     return h.rfind("x-amz-server-side-encryption-aws-kms-key-id:", 0) == 0;
   });
   if (sign_here) {
     std::vector<std::pair<std::string, std::string>> signed_headers;
-    for (const std::string& line : lines) {
+    for (const std::string& line : request.headers) {
       size_t colon = line.find(':');
       signed_headers.emplace_back(line.substr(0, colon), line.substr(colon + 2));
     }
+    const std::string& url = request.url;
     const size_t host_begin = url.find("://") + 3, path_begin = url.find('/', host_begin);
     std::string host = url.substr(host_begin, path_begin - host_begin);
     const size_t query_begin = url.find('?');
     std::string path = url.substr(path_begin, query_begin == std::string::npos ? std::string::npos : query_begin - path_begin);
     auto added = SignV4(method, host, path, query, std::move(signed_headers), HexSha256(body), config_);
-    lines.insert(lines.end(), added.begin(), added.end());
+    request.headers.insert(request.headers.end(), added.begin(), added.end());
+  } else {
+    request.sigv4 = sigv4_;
+    request.access_key_id = config_.access_key_id;
+    request.secret_access_key = config_.secret_access_key;
   }
-  curl_slist* headers = nullptr;
-  for (const std::string& h : lines) headers = curl_slist_append(headers, h.c_str());
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  if (method == "PUT" || method == "POST") {
-    curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  }
-  if (method != "POST") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  if (!sign_here) {
-    curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, sigv4_.c_str());
-    curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd_.c_str());
-  }
-  curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);  // keys may hold "." or ".." segments
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, CollectHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(config_.connect_timeout_ms));
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>((config_.stall_timeout_ms + 999) / 1000));
-  CURLcode code = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
-  if (code != CURLE_OK) {
-    response.transport_error = fmt::format("{} {}: {}", method, url, curl_easy_strerror(code));
-    return response;
-  }
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
-  return response;
+  request.path_as_is = true;  // keys may hold "." or ".." segments
+  request.connect_timeout_ms = config_.connect_timeout_ms;
+  request.stall_timeout_ms = config_.stall_timeout_ms;
+  return client_.Send(request);
 }
 
 namespace {
@@ -352,20 +298,20 @@ DeliveryResult FailureOf(long status, const std::string& body, const std::string
 
 }  // namespace
 
-DeliveryResult RemoteS3Destination::PutObject(void* curl, const format::Object& object) const {
+DeliveryResult RemoteS3Destination::PutObject(const format::Object& object) {
   std::vector<std::string> headers = EncryptionHeaders(object);
   headers.push_back("Content-Type: " + object.content_type);
-  Response r = Send(curl, "PUT", object.key, "", object.body, headers);
+  http::OutboundResponse r = Send("PUT", object.key, "", object.body, headers);
   if (r.ok()) return {Outcome::kDelivered, "", ""};
   return FailureOf(r.status, r.body, r.transport_error, config_);
 }
 
-DeliveryResult RemoteS3Destination::MultipartUpload(void* curl, const format::Object& object) const {
+DeliveryResult RemoteS3Destination::MultipartUpload(const format::Object& object) {
   std::vector<std::string> create_headers = EncryptionHeaders(object);
   create_headers.push_back("Content-Type: " + object.content_type);
   // Query strings are written in SigV4's canonical form (sorted, encoded, "k=" for bare names),
   // so the signature holds whether or not libcurl canonicalises them itself.
-  Response created = Send(curl, "POST", object.key, "uploads=", "", create_headers);
+  http::OutboundResponse created = Send("POST", object.key, "uploads=", "", create_headers);
   std::string upload_id;
   if (created.ok()) {
     if (auto tree = ParseXml(created.body)) upload_id = tree->get("InitiateMultipartUploadResult.UploadId", "");
@@ -377,9 +323,7 @@ DeliveryResult RemoteS3Destination::MultipartUpload(void* curl, const format::Ob
   } else {
     return FailureOf(created.status, created.body, created.transport_error, config_);
   }
-  char* escaped = curl_easy_escape(static_cast<CURL*>(curl), upload_id.data(), static_cast<int>(upload_id.size()));
-  const std::string upload_query = std::string("uploadId=") + (escaped ? escaped : "");
-  curl_free(escaped);
+  const std::string upload_query = "uploadId=" + http::PercentEncode(upload_id);
 
   const uint64_t size = object.body.size();
   const uint64_t part_bytes = std::max({config_.multipart_threshold_bytes, kMinPartBytes,
@@ -390,7 +334,7 @@ DeliveryResult RemoteS3Destination::MultipartUpload(void* curl, const format::Ob
   uint64_t part = 1;
   for (uint64_t offset = 0; offset < size; offset += part_bytes, ++part) {
     std::string_view slice = std::string_view(object.body).substr(offset, part_bytes);
-    Response r = Send(curl, "PUT", object.key,
+    http::OutboundResponse r = Send("PUT", object.key,
                       fmt::format("partNumber={}&{}", part, upload_query), slice,
                       {"Content-Type: application/octet-stream"});
     auto etag = r.headers.find("etag");
@@ -407,7 +351,7 @@ DeliveryResult RemoteS3Destination::MultipartUpload(void* curl, const format::Ob
   }
   if (!failed) {
     complete += "</CompleteMultipartUpload>";
-    Response r = Send(curl, "POST", object.key, upload_query, complete, {"Content-Type: application/xml"});
+    http::OutboundResponse r = Send("POST", object.key, upload_query, complete, {"Content-Type: application/xml"});
     auto tree = r.ok() ? ParseXml(r.body) : std::nullopt;
     if (r.ok() && !(tree && tree->get_child_optional("Error"))) {
       spdlog::debug("s3://{}/{} delivered to {} as a multipart upload of {} parts", config_.bucket,
@@ -417,7 +361,7 @@ DeliveryResult RemoteS3Destination::MultipartUpload(void* curl, const format::Ob
     failure = FailureOf(r.ok() ? 500 : r.status, r.body, r.transport_error, config_);
   }
   // Frees the parts stored so far; the retry starts a new upload.
-  Response aborted = Send(curl, "DELETE", object.key, upload_query, "", {});
+  http::OutboundResponse aborted = Send("DELETE", object.key, upload_query, "", {});
   if (!aborted.ok()) {
     spdlog::warn("could not abort multipart upload {} of s3://{}/{} at {} (it may linger until a "
                  "lifecycle rule removes it): {}",
@@ -428,13 +372,7 @@ DeliveryResult RemoteS3Destination::MultipartUpload(void* curl, const format::Ob
 }
 
 DeliveryResult RemoteS3Destination::Deliver(const format::Object& object) {
-  CURL* curl = curl_easy_init();
-  if (!curl) return {Outcome::kRetryable, "S3.InternalError", "curl_easy_init failed"};
-  DeliveryResult result = object.body.size() > config_.multipart_threshold_bytes
-                              ? MultipartUpload(curl, object)
-                              : PutObject(curl, object);
-  curl_easy_cleanup(curl);
-  return result;
+  return object.body.size() > config_.multipart_threshold_bytes ? MultipartUpload(object) : PutObject(object);
 }
 
 }  // namespace hydrant::destination::s3

@@ -1,5 +1,5 @@
 // RemoteS3Destination: delivers objects to an external S3-compatible endpoint (AWS S3, MinIO,
-// Ceph, ...) with libcurl's built-in SigV4 signing.
+// Ceph, ...) with SigV4 signing, through the shared outbound HTTP client.
 #pragma once
 
 #include <boost/json/value.hpp>
@@ -12,6 +12,7 @@
 
 #include "common/status.h"
 #include "destination/destination.h"
+#include "http/outbound_client.h"
 
 namespace hydrant::destination::s3 {
 
@@ -52,7 +53,7 @@ DeliveryResult MapS3Error(long http_status, std::string_view code, std::string_v
 // A transport failure (connection refused, timeout, TLS): always retryable.
 DeliveryResult MapTransportError(std::string_view curl_error, const RemoteS3Config& config);
 
-// Thread-safe: each Deliver uses its own curl handle. Objects up to the multipart threshold go up
+// Thread-safe; connections to the endpoint are reused across objects and parts. Objects up to the multipart threshold go up
 // with one PutObject; larger ones with CreateMultipartUpload, UploadPart for slices of the body
 // (sent from the object's memory, not copied) and CompleteMultipartUpload, aborted on failure.
 // Keys are the batch's deterministic key, so a re-delivery after a crash overwrites the same
@@ -65,20 +66,18 @@ class RemoteS3Destination final : public Destination {
   const RemoteS3Config& config() const { return config_; }
 
  private:
-  struct Response;
   // One signed request. `body` is sent as is (may point into the object); `headers` are extra
   // request headers ("Name: value").
-  Response Send(void* curl, const std::string& method, const std::string& key,
-                const std::string& query, std::string_view body,
-                const std::vector<std::string>& headers) const;
-  DeliveryResult PutObject(void* curl, const format::Object& object) const;
-  DeliveryResult MultipartUpload(void* curl, const format::Object& object) const;
+  http::OutboundResponse Send(const std::string& method, const std::string& key, const std::string& query,
+                              std::string_view body, const std::vector<std::string>& headers);
+  DeliveryResult PutObject(const format::Object& object);
+  DeliveryResult MultipartUpload(const format::Object& object);
   std::string ObjectUrl(const std::string& key, const std::string& query) const;
   std::vector<std::string> EncryptionHeaders(const format::Object& object) const;
 
   const RemoteS3Config config_;
-  const std::string sigv4_;   // "aws:amz:<region>:s3"
-  const std::string userpwd_; // "<access key>:<secret>"
+  const std::string sigv4_;  // "aws:amz:<region>:s3"
+  http::OutboundClient client_;
 };
 
 }  // namespace hydrant::destination::s3
