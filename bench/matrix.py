@@ -5,7 +5,7 @@ machine's ceilings, one RESULTS.md (see README.md, "The matrix").
 Order: ceilings (fsync write bandwidth, loopback HTTP through Hydrant's own HTTP layer with a
 handler that answers at once, parse/decode of the request bodies), then the ingest scenarios on
 Hydrant, then the same client load on moto, then the end-to-end scripts (compression.py,
-transform.py, partitions.py, backlog.py). Each ingest scenario gets a fresh server (new data dir, free port):
+transform.py, partitions.py, backlog.py, many_streams.py). Each ingest scenario gets a fresh server (new data dir, free port):
 REPEATS closed-loop runs at the maximum rate (peak), REPEATS open-loop runs at 50 % and at 90 % of
 the median peak request rate; while the 50 % runs send, a probe measures freshness (PutRecord of
 one record to a stream configured like the scenario's but with IntervalInSeconds 0, then
@@ -473,6 +473,7 @@ def end_to_end():
                                                      "COUNTS": "1,100"}, stream="stderr")
     # 1 GiB keeps the matrix short; bench/README.md has the 5 GiB figures (BACKLOG_GIB=5).
     out["backlog"] = run_script("backlog.py", {"BACKLOG_GIB": n(0.1, 1)})
+    out["many_streams"] = run_script("many_streams.py", {"COUNTS": n(200, "1000,5000"), "IDLE_S": n(3, 10)})
     return out
 
 
@@ -651,7 +652,7 @@ def report(info, started, finished, ceilings, hydrant, moto, e2e):
               "for latency, CPU, RSS and freshness. moto keeps everything in memory and does not fsync.", ""]
 
     if e2e:
-        L += ["## End to end (bench/compression.py, transform.py, partitions.py, backlog.py)", "",
+        L += ["## End to end (bench/compression.py, transform.py, partitions.py, backlog.py, many_streams.py)", "",
               "Ack figures above show what the ingest accepts; these show what reaches the store: a fixed "
               "number of records sent at full speed, timed until every byte is listed in the embedded S3 store "
               "(partitions: until the server has drained on SIGTERM). See README.md for each script.", ""]
@@ -705,6 +706,18 @@ def report(info, started, finished, ceilings, hydrant, moto, e2e):
                          f'{fmt(d["drain_s"])} | {fmt(d["max_rss_kib"] / 1024)} |')
             if err:
                 L.append(f"\nbacklog.py failed: {err}")
+            L.append("")
+        runs, err = e2e.get("many_streams", ([], None))
+        if runs or err:
+            L += ["| many_streams.py (no traffic) | streams/s created | threads | RSS MiB | idle CPU % of a core | "
+                  "restart s | threads after | RSS MiB after | idle CPU % after |", "| --- " * 9 + "|"]
+            for r in runs:
+                i, a = r["idle"], r["after_restart"]
+                L.append(f'| {r["streams"]} streams | {fmt(r["streams_per_s"])} | {i["threads"]} | {fmt(i["rss_mib"])} | '
+                         f'{fmt(i["idle_cpu_percent"], 1)} | {fmt(r["restart_s"], 1)} | {a["threads"]} | '
+                         f'{fmt(a["rss_mib"])} | {fmt(a["idle_cpu_percent"], 1)} |')
+            if err:
+                L.append(f"\nmany_streams.py failed: {err}")
             L.append("")
     L.append(f"Total run time: {info['total_min']:.1f} min.")
     return "\n".join(L) + "\n"

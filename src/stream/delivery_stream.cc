@@ -135,11 +135,15 @@ Result<std::unique_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
     YieldCpuToIngest();
     s->Run(s->main_);
   });
-  stream->backup_.thread = std::thread([s = stream.get()] {
-    YieldCpuToIngest();
-    s->Run(s->backup_);
-  });
+  if (stream->backup_.active) stream->StartBackupLane();
   return stream;
+}
+
+void DeliveryStream::StartBackupLane() {
+  backup_.thread = std::thread([this] {
+    YieldCpuToIngest();
+    Run(backup_);
+  });
 }
 
 DeliveryStream::~DeliveryStream() {
@@ -257,6 +261,9 @@ Status DeliveryStream::UpdateMetadata(const std::function<Status(StreamMetadata*
     backup_.skip_to_pending = true;
     backup_.policy = main_.policy;
     backup_.pending_begin = backup_.done_before = main_.pending_begin;
+    // Its thread waits for mu_, held here until the update is in place. A stream that is
+    // stopping backs up from the next start.
+    if (!stopping_ && !draining_) StartBackupLane();
   }
   backup_.policy.set_hints(HintsOf(true, metadata_));
   chain_stale_ = true;

@@ -161,6 +161,9 @@ class DeliveryStream {
   };
 
   Status RecoverLane(Lane& lane, const std::string& journal_name);
+  // The backup lane's thread runs only while S3BackupMode is Enabled (from Open, or from the
+  // UpdateDestination that enables it).
+  void StartBackupLane();
   void OnDurable(const wal::DurableGroup& group);
   void Run(Lane& lane);
   // A batch cut from the lane's buffer and built into its objects, not yet in the journal.

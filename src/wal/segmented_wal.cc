@@ -250,21 +250,26 @@ LogPosition SegmentedWal::Append(std::span<const std::string_view> records, int6
 void SegmentedWal::SyncLoop() {
   using std::chrono::steady_clock;
   std::unique_lock lock(mu_);
+  bool released = false;  // the group buffers are freed: sleep until an append comes
   for (;;) {
     while (pending_.empty() && !closing_ && (status_.ok() || steady_clock::now() < next_repair_)) {
       sync_waiting_ = true;
-      if (status_.ok()) {
+      if (status_.ok() && released) {
+        cv_.wait(lock);  // an idle log costs no wakeups, however many streams there are
+      } else if (status_.ok()) {
         if (cv_.wait_for(lock, kIdleRelease) == std::cv_status::timeout && pending_.empty()) {
           std::string().swap(pending_.bytes);
           std::string().swap(writing_.bytes);
           std::vector<AppendCallback>().swap(pending_.callbacks);
           std::vector<AppendCallback>().swap(writing_.callbacks);
+          released = true;
         }
       } else {
         cv_.wait_until(lock, next_repair_);
       }
     }
     sync_waiting_ = false;
+    released = false;
     if (!status_.ok()) {
       if (closing_) return;
       lock.unlock();
