@@ -261,6 +261,23 @@ TEST_F(WalTest, AppendsDuringASyncGoIntoTheNextGroup) {
   EXPECT_EQ(groups[1].end, wal->DurableEnd());
 }
 
+// An idle log frees its group buffers after 200 ms and then sleeps until the next append
+// (no periodic wakeups with thousands of idle streams): that append must still wake it.
+TEST_F(WalTest, AnAppendWakesALogThatWentIdle) {
+  auto wal = Open();
+  ASSERT_TRUE(AppendSync(*wal, {"before"}, 1).ok());
+  for (int round = 0; round < 3; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(450));  // past the idle release
+    auto done = std::async(std::launch::async, [&] { return AppendSync(*wal, {"after idle"}, 2); });
+    if (done.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+      ADD_FAILURE() << "an append after an idle period was not synced (round " << round << ")";
+      (void)wal->Close();  // wakes the log, so the append returns and the test can end
+      return;
+    }
+    EXPECT_TRUE(done.get().ok());
+  }
+}
+
 TEST_F(WalTest, ConcurrentAppendersShareSyncs) {
   auto wal = Open();
   ASSERT_TRUE(wal);
