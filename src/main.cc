@@ -14,7 +14,6 @@
 #include <yaml-cpp/yaml.h>
 
 #include "api/firehose_handler.h"
-#include "http/http_server.h"
 #include "api/metrics_handler.h"
 #include "api/model_validator.h"
 #include "api/router.h"
@@ -25,6 +24,7 @@
 #include "destination/s3/local_s3_destination.h"
 #include "functions/function_registry.h"
 #include "functions/local_invoker.h"
+#include "http/http_server.h"
 #include "processor/lambda_processor.h"
 #include "processor/processing_config.h"
 #include "store/object_store.h"

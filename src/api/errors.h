@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "http/http_types.h"
 #include "common/status.h"
+#include "http/http_types.h"
 
 namespace hydrant::api {
 

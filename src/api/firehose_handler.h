@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "http/http_server.h"
 #include "common/clock.h"
+#include "http/http_server.h"
 #include "stream/catalog.h"
 
 namespace hydrant::api {

@@ -8,10 +8,10 @@
 #include <string>
 #include <string_view>
 
-#include "http/http_server.h"
-#include "http/http_types.h"
 #include "functions/function_invoker.h"
 #include "functions/function_registry.h"
+#include "http/http_server.h"
+#include "http/http_types.h"
 
 namespace hydrant::api {
 

@@ -12,11 +12,11 @@
 #include <optional>
 
 #include "api/firehose_handler.h"
-#include "http/http_server.h"
 #include "api/lambda_handler.h"
 #include "api/metrics_handler.h"
 #include "api/s3_handler.h"
 #include "api/sigv4.h"
+#include "http/http_server.h"
 
 namespace hydrant::api {
 

@@ -4,8 +4,8 @@
 #include <boost/json.hpp>
 #include <string>
 
-#include "http/http_types.h"
 #include "common/sha256.h"
+#include "http/http_types.h"
 
 namespace hydrant::functions {
 

@@ -15,10 +15,10 @@
 #include <thread>
 #include <vector>
 
-#include "http/http_server.h"
 #include "common/clock.h"
 #include "functions/function_definition.h"
 #include "functions/function_invoker.h"
+#include "http/http_server.h"
 
 
 namespace hydrant::functions {

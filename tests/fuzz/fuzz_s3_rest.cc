@@ -12,10 +12,10 @@
 #include <string>
 #include <string_view>
 
-#include "http/http_types.h"
 #include "api/s3_handler.h"
 #include "common/clock.h"
 #include "common/env.h"
+#include "http/http_types.h"
 #include "store/key_path.h"
 #include "store/object_store.h"
 
