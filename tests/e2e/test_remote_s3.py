@@ -40,8 +40,10 @@ def s3rver_installed():
 class S3rver:
     """One s3rver process over a directory that outlives restarts (credentials S3RVER/S3RVER)."""
 
-    def __init__(self, root):
+    def __init__(self, root, tls=None):
+        """tls: (key, certificate, ca) PEM paths to serve https:// with a certificate `ca` signed."""
         self.root = root
+        self.tls = tls
         self.data_dir = root / "s3rver-data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = root / "s3rver.log"
@@ -53,7 +55,8 @@ class S3rver:
         log = open(self.log_path, "ab")
         start_offset = self.log_path.stat().st_size
         self.process = subprocess.Popen(
-            ["node", str(S3RVER_JS), "-d", str(self.data_dir), "-a", "127.0.0.1", "-p", str(port)],
+            ["node", str(S3RVER_JS), "-d", str(self.data_dir), "-a", "127.0.0.1", "-p", str(port)]
+            + (["--key", str(self.tls[0]), "--cert", str(self.tls[1])] if self.tls else []),
             stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         log.close()
 
@@ -80,12 +83,12 @@ class S3rver:
 
     @property
     def endpoint(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def client(self):
         return boto3.session.Session().client(
             "s3", endpoint_url=self.endpoint, region_name="us-east-1", aws_access_key_id="S3RVER",
-            aws_secret_access_key="S3RVER",
+            aws_secret_access_key="S3RVER", verify=str(self.tls[2]) if self.tls else None,
             config=Config(s3={"addressing_style": "path"}, connect_timeout=5, read_timeout=60))
 
     def objects(self, bucket=REMOTE_BUCKET):
@@ -242,6 +245,47 @@ def test_wrong_credentials_keep_the_data_until_the_config_is_fixed(hydrant_facto
     assert b"".join(objects[k] for k in sorted(objects)) == b"".join(records)
     time.sleep(2)  # no second copy arrives later
     assert len(s3rver.objects()) == len(objects)
+
+
+def private_ca_and_certificate(directory):
+    """A private CA and a certificate it signed for 127.0.0.1, made with the openssl CLI."""
+    def openssl(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=directory)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+            "-days", "2", "-subj", "/CN=Hydrant test CA")
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+            "-subj", "/CN=127.0.0.1")
+    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
+    return directory / "server.key", directory / "server.pem", directory / "ca.pem"
+
+
+def test_https_endpoint_is_verified_against_the_configured_ca_bundle(hydrant_factory, s3rver_installed, tmp_path):
+    """s3rver over TLS with a certificate from a private CA: without ca_bundle the certificate is
+    refused (and the data kept); with the CA's PEM as ca_bundle the objects arrive."""
+    tls = private_ca_and_certificate(tmp_path)
+    remote = S3rver(tmp_path / "tls-s3rver", tls=tls).start()
+    try:
+        remote.client().create_bucket(Bucket=REMOTE_BUCKET)
+        config = tmp_path / "hydrant.yaml"
+        server = hydrant_factory(config_file=write_config(config, remote))
+        server.create_s3_stream("tls", "logs", interval_s=1)
+        records = [b"over-tls-%d\n" % i for i in range(20)]
+        assert server.firehose().put_record_batch(
+            DeliveryStreamName="tls", Records=[{"Data": r} for r in records])["FailedPutCount"] == 0
+        wait_for(lambda: "S3.ConnectionError" in server.log_text(), timeout=20,
+                 message="S3.ConnectionError in the server log")
+        assert "certificate" in server.log_text().lower()
+        assert remote.objects() == {}
+
+        assert server.stop() == 0
+        write_config(config, remote, ca_bundle=str(tls[2]))
+        server.restart()
+        objects = wait_remote_bytes(remote, sum(map(len, records)))
+        assert b"".join(objects[k] for k in sorted(objects)) == b"".join(records)
+    finally:
+        remote.stop()
 
 
 def test_bad_remote_bucket_config_is_a_clear_start_error(s3rver_installed, tmp_path):

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <map>
 #include <sstream>
+#include <unistd.h>
 
 #include "common/sha256.h"
 #include "http/http_types.h"
@@ -121,7 +122,7 @@ Result<RemoteS3Config> ParseRemoteS3Config(const json::value& value,
   static const char* kKnown[] = {"name", "endpoint", "region", "bucket", "path_style",
                                  "access_key_id", "secret_access_key", "session_token",
                                  "multipart_threshold_mb", "connect_timeout_seconds",
-                                 "stall_timeout_seconds"};
+                                 "stall_timeout_seconds", "ca_bundle"};
   for (const auto& kv : entry) {
     if (std::find(std::begin(kKnown), std::end(kKnown), kv.key()) == std::end(kKnown)) {
       return Status::InvalidArgument(fmt::format("{}: unknown setting '{}'", where, std::string_view(kv.key())));
@@ -166,6 +167,10 @@ Result<RemoteS3Config> ParseRemoteS3Config(const json::value& value,
     c.access_key_id = key;
     c.secret_access_key = secret;
     if (c.session_token.empty() && token) c.session_token = token;
+  }
+  HYDRANT_RETURN_IF_ERROR(GetText(entry, "ca_bundle", where, &c.ca_bundle));
+  if (!c.ca_bundle.empty() && ::access(c.ca_bundle.c_str(), R_OK) != 0) {
+    return Status::InvalidArgument(fmt::format("{}: ca_bundle {} cannot be read", where, c.ca_bundle));
   }
   int64_t threshold_mb = static_cast<int64_t>(c.multipart_threshold_bytes >> 20);
   HYDRANT_RETURN_IF_ERROR(GetPositive(entry, "multipart_threshold_mb", where, 5, 5120, &threshold_mb));
@@ -220,7 +225,9 @@ DeliveryResult MapTransportError(std::string_view curl_error, const RemoteS3Conf
 }
 
 RemoteS3Destination::RemoteS3Destination(RemoteS3Config config)
-    : config_(std::move(config)), sigv4_("aws:amz:" + config_.region + ":s3") {}
+    : config_(std::move(config)),
+      sigv4_("aws:amz:" + config_.region + ":s3"),
+      client_(http::OutboundClientOptions{.ca_bundle = config_.ca_bundle}) {}
 
 std::string RemoteS3Destination::ObjectUrl(const std::string& key, const std::string& query) const {
   // RFC 3986 encoding of each '/'-separated segment: the form S3's SigV4 canonical URI expects

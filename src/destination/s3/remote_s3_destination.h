@@ -32,6 +32,9 @@ struct RemoteS3Config {
   // A transfer that moves under 1 KiB/s for this long is aborted (a fixed total timeout would
   // cut off large objects on slow links).
   int64_t stall_timeout_ms = 30'000;
+  // PEM file of the CAs an https:// endpoint's certificate is verified against; "" = the
+  // system's (self-hosted servers with a private CA).
+  std::string ca_bundle;
 };
 
 // Reads one `remote_buckets:` entry (already converted from YAML to JSON). Keys: name, region
@@ -39,7 +42,7 @@ struct RemoteS3Config {
 // path_style (default true for an explicit endpoint, false for AWS's), access_key_id,
 // secret_access_key, session_token (default: the AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 // AWS_SESSION_TOKEN variables read through `getenv`), multipart_threshold_mb (5-5120, default 16),
-// connect_timeout_seconds, stall_timeout_seconds. kInvalidArgument names the entry and the key.
+// connect_timeout_seconds, stall_timeout_seconds, ca_bundle (a readable file). kInvalidArgument names the entry and the key.
 Result<RemoteS3Config> ParseRemoteS3Config(
     const boost::json::value& entry,
     const std::function<const char*(const char*)>& getenv = [](const char* n) { return std::getenv(n); });

@@ -85,6 +85,9 @@ TEST(RemoteS3ConfigTest, ClearErrors) {
   EXPECT_THAT(error(R"({"name": "logs", "region": "us-east-1", "pathstyle": true,
                         "access_key_id": "AK", "secret_access_key": "S"})"),
               HasSubstr("unknown setting 'pathstyle'"));
+  EXPECT_THAT(error(R"({"name": "logs", "region": "us-east-1", "ca_bundle": "/nonexistent/ca.pem",
+                        "access_key_id": "AK", "secret_access_key": "S"})"),
+              HasSubstr("ca_bundle /nonexistent/ca.pem cannot be read"));
 }
 
 RemoteS3Config Config() {
