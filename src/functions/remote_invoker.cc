@@ -27,9 +27,6 @@ InvokeResult RemoteInvoker::Invoke(const FunctionDefinition& d, std::string_view
   request.connect_timeout_ms = 5000;
   request.timeout_ms = static_cast<int64_t>(d.timeout_seconds) * 1000 + 5000;
   http::OutboundResponse response = client_.Send(request);
-  std::string& body = response.body;
-  auto& response_headers = response.headers;
-  const long status = response.status;
 
   if (response.transport == http::OutboundResponse::Transport::kTimeout) {
     result.outcome = InvokeResult::Outcome::kTimeout;
@@ -43,25 +40,25 @@ InvokeResult RemoteInvoker::Invoke(const FunctionDefinition& d, std::string_view
     result.error_message = "remote invoke failed: " + response.transport_error;
     return result;
   }
-  if (status >= 200 && status < 300) {
-    if (auto it = response_headers.find("x-amz-function-error"); it != response_headers.end()) {
+  if (response.status >= 200 && response.status < 300) {
+    if (auto it = response.headers.find("x-amz-function-error"); it != response.headers.end()) {
       result.outcome = InvokeResult::Outcome::kFunctionError;
       boost::system::error_code ec;
-      auto v = boost::json::parse(body, ec);
+      auto v = boost::json::parse(response.body, ec);
       if (!ec && v.is_object()) {
         if (auto* t = v.as_object().if_contains("errorType"); t && t->is_string()) result.error_type = t->as_string();
         if (auto* m = v.as_object().if_contains("errorMessage"); m && m->is_string()) result.error_message = m->as_string();
       }
       if (result.error_type.empty()) result.error_type = it->second;
     }
-    result.payload = std::move(body);
+    result.payload = std::move(response.body);
     return result;
   }
-  std::string type = response_headers.count("x-amzn-errortype") ? response_headers["x-amzn-errortype"] : "";
+  std::string type = response.headers.count("x-amzn-errortype") ? response.headers["x-amzn-errortype"] : "";
   type = type.substr(0, type.find(':'));
-  result.outcome = status == 404 ? InvokeResult::Outcome::kNotFound : InvokeResult::Outcome::kUnavailable;
-  result.error_type = type.empty() ? "HTTP " + std::to_string(status) : type;
-  result.error_message = body;
+  result.outcome = response.status == 404 ? InvokeResult::Outcome::kNotFound : InvokeResult::Outcome::kUnavailable;
+  result.error_type = type.empty() ? "HTTP " + std::to_string(response.status) : type;
+  result.error_message = std::move(response.body);
   return result;
 }
 

@@ -30,9 +30,8 @@ constexpr std::string_view kExactlyOneDestination =
     "Exactly one destination configuration is supported for a Firehose";
 
 // The one destination member of `request` (a *DestinationConfiguration, or with `update` a
-// *DestinationUpdate) and its kind, which must be one Hydrant serves.
-Result<std::pair<std::string_view, const destination::DestinationKind*>> DestinationOf(
-    const json::object& request, bool update) {
+// *DestinationUpdate); its kind must be one Hydrant serves.
+Result<std::string_view> DestinationOf(const json::object& request, bool update) {
   std::vector<std::pair<std::string_view, const destination::DestinationKind*>> present;
   for (const auto& kind : destination::DestinationKinds()) {
     std::string_view member = update ? kind.update : kind.configuration;
@@ -44,7 +43,7 @@ Result<std::pair<std::string_view, const destination::DestinationKind*>> Destina
         "{} (this version delivers to Amazon S3 only: S3Destination{} or ExtendedS3Destination{})",
         present.front().first, update ? "Update" : "Configuration", update ? "Update" : "Configuration"));
   }
-  return present.front();
+  return present.front().first;
 }
 
 }  // namespace
@@ -93,7 +92,7 @@ Result<StreamConfig> StreamConfig::FromCreateRequest(const json::object& request
 
   auto destination_member = DestinationOf(request, /*update=*/false);
   if (!destination_member.ok()) return destination_member.status();
-  const std::string_view kind = destination_member->first;
+  const std::string_view kind = *destination_member;
   const bool legacy = kind == "S3DestinationConfiguration";
   const json::object* given;
   HYDRANT_RETURN_IF_ERROR(GetObject(request, kind, &given));
@@ -113,7 +112,7 @@ Result<StreamConfig> StreamConfig::FromCreateRequest(const json::object& request
 Result<StreamConfig> StreamConfig::ApplyUpdate(const json::object& update_request) const {
   auto destination_member = DestinationOf(update_request, /*update=*/true);
   if (!destination_member.ok()) return destination_member.status();
-  const std::string_view kind = destination_member->first;
+  const std::string_view kind = *destination_member;
   const bool legacy = kind == "S3DestinationUpdate";
   const json::object* update;
   HYDRANT_RETURN_IF_ERROR(GetObject(update_request, kind, &update));
