@@ -389,8 +389,12 @@ Result<json::object> FromCreateRequest(const json::object& given, bool legacy) {
 }
 
 
+json::object DescribeS3Destination(const json::object& stored, const S3Destination& parsed) {
+  return S3Description(stored, parsed.buffering, parsed.compression);
+}
+
 json::object Describe(const json::object& stored, const S3Destination& parsed) {
-  json::object s3 = S3Description(stored, parsed.buffering, parsed.compression);
+  json::object s3 = DescribeS3Destination(stored, parsed);
 
   json::object extended = s3;
   if (const json::value* processing = Find(stored, "ProcessingConfiguration");

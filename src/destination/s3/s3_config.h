@@ -73,6 +73,12 @@ Result<boost::json::object> MergeUpdate(const boost::json::object& stored, const
 // partitioning is neither enabled nor disabled on an existing stream.
 Status CheckChange(const S3Destination& before, const S3Destination& after);
 
+// An S3DestinationDescription of a stored S3DestinationConfiguration (the legacy shape: the
+// S3 members only, as in another kind's S3Configuration): RoleARN, BucketARN, Prefix and
+// ErrorOutputPrefix when configured, BufferingHints, CompressionFormat, EncryptionConfiguration
+// and CloudWatchLoggingOptions with the service's defaults. Describe's S3DestinationDescription.
+boost::json::object DescribeS3Destination(const boost::json::object& stored, const S3Destination& parsed);
+
 // DescribeDeliveryStream's destination: {"S3DestinationDescription", "ExtendedS3DestinationDescription"},
 // members in the model's order, absent ones filled with the service's defaults (BufferingHints
 // 5/300, CompressionFormat UNCOMPRESSED, EncryptionConfiguration NoEncryption (else as
