@@ -125,6 +125,26 @@ TEST(FirehoseModelTest, DotExcludesLineTerminatorsAsInJava) {
       Validate("CreateDeliveryStream", CreateWithS3({{"Prefix", "a\tb\xE2\x80\x83"}})).ok());
 }
 
+// HttpEndpointUrl: the service's pattern is https://.*; Hydrant's model also allows http://.
+TEST(FirehoseModelTest, HttpEndpointUrlIsHttpsOrHttp) {
+  auto create = [](std::string_view url) {
+    return json::object{
+        {"DeliveryStreamName", "s"},
+        {"HttpEndpointDestinationConfiguration",
+         {{"EndpointConfiguration", {{"Url", url}}},
+          {"S3Configuration", {{"RoleARN", kRole}, {"BucketARN", kBucket}}}}}};
+  };
+  EXPECT_TRUE(Validate("CreateDeliveryStream", create("https://receiver.example.com/in")).ok());
+  EXPECT_TRUE(Validate("CreateDeliveryStream", create("http://127.0.0.1:8080/in")).ok());
+  // The URL is sensitive: the Java style leaves its value out too.
+  for (Style style : {Style::kOmitted, Style::kJava}) {
+    ExpectValidation(Validate("CreateDeliveryStream", create("ftp://receiver.example.com/"), style),
+                     "1 validation error detected: Value at "
+                     "'httpEndpointDestinationConfiguration.endpointConfiguration.url' failed to "
+                     "satisfy constraint: Member must satisfy regular expression pattern: https?://.*");
+  }
+}
+
 TEST(FirehoseModelTest, IntegerRange) {
   json::value big = CreateWithS3({{"BufferingHints", json::object{{"SizeInMBs", 200}}}});
   ExpectValidation(Validate("CreateDeliveryStream", big, Style::kJava),
