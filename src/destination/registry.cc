@@ -13,7 +13,7 @@ std::span<const DestinationKind> DestinationKinds() {
       {"ElasticsearchDestinationConfiguration", "ElasticsearchDestinationUpdate", ""},
       {"AmazonopensearchserviceDestinationConfiguration", "AmazonopensearchserviceDestinationUpdate", ""},
       {"SplunkDestinationConfiguration", "SplunkDestinationUpdate", ""},
-      {"HttpEndpointDestinationConfiguration", "HttpEndpointDestinationUpdate", ""},
+      {"HttpEndpointDestinationConfiguration", "HttpEndpointDestinationUpdate", "http_endpoint"},
       {"AmazonOpenSearchServerlessDestinationConfiguration", "AmazonOpenSearchServerlessDestinationUpdate", ""},
       {"SnowflakeDestinationConfiguration", "SnowflakeDestinationUpdate", ""},
       {"IcebergDestinationConfiguration", "IcebergDestinationUpdate", ""},

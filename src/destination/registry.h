@@ -11,7 +11,7 @@ namespace hydrant::destination {
 struct DestinationKind {
   std::string_view configuration;  // CreateDeliveryStream member, e.g. "HttpEndpointDestinationConfiguration"
   std::string_view update;         // UpdateDestination member, e.g. "HttpEndpointDestinationUpdate"
-  std::string_view folder;         // "s3", ...; empty: the service has it, Hydrant does not yet
+  std::string_view folder;         // "s3", "http_endpoint", ...; empty: the service has it, Hydrant does not yet
 };
 
 // Every kind of the service's API model, in the model's order.

@@ -12,13 +12,19 @@
 //   - DeliveryStreamType DirectPut only; a Kinesis/MSK/Database source configuration is refused
 //     with the service's "... is only applicable for ... stream type"; no
 //     DeliveryStreamEncryptionConfigurationInput (stream SSE).
-//   - Destinations S3DestinationConfiguration (legacy) and ExtendedS3DestinationConfiguration.
+//   - Destinations S3DestinationConfiguration (legacy), ExtendedS3DestinationConfiguration and
+//     HttpEndpointDestinationConfiguration (destination/http_endpoint/: every member of the
+//     model; EndpointConfiguration.Url may also be http://; SecretsManagerConfiguration only with
+//     Enabled false; S3BackupMode AllData cannot go back to FailedDataOnly).
+//   - UpdateDestination updates the destination of the stream's kind (S3DestinationUpdate or
+//     ExtendedS3DestinationUpdate for S3, HttpEndpointDestinationUpdate for an HTTP endpoint);
+//     changing the kind, which the service allows, is refused.
 //   - KMSEncryptionConfig is accepted: remote S3 buckets get SSE-KMS with the key; the
 //     embedded store keeps objects unencrypted. KMS in S3BackupConfiguration is refused.
-//   - ProcessingConfiguration is accepted and run: Lambda and the built-in processors
-//     (Decompression, CloudWatchLogProcessing, RecordDeAggregation, MetadataExtraction,
-//     AppendDelimiterToRecord), validated by processor/processing_config.cc. Disabled or without
-//     processors it is stored and echoed, and nothing runs.
+//   - ProcessingConfiguration (S3 and HTTP endpoint) is accepted and run: Lambda and the
+//     built-in processors (Decompression, CloudWatchLogProcessing, RecordDeAggregation,
+//     MetadataExtraction, AppendDelimiterToRecord), validated by processor/processing_config.cc.
+//     Disabled or without processors it is stored and echoed, and nothing runs.
 //   - Every CompressionFormat of the model (UNCOMPRESSED, GZIP, ZIP, Snappy, HADOOP_SNAPPY) and
 //     FileExtension; CustomTimeZone, any zone of the system tz database.
 //   - DynamicPartitioningConfiguration with its rules (ErrorOutputPrefix required, SizeInMBs at
@@ -28,7 +34,8 @@
 //   - DataFormatConversionConfiguration only with Enabled false (record format conversion is
 //     refused).
 //   Accepted, stored and echoed though Hydrant does nothing with them: CloudWatchLoggingOptions,
-//   DirectPutSourceConfiguration (ThroughputHintInMBs is informational).
+//   DirectPutSourceConfiguration (ThroughputHintInMBs is informational), an HTTP endpoint
+//   destination's RoleARN and disabled SecretsManagerConfiguration.
 //
 // A legacy S3DestinationConfiguration becomes an ExtendedS3 destination with the same members,
 // as on AWS: Describe shows both S3DestinationDescription and ExtendedS3DestinationDescription,
@@ -42,13 +49,16 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
+#include "destination/http_endpoint/http_endpoint_config.h"
 #include "destination/s3/s3_config.h"
 
 namespace hydrant::stream {
 
-// The S3 destination's typed configuration lives with the destination (destination/s3/).
+// The destinations' typed configurations live with the destinations (destination/s3/,
+// destination/http_endpoint/).
 using BufferingHints = destination::s3::BufferingHints;
 using S3BackupDestination = destination::s3::S3BackupDestination;
 using S3Destination = destination::s3::S3Destination;
@@ -65,11 +75,13 @@ class StreamConfig {
   // whole), except EncryptionConfiguration, which is replaced. So {"ProcessingConfiguration":
   // {"Enabled": true}} re-enables the stored processors, as on AWS. The merged result must pass
   // every rule of FromCreateRequest except the create-only one that BufferingHints name both
-  // members. Errors as FromCreateRequest; *this is unchanged either way.
+  // members. An update member of another destination kind than the stream's is kInvalidArgument.
+  // Errors as FromCreateRequest; *this is unchanged either way.
   Result<StreamConfig> ApplyUpdate(const boost::json::object& update_request) const;
 
   // DescribeDeliveryStream's Destinations[0] without DestinationId, as the destination kind
-  // describes it (destination::s3::Describe). Callers put "DestinationId" first, as AWS does.
+  // describes it (destination::s3::Describe, destination::http_endpoint::Describe). Callers put
+  // "DestinationId" first, as AWS does.
   boost::json::object DescribeDestination() const;
 
   // DescribeDeliveryStream's Source for a stream created with DirectPutSourceConfiguration:
@@ -77,8 +89,8 @@ class StreamConfig {
   std::optional<boost::json::object> DescribeSource() const;
 
   // The persisted form: {"format_version": 1, "DeliveryStreamName", "DeliveryStreamType",
-  // "DirectPutSourceConfiguration"?, "ExtendedS3DestinationConfiguration"} with the members as the
-  // user configured them (defaults are applied when read, so they can't go stale). Tags are not
+  // "DirectPutSourceConfiguration"?, <destination_member()>} with the members as the user
+  // configured them (defaults are applied when read, so they can't go stale). Tags are not
   // included: after creation the catalog owns them.
   boost::json::value ToJson() const;
   // Reads ToJson()'s output. kCorruption if it is not that shape or no longer passes the rules.
@@ -86,23 +98,44 @@ class StreamConfig {
 
   const std::string& name() const { return name_; }
   const std::string& type() const { return type_; }  // "DirectPut"
-  const S3Destination& s3() const { return s3_; }
+  // The stream's destination member: "ExtendedS3DestinationConfiguration" (also for a stream
+  // created with the legacy S3DestinationConfiguration) or "HttpEndpointDestinationConfiguration".
+  const std::string& destination_member() const { return destination_member_; }
+  // The S3 destination of an S3 stream. For an HTTP endpoint stream, its S3Configuration: the
+  // bucket, prefix, error output prefix and compression where failed records (and with AllData
+  // every record) go; it has no processing, backup or partitioning.
+  const S3Destination& s3() const { return http_endpoint_ ? http_endpoint_->s3 : s3_; }
+  // The HTTP endpoint destination; nullptr unless this is an HTTP endpoint stream.
+  const destination::http_endpoint::HttpEndpointDestination* http_endpoint() const {
+    return http_endpoint_ ? &*http_endpoint_ : nullptr;
+  }
+  // The destination's own buffering and processing: s3().buffering and s3().processing for S3,
+  // the HTTP endpoint's for an HTTP endpoint stream.
+  const BufferingHints& buffering() const {
+    return http_endpoint_ ? http_endpoint_->buffering : s3_.buffering;
+  }
+  const std::optional<boost::json::object>& processing() const {
+    return http_endpoint_ ? http_endpoint_->processing : s3_.processing;
+  }
   // Tags of the create request (empty if none, and after FromJson).
   const boost::json::array& initial_tags() const { return initial_tags_; }
 
  private:
   StreamConfig() = default;
-  // Checks `destination` (ExtendedS3 members) and derives s3_.
-  static Result<StreamConfig> Build(std::string name, std::string type,
+  // Checks `destination` (the members of `member`, one of the two destination_member() values)
+  // and derives s3_ or http_endpoint_.
+  static Result<StreamConfig> Build(std::string name, std::string type, std::string_view member,
                                     boost::json::object destination,
                                     std::optional<boost::json::object> source);
 
   std::string name_;
   std::string type_;
-  boost::json::object destination_;  // ExtendedS3DestinationConfiguration members, as configured
+  std::string destination_member_;
+  boost::json::object destination_;  // destination_member_'s members, as configured
   std::optional<boost::json::object> source_;  // DirectPutSourceConfiguration, if given
   boost::json::array initial_tags_;
-  S3Destination s3_;
+  S3Destination s3_;  // an S3 stream's destination (default-constructed for HTTP endpoint streams)
+  std::optional<destination::http_endpoint::HttpEndpointDestination> http_endpoint_;
 };
 
 }  // namespace hydrant::stream
