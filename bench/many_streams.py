@@ -8,21 +8,31 @@ Then SIGTERM and a start on the same data dir: the restart time (spawn until /he
 and the same figures again. With N = 5000 (the service's per-account quota) one more create must
 get LimitExceededException.
 
-Usage: BUILD_DIR=build bench/many_streams.py        prints one JSON line per N
-Env: COUNTS (1000,5000), CREATE_THREADS (8), SETTLE_S (5), IDLE_S (10), DATA_PARENT
+Then FLUSH_STREAMS streams (default 5 MiB / 300 s buffering) at once: hydrant-loadgen sends
+FLUSH_RECORDS records of 1 KiB round-robin over them at full speed, so every buffer fills and
+flushes at about the same time; figures: the server's peak RSS (VmHWM) and records/s until the
+last byte is in the embedded store.
+
+Usage: BUILD_DIR=build bench/many_streams.py        prints one JSON line per N, then the flush
+Env: COUNTS (1000,5000), CREATE_THREADS (8), SETTLE_S (5), IDLE_S (10), FLUSH_STREAMS (200),
+     FLUSH_RECORDS (1200000), DATA_PARENT
 """
 import json
 import os
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from backlog import Server, proc_status_kib  # one server process over a data dir that survives restarts
+from backlog import BUILD_DIR, Server, proc_status_kib  # one server over a data dir that survives restarts
+from transform import delivered_bytes
 
 COUNTS = [int(n) for n in os.environ.get("COUNTS", "1000,5000").split(",") if n]
 CREATE_THREADS = int(os.environ.get("CREATE_THREADS", "8"))
 SETTLE_S = float(os.environ.get("SETTLE_S", "5"))
 IDLE_S = float(os.environ.get("IDLE_S", "10"))
+FLUSH_STREAMS = int(os.environ.get("FLUSH_STREAMS", "200"))
+FLUSH_RECORDS = int(os.environ.get("FLUSH_RECORDS", "1200000"))
 QUOTA = 5000
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -46,14 +56,15 @@ def idle_figures(server):
             "idle_cpu_percent": 100 * cpu}
 
 
-def create(server, names):
+def create(server, names, hints=None):
     client = server.client("firehose")
     for name in names:
         client.create_delivery_stream(
             DeliveryStreamName=name,
             ExtendedS3DestinationConfiguration={
                 "RoleARN": "arn:aws:iam::123456789012:role/r", "BucketARN": "arn:aws:s3:::many",
-                "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 60}})
+                "Prefix": name + "/",
+                "BufferingHints": hints or {"SizeInMBs": 1, "IntervalInSeconds": 60}})
 
 
 def run(count):
@@ -85,10 +96,46 @@ def run(count):
         server.cleanup()
 
 
+def flush():
+    server = Server(max_buffered_bytes=10 << 30)
+    server.start()
+    try:
+        server.client("s3").create_bucket(Bucket="many")
+        names = [f"f-{i}" for i in range(FLUSH_STREAMS)]
+        create(server, names, {"SizeInMBs": 5, "IntervalInSeconds": 10})
+        time.sleep(1)
+        per_request = 500
+        requests = FLUSH_RECORDS // per_request
+        expected = requests * per_request * 1024
+        t0 = time.monotonic()
+        subprocess.run(
+            [os.path.join(BUILD_DIR, "hydrant-loadgen"), "--endpoint", server.endpoint,
+             "--stream", "f", "--streams", str(FLUSH_STREAMS), "--op", "PutRecordBatch",
+             "--records-per-request", str(per_request), "--record-size", "1024",
+             "--connections", "8", "--requests", str(requests), "--json"],
+            check=True, capture_output=True, text=True)
+        sent_s = time.monotonic() - t0
+        s3 = server.client("s3")
+        got = 0
+        while got < expected and time.monotonic() - t0 < 600:
+            time.sleep(0.5)
+            got = delivered_bytes(s3, "", bucket="many")
+        return {"flush_streams": FLUSH_STREAMS, "records": requests * per_request,
+                "send_s": round(sent_s, 2), "ingest_records_per_s": round(requests * per_request / sent_s),
+                "delivered_s": round(time.monotonic() - t0, 2), "delivered_all": got == expected,
+                "threads": proc_status_kib(server.proc.pid, "Threads"),
+                "peak_rss_mib": round(server.hwm() / 1024)}
+    finally:
+        server.cleanup()
+
+
 def main():
     for count in COUNTS:
         log(f"{count} streams")
         print(json.dumps(run(count)), flush=True)
+    if FLUSH_STREAMS:
+        log(f"{FLUSH_STREAMS} streams flushing")
+        print(json.dumps(flush()), flush=True)
 
 
 if __name__ == "__main__":

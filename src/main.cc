@@ -20,8 +20,10 @@
 #include "api/s3_handler.h"
 #include "common/clock.h"
 #include "common/env.h"
+#include "destination/http_endpoint/http_endpoint_delivery.h"
 #include "destination/s3/bucket_router.h"
 #include "destination/s3/local_s3_destination.h"
+#include "destination/s3/s3_delivery.h"
 #include "functions/function_registry.h"
 #include "functions/local_invoker.h"
 #include "http/http_server.h"
@@ -47,6 +49,7 @@ struct ServeOptions {
   uint64_t max_inflight_body_bytes = 256ull << 20;
   size_t max_active_partitions = 500;  // dynamic partitioning's per-stream quota
   uint64_t wal_segment_bytes = 64ull << 20;  // testing: small segments make rolls frequent
+  int64_t http_endpoint_timeout_seconds = 180;  // the service waits 3 minutes for an endpoint
   int io_threads = 2;
   std::string log_level = "info";
   std::vector<std::string> buckets;  // created at start if missing
@@ -117,6 +120,8 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
       options->max_active_partitions = root["max_active_partitions"].as<size_t>();
     if (root["io_threads"] && serve.count("--io-threads") == 0)
       options->io_threads = root["io_threads"].as<int>();
+    if (root["http_endpoint_timeout_seconds"] && serve.count("--http-endpoint-timeout-seconds") == 0)
+      options->http_endpoint_timeout_seconds = root["http_endpoint_timeout_seconds"].as<int64_t>();
     if (root["buckets"]) {
       for (const auto& b : root["buckets"]) options->buckets.push_back(b.as<std::string>());
     }
@@ -135,7 +140,7 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
                                      "max_buffered_bytes", "min_free_disk_bytes", "max_inflight_body_bytes",
                                      "stream_activation_delay_ms", "max_active_partitions",
                                      "io_threads", "buckets", "streams", "functions",
-                                     "runtime_dir", "remote_buckets"};
+                                     "runtime_dir", "remote_buckets", "http_endpoint_timeout_seconds"};
       std::string key = kv.first.as<std::string>();
       if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
         return Status::InvalidArgument("config file " + path + ": unknown setting '" + key + "'");
@@ -169,7 +174,7 @@ Status CreateConfiguredStreams(const ServeOptions& options, stream::Catalog* cat
 Result<stream::ProcessorChain> BuildProcessorChain(const stream::StreamMetadata& metadata,
                                                    const ServeOptions& options,
                                                    functions::FunctionInvoker* invoker, Clock* clock) {
-  const auto& processing = metadata.config.s3().processing;
+  const auto& processing = metadata.config.processing();
   if (!processing) return stream::ProcessorChain{};
   processor::ChainContext context;
   std::string stream_arn = "arn:aws:firehose:" + options.region + ":" + options.account_id +
@@ -194,6 +199,23 @@ Result<stream::ProcessorChain> BuildProcessorChain(const stream::StreamMetadata&
         new processor::LambdaProcessor(invoker, std::move(lambda), clock));
   };
   return processor::BuildChain(*processing, context);
+}
+
+// A stream's destination, by its kind.
+Result<std::unique_ptr<destination::Destination>> BuildDestination(const stream::StreamMetadata& metadata,
+                                                                   const ServeOptions& options,
+                                                                   destination::ObjectWriter* objects,
+                                                                   http::OutboundClient* outbound) {
+  if (const auto* endpoint = metadata.config.http_endpoint()) {
+    destination::http_endpoint::DeliveryOptions delivery;
+    delivery.stream_arn = "arn:aws:firehose:" + options.region + ":" + options.account_id +
+                          ":deliverystream/" + metadata.config.name();
+    delivery.request_timeout_ms = options.http_endpoint_timeout_seconds * 1000;
+    return std::unique_ptr<destination::Destination>(
+        new destination::http_endpoint::HttpEndpointDelivery(outbound, *endpoint, std::move(delivery)));
+  }
+  return std::unique_ptr<destination::Destination>(
+      new destination::s3::S3Delivery(objects, metadata.config.s3()));
 }
 
 // "HOST:PORT" with a decimal port 0-65535 (0 picks a free port).
@@ -311,7 +333,16 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   }
   stream::DiskBudget budget(options.max_buffered_bytes, env, options.data_dir,
                             options.min_free_disk_bytes);
-  stream::DeliveryStreamDeps deps{env, clock, bucket_router->get(), &budget};
+  // One outbound client (pooled connections) for every stream that delivers over HTTP.
+  http::OutboundClient outbound;
+  stream::DeliveryStreamDeps deps;
+  deps.env = env;
+  deps.clock = clock;
+  deps.objects = bucket_router->get();
+  deps.budget = &budget;
+  deps.destinations = [&](const stream::StreamMetadata& m) {
+    return BuildDestination(m, options, bucket_router->get(), &outbound);
+  };
   deps.max_active_partitions = options.max_active_partitions;
   deps.wal_segment_bytes = options.wal_segment_bytes;
   deps.processors = [&](const stream::StreamMetadata& m) {
@@ -415,6 +446,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 40))
       ->group("");
   serve->add_option("--io-threads", options.io_threads, "HTTP I/O threads")->capture_default_str();
+  serve->add_option("--http-endpoint-timeout-seconds", options.http_endpoint_timeout_seconds,
+                    "How long an HTTP endpoint destination may take to answer one request")
+      ->check(CLI::Range(int64_t{1}, int64_t{3600}))
+      ->capture_default_str();
   serve->add_option("--log-level", options.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

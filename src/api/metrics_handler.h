@@ -16,6 +16,7 @@ namespace hydrant::api {
 // One stream's figures at the moment of a scrape.
 struct StreamMetricsSnapshot {
   std::string name;
+  bool http_endpoint = false;  // an HttpEndpoint destination (else S3)
   uint64_t put_record_requests = 0;
   uint64_t put_record_bytes = 0;
   uint64_t put_record_batch_requests = 0;

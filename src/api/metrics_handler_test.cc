@@ -26,8 +26,8 @@ ServerMetricsSnapshot TwoStreams() {
   a.incoming_bytes = 1048576;
   a.incoming_records = 3;
   a.throttled_records = 2;
-  a.delivery.bytes_to_s3 = 1000;
-  a.delivery.s3_puts_failed = 1;
+  a.delivery.bytes_to_destination = 1000;
+  a.delivery.attempts_failed = 1;
   a.delivery.data_freshness_millis = 1234;
   StreamMetricsSnapshot b;
   b.name = "odd\"name\\";  // escaped in the label value

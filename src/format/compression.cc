@@ -196,3 +196,14 @@ Status CompressObject(std::string_view format, std::string_view entry_name, Obje
 }
 
 }  // namespace hydrant::format
+
+namespace hydrant::format {
+
+Status CompressObjectForKey(std::string_view format, Object* object) {
+  // A ZIP archive's one entry is named after the object, without its extension.
+  std::string entry = object->key.substr(object->key.rfind('/') + 1);
+  if (auto dot = entry.rfind('.'); dot != std::string::npos && dot > 0) entry.resize(dot);
+  return CompressObject(format, entry, object);
+}
+
+}  // namespace hydrant::format

@@ -45,4 +45,8 @@ Result<std::string> Compress(std::string_view format, std::string_view data,
 // *object is unchanged on failure.
 Status CompressObject(std::string_view format, std::string_view entry_name, Object* object);
 
+// CompressObject with a ZIP entry named after the object's key: its last segment without the
+// extension.
+Status CompressObjectForKey(std::string_view format, Object* object);
+
 }  // namespace hydrant::format

@@ -28,6 +28,7 @@ struct FunctionDefinition {
   std::string remote_access_key;
   std::string remote_secret_key;
   std::string remote_function;  // name or ARN at the remote end
+  std::string remote_ca_bundle;  // PEM file of CAs an https endpoint is verified against; "" = the system's
 };
 
 }  // namespace hydrant::functions

@@ -149,7 +149,8 @@ std::string DefinitionToJson(const FunctionDefinition& d) {
                  {"remote_region", d.remote_region},
                  {"remote_access_key", d.remote_access_key},
                  {"remote_secret_key", d.remote_secret_key},
-                 {"remote_function", d.remote_function}};
+                 {"remote_function", d.remote_function},
+                 {"remote_ca_bundle", d.remote_ca_bundle}};
   return json::serialize(o);
 }
 
@@ -182,6 +183,7 @@ Result<FunctionDefinition> DefinitionFromJson(std::string_view text) {
   str("remote_access_key", &d.remote_access_key);
   str("remote_secret_key", &d.remote_secret_key);
   str("remote_function", &d.remote_function);
+  str("remote_ca_bundle", &d.remote_ca_bundle);
   if (auto* p = o.if_contains("environment"); p && p->is_object()) {
     for (const auto& [k, val] : p->as_object()) {
       if (val.is_string()) d.environment[std::string(k)] = std::string(val.as_string());
@@ -225,6 +227,7 @@ Result<FunctionDefinition> ParseDeclaredFunction(std::string_view text) {
     else if (key == "access_key_id") s = str(&d.remote_access_key);
     else if (key == "secret_access_key") s = str(&d.remote_secret_key);
     else if (key == "function") s = str(&d.remote_function);
+    else if (key == "ca_bundle") s = str(&d.remote_ca_bundle);
     else if (key == "environment") {
       if (!value.is_object()) return Status::InvalidArgument("function setting 'environment' must be a mapping");
       for (const auto& [k, val] : value.as_object()) {

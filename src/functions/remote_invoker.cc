@@ -24,6 +24,7 @@ InvokeResult RemoteInvoker::Invoke(const FunctionDefinition& d, std::string_view
   request.sigv4 = "aws:amz:" + (d.remote_region.empty() ? std::string("us-east-1") : d.remote_region) + ":lambda";
   request.access_key_id = d.remote_access_key;
   request.secret_access_key = d.remote_secret_key;
+  request.ca_bundle = d.remote_ca_bundle;
   request.connect_timeout_ms = 5000;
   request.timeout_ms = static_cast<int64_t>(d.timeout_seconds) * 1000 + 5000;
   http::OutboundResponse response = client_.Send(request);

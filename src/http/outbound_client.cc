@@ -93,7 +93,8 @@ OutboundResponse OutboundClient::Send(const OutboundRequest& request) {
     curl_easy_setopt(curl, CURLOPT_USERPWD, userpwd.c_str());
   }
   if (request.path_as_is) curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
-  if (!options_.ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_bundle.c_str());
+  const std::string& ca_bundle = request.ca_bundle.empty() ? options_.ca_bundle : request.ca_bundle;
+  if (!ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_bundle.c_str());
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);

@@ -29,6 +29,7 @@ struct OutboundRequest {
   int64_t timeout_ms = 0;        // the whole exchange; 0 = no limit
   int64_t stall_timeout_ms = 0;  // abort when under 1 KiB/s for this long; 0 = no limit
   bool path_as_is = false;       // send the path as written ("." and ".." segments kept)
+  std::string ca_bundle;         // PEM file of trusted CAs for this request; "" = the client's
 };
 
 struct OutboundResponse {

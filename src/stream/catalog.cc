@@ -145,7 +145,9 @@ void Catalog::DrainAll() {
     std::shared_lock lock(mu_);
     for (const auto& [name, stream] : streams_) streams.push_back(stream);
   }
-  for (auto& stream : streams) stream->Drain();
+  // Every stream drains at once, on the shared delivery pool.
+  for (auto& stream : streams) stream->BeginDrain();
+  for (auto& stream : streams) stream->WaitDrained();
 }
 
 }  // namespace hydrant::stream

@@ -50,8 +50,13 @@ Result<std::unique_ptr<DeliveryJournal>> DeliveryJournal::Open(Env* env, const s
           }
           b.records = o.at("records").to_number<uint64_t>();
           b.data_bytes = o.at("bytes").to_number<uint64_t>();
-          b.bucket = json::value_to<std::string>(o.at("bucket"));
-          b.key = json::value_to<std::string>(o.at("key"));
+          auto text = [&](std::string_view name, std::string* out) {
+            if (const json::value* v = o.if_contains(name)) *out = json::value_to<std::string>(*v);
+          };
+          text("batch_id", &b.batch_id);
+          text("destination_plan", &b.plan);
+          text("bucket", &b.bucket);
+          text("key", &b.key);
           if (const json::value* e = o.if_contains("error_key")) b.error_key = json::value_to<std::string>(*e);
           if (const json::value* c = o.if_contains("compression")) b.compression = json::value_to<std::string>(*c);
           if (const json::value* p = o.if_contains("partition")) b.partition = json::value_to<std::string>(*p);
@@ -97,10 +102,15 @@ std::string DeliveryJournal::PlanLine(const PlannedBatch& batch) {
   o["end"] = PositionToJson(batch.end);
   o["records"] = batch.records;
   o["bytes"] = batch.data_bytes;
-  o["bucket"] = batch.bucket;
-  o["key"] = batch.key;
+  if (!batch.plan.empty()) {
+    o["batch_id"] = batch.batch_id;
+    o["destination_plan"] = batch.plan;
+  } else {
+    o["bucket"] = batch.bucket;
+    o["key"] = batch.key;
+    o["compression"] = batch.compression;
+  }
   if (!batch.error_key.empty()) o["error_key"] = batch.error_key;
-  o["compression"] = batch.compression;
   if (!batch.partition.empty()) o["partition"] = batch.partition;
   if (batch.first_arrival_millis) o["first_arrival"] = batch.first_arrival_millis;
   return json::serialize(o) + "\n";

@@ -30,10 +30,17 @@ struct PlannedBatch {
   wal::LogPosition end;    // first record after the batch
   uint64_t records = 0;
   uint64_t data_bytes = 0;
+  // The destination lane: the batch's id (a UUID, also in its keys) and the destination's plan
+  // (destination::Destination::Plan), opaque here.
+  std::string batch_id;
+  std::string plan;
+  // The backup lane and dynamic partitioning: the object to write.
   std::string bucket;
   std::string key;
-  std::string error_key;  // where records that fail processing go (same suffix, error prefix)
   std::string compression = "UNCOMPRESSED";  // CompressionFormat the object is written with
+  // Where records that fail go (the stream's S3 error location; same suffix as the data, with
+  // a placeholder for the error output type).
+  std::string error_key;
   // Dynamic partitioning: the partition buffer this object empties (PartitionBuffers identity).
   // The object holds that partition's records stored in [begin, end); `end` becomes the
   // partition's delivered mark. Empty for a stream without dynamic partitioning, whose batches

@@ -26,7 +26,15 @@ class DeliveryJournalTest : public ::testing::Test {
   }
 
   static PlannedBatch Batch(uint64_t seq, wal::LogPosition begin, wal::LogPosition end) {
-    return {seq, begin, end, 10, 1000, "bucket", "prefix/key-" + std::to_string(seq), "", "UNCOMPRESSED"};
+    PlannedBatch batch;
+    batch.sequence = seq;
+    batch.begin = begin;
+    batch.end = end;
+    batch.records = 10;
+    batch.data_bytes = 1000;
+    batch.bucket = "bucket";
+    batch.key = "prefix/key-" + std::to_string(seq);
+    return batch;
   }
 
   Env* env_ = Env::Default();
@@ -56,6 +64,24 @@ TEST_F(DeliveryJournalTest, PlannedButUnconfirmedBatchSurvivesReopenWithSameKey)
   auto reopened = Open();
   EXPECT_FALSE(reopened->in_flight());
   EXPECT_EQ(reopened->delivered_end(), (wal::LogPosition{2, 100}));
+}
+
+TEST_F(DeliveryJournalTest, AnOpaquePlanSurvivesReopenUnchanged) {
+  PlannedBatch batch = Batch(1, {1, 8}, {1, 500});
+  batch.bucket = batch.key = "";
+  batch.batch_id = "0b1c2d3e-0000-4000-8000-000000000001";
+  batch.plan = "{\"request\": \"id\"}\n with \"quotes\" and a newline";
+  batch.error_key = std::string("errors/\0type\0/x", 16);
+  {
+    auto journal = Open();
+    ASSERT_TRUE(journal->Plan(batch).ok());
+  }
+  auto journal = Open();
+  ASSERT_TRUE(journal->in_flight());
+  EXPECT_EQ(journal->in_flight()->plan, batch.plan);
+  EXPECT_EQ(journal->in_flight()->batch_id, batch.batch_id);
+  EXPECT_EQ(journal->in_flight()->error_key, batch.error_key);
+  EXPECT_EQ(journal->in_flight()->key, "");
 }
 
 TEST_F(DeliveryJournalTest, DoneWithTheNextPlanSurvivesReopenAndATornPlanIsNoPlan) {

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "common/ids.h"
+#include "destination/failed_record.h"
+#include "destination/s3/s3_delivery.h"
 #include "format/compression.h"
 #include "format/object.h"
 #include "format/object_key.h"
@@ -40,6 +42,11 @@ bool TryStartBuildAhead() {
   return false;
 }
 
+// Threads that run the lanes of every stream together. A lane holds one only while it works
+// (cuts, sends, checkpoints), so the count bounds the deliveries in progress at once, and with
+// them the memory their batches take; waiting for records, an interval or a retry costs none.
+constexpr int kDeliveryThreads = 16;
+
 // Delivery threads run at a lower CPU priority (nice 10) than the HTTP I/O threads and the
 // WAL's sync thread: on a small machine, reading back, formatting and writing an object
 // otherwise takes the core that an acknowledgement is waiting for. They still get every idle
@@ -60,58 +67,85 @@ const std::string kPartitionKeyMissingCode = "DynamicPartitioning.PartitionKeyMi
 // key (the store refuses it), so it cannot clash with a user's prefix.
 constexpr std::string_view kErrorOutputTypePlaceholder{"\0error-output-type\0", 19};
 
-// Replaces the object's body by its compressed form and sets its Content-Encoding.
-Status CompressObject(const std::string& compression, format::Object* object) {
-  // A ZIP archive's one entry is named after the object.
-  std::string entry = object->key.substr(object->key.rfind('/') + 1);
-  if (auto dot = entry.rfind('.'); dot != std::string::npos && dot > 0) entry.resize(dot);
-  return format::CompressObject(compression, entry, object);
+// A record's id, stable across re-deliveries of its batch: where it sits in the log.
+uint64_t RecordIdOf(const wal::LogPosition& position) {
+  return position.segment * 10'000'000'000'000ull + position.offset;
 }
 
 // A stored record as the processors take it.
 processor::Record RecordFromLog(const wal::RecordView& r) {
   processor::Record record;
-  // Stable across re-deliveries of the batch: where the record sits in the log.
-  record.record_id = std::to_string(r.position.segment * 10'000'000'000'000ull + r.position.offset);
+  record.record_id = std::to_string(RecordIdOf(r.position));
   record.arrival_millis = r.arrival_millis;
   record.data.assign(r.data);
   record.raw_data = record.data;
   return record;
 }
 
+// Collects records read from the log into a BatchRecords arena, unchanged: for the backup
+// lane the arena is the object's body; for the destination lane Finish appends the records'
+// ids and points `ok` at each record.
+class RecordCollector {
+ public:
+  RecordCollector(BatchRecords* out, uint64_t expected_bytes) : out_(out) { out_->arena.reserve(expected_bytes); }
+  void Add(const wal::RecordView& r) {
+    spans_.push_back({out_->arena.size(), r.data.size(), r.arrival_millis, RecordIdOf(r.position)});
+    out_->arena.append(r.data);
+  }
+  void Finish() {
+    std::vector<uint32_t> id_sizes;
+    id_sizes.reserve(spans_.size());
+    out_->ids.reserve(spans_.size() * 20);  // a uint64 has at most 20 digits
+    for (const Span& span : spans_) {
+      const size_t before = out_->ids.size();
+      out_->ids += std::to_string(span.id);
+      id_sizes.push_back(static_cast<uint32_t>(out_->ids.size() - before));
+    }
+    // Views are taken only now: neither string moves any more.
+    std::string_view arena = out_->arena, ids = out_->ids;
+    size_t id_at = 0;
+    out_->ok.reserve(spans_.size());
+    for (size_t i = 0; i < spans_.size(); ++i) {
+      out_->ok.push_back({arena.substr(spans_[i].at, spans_[i].size), spans_[i].arrival_millis,
+                          ids.substr(id_at, id_sizes[i])});
+      id_at += id_sizes[i];
+    }
+  }
+
+ private:
+  struct Span {
+    size_t at, size;
+    int64_t arrival_millis;
+    uint64_t id;
+  };
+  BatchRecords* out_;
+  std::vector<Span> spans_;
+};
+
+// The destination's plan of a batch. Batches journaled before plans were opaque held their S3
+// object's bucket, key and compression instead.
+std::string PlanOf(const PlannedBatch& batch) {
+  if (!batch.plan.empty()) return batch.plan;
+  return destination::s3::ObjectPlan(batch.bucket, batch.key, batch.compression);
+}
+
 buffer::BufferingHints ToPolicyHints(const BufferingHints& b) {
   return {static_cast<uint64_t>(b.size_mb) << 20, b.interval_seconds * 1000};
 }
 
-// What a lane writes, from the stream's configuration.
-struct LaneTarget {
-  std::string bucket;
-  std::string prefix;
-  std::optional<std::string> error_output_prefix;
-  BufferingHints buffering;
-  std::string compression = "UNCOMPRESSED";
-  std::string file_extension;
-  const format::TimeZone* time_zone = nullptr;  // CustomTimeZone (the backup uses it too)
-};
-
-// The destination lane's target, or the backup lane's (nullopt while backup is disabled).
-std::optional<LaneTarget> TargetOf(bool backup, const StreamMetadata& m) {
-  const S3Destination& s3 = m.config.s3();
-  if (!backup) {
-    return LaneTarget{s3.bucket,      s3.prefix,         s3.error_output_prefix, s3.buffering,
-                      s3.compression, s3.file_extension, s3.time_zone};
-  }
-  if (!s3.backup) return std::nullopt;
-  return LaneTarget{s3.backup->bucket,      s3.backup->prefix, std::nullopt, s3.backup->buffering,
-                    s3.backup->compression, "",                s3.time_zone};
-}
-
+// The lane's buffering: the destination's BufferingHints, or the backup's.
 buffer::BufferingHints HintsOf(bool backup, const StreamMetadata& m) {
-  auto target = TargetOf(backup, m);
-  return ToPolicyHints(target ? target->buffering : BufferingHints{});
+  if (!backup) return ToPolicyHints(m.config.buffering());
+  const auto& b = m.config.s3().backup;
+  return ToPolicyHints(b ? b->buffering : BufferingHints{});
 }
 
 constexpr wal::LogPosition kEndOfTime{~0ull, ~0ull};
+
+// The log line of a failed attempt.
+std::string RetryNote(bool draining, int64_t wait_millis) {
+  return draining ? " for the next start" : ", retrying in about " + std::to_string((wait_millis + 999) / 1000) + " s";
+}
 
 }  // namespace
 
@@ -131,19 +165,22 @@ Result<std::unique_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
                                                              const DeliveryStreamDeps& deps) {
   std::unique_ptr<DeliveryStream> stream(new DeliveryStream(dir, std::move(metadata), deps));
   HYDRANT_RETURN_IF_ERROR(stream->Recover());
-  stream->main_.thread = std::thread([s = stream.get()] {
-    YieldCpuToIngest();
-    s->Run(s->main_);
-  });
-  if (stream->backup_.active) stream->StartBackupLane();
+  DeliveryStream* s = stream.get();
+  s->main_.activity = std::make_unique<Activity>(DeliveryPool(), [s] { s->Step(s->main_); });
+  s->main_.activity->Wake();  // a batch in flight or records recovered
+  if (s->backup_.active) s->StartBackupLane();
   return stream;
 }
 
 void DeliveryStream::StartBackupLane() {
-  backup_.thread = std::thread([this] {
-    YieldCpuToIngest();
-    Run(backup_);
-  });
+  backup_.activity = std::make_unique<Activity>(DeliveryPool(), [this] { Step(backup_); });
+  backup_.activity->Wake();
+}
+
+TaskPool* DeliveryPool() {
+  // Never destroyed: streams may be closed by static destructors of their owners.
+  static TaskPool* pool = new TaskPool(kDeliveryThreads, "delivery", YieldCpuToIngest);
+  return pool;
 }
 
 DeliveryStream::~DeliveryStream() {
@@ -237,10 +274,31 @@ void DeliveryStream::Append(std::span<const std::string_view> records, int64_t a
 }
 
 void DeliveryStream::OnDurable(const wal::DurableGroup& group) {
-  std::lock_guard<std::mutex> lock(mu_);
-  main_.policy.Add(group.records, group.data_bytes, group.oldest_arrival_millis);
-  if (backup_.active) backup_.policy.Add(group.records, group.data_bytes, group.oldest_arrival_millis);
-  cv_.notify_all();
+  // A lane is woken when a batch is due, and a timer is set for the interval when its buffer
+  // stops being empty; the group commits in between cost nothing.
+  std::optional<int64_t> timers[2];
+  bool wake[2] = {false, false};
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    Lane* lanes[2] = {&main_, &backup_};
+    for (int i = 0; i < 2; ++i) {
+      Lane& lane = *lanes[i];
+      if (!lane.active) continue;
+      const bool was_empty = lane.policy.Empty();
+      lane.policy.Add(group.records, group.data_bytes, group.oldest_arrival_millis);
+      if ((partitioned_ && !lane.backup) || DueLocked(lane)) {
+        wake[i] = true;
+      } else if (was_empty) {
+        timers[i] = lane.policy.MillisUntilDue(deps_.clock->NowMillis());
+      }
+    }
+  }
+  Lane* lanes[2] = {&main_, &backup_};
+  for (int i = 0; i < 2; ++i) {
+    if (!lanes[i]->activity) continue;
+    if (wake[i]) lanes[i]->activity->Wake();
+    if (timers[i]) lanes[i]->activity->WakeAfter(*timers[i]);
+  }
 }
 
 StreamMetadata DeliveryStream::metadata() const {
@@ -261,13 +319,16 @@ Status DeliveryStream::UpdateMetadata(const std::function<Status(StreamMetadata*
     backup_.skip_to_pending = true;
     backup_.policy = main_.policy;
     backup_.pending_begin = backup_.done_before = main_.pending_begin;
-    // Its thread waits for mu_, held here until the update is in place. A stream that is
+    // Its activity waits for mu_, held here until the update is in place. A stream that is
     // stopping backs up from the next start.
     if (!stopping_ && !draining_) StartBackupLane();
   }
   backup_.policy.set_hints(HintsOf(true, metadata_));
   chain_stale_ = true;
-  cv_.notify_all();
+  destination_stale_ = true;
+  // New buffering hints may make a batch due now.
+  if (main_.activity) main_.activity->Wake();
+  if (backup_.activity) backup_.activity->Wake();
   return Status::Ok();
 }
 
@@ -290,13 +351,25 @@ DeliveryStats DeliveryStream::stats() const {
 }
 
 void DeliveryStream::Drain() {
+  BeginDrain();
+  WaitDrained();
+}
+
+void DeliveryStream::BeginDrain() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     draining_ = true;
-    cv_.notify_all();
   }
-  if (main_.thread.joinable()) main_.thread.join();
-  if (backup_.thread.joinable()) backup_.thread.join();
+  for (Lane* lane : {&main_, &backup_}) {
+    if (lane->activity) lane->activity->Wake();
+  }
+}
+
+void DeliveryStream::WaitDrained() {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] {
+    return stopping_ || ((main_.finished || !main_.activity) && (backup_.finished || !backup_.activity));
+  });
 }
 
 void DeliveryStream::Stop() {
@@ -305,35 +378,52 @@ void DeliveryStream::Stop() {
     stopping_ = true;
     cv_.notify_all();
   }
-  if (main_.thread.joinable()) main_.thread.join();
-  if (backup_.thread.joinable()) backup_.thread.join();
+  for (Lane* lane : {&main_, &backup_}) {
+    if (lane->activity) lane->activity->Stop();
+  }
 }
 
-// The pipeline of one lane: take a batch, format it, deliver it, checkpoint. A batch left in
-// flight by a crash is delivered first, with the boundaries and key it was planned with.
-void DeliveryStream::Run(Lane& lane) {
-  if (partitioned_ && !lane.backup) return RunPartitioned();
+void DeliveryStream::FinishLocked(Lane& lane) {
+  lane.finished = true;
+  cv_.notify_all();
+}
+
+void DeliveryStream::RetryLater(Lane& lane, int64_t wait_millis, bool draining) {
+  if (draining) {
+    std::lock_guard<std::mutex> lock(mu_);
+    FinishLocked(lane);
+    return;
+  }
+  lane.not_before = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_millis);
+  lane.activity->WakeAt(lane.not_before);
+}
+
+// The pipeline of one lane: take a batch, build it, plan it, deliver it, checkpoint. A batch
+// left in flight by a crash is delivered first, with the boundaries and plan it had.
+void DeliveryStream::Step(Lane& lane) {
+  if (partitioned_ && !lane.backup) return StepPartitioned();
   const std::string name = metadata().config.name();
-  auto pause = [&] {  // after an error that retrying right away would repeat; true: draining
-    std::unique_lock<std::mutex> wait(mu_);
-    cv_.wait_for(wait, std::chrono::milliseconds(kFirstRetryBackoffMillis),
-                 [this] { return stopping_ || draining_; });
-    return draining_ || stopping_;
-  };
-  std::optional<BuiltBatch> next;          // cut and built, not in the journal yet
-  std::optional<PreparedBatch> prepared;   // the in-flight batch's objects, when built ahead
-  while (true) {
+  for (;;) {
+    bool draining;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ || lane.finished) return;
+      draining = draining_;
+    }
+    // After a failure nothing is tried before its backoff, however often records arrive.
+    if (!draining && std::chrono::steady_clock::now() < lane.not_before) {
+      lane.activity->WakeAt(lane.not_before);
+      return;
+    }
     if (!lane.journal->in_flight()) {
-      if (!next) {
+      if (!lane.next) {
         std::unique_lock<std::mutex> lock(mu_);
-        while (!DueLocked(lane)) {
-          if (stopping_ || draining_) return;  // draining: nothing left to deliver
+        if (!DueLocked(lane)) {
+          if (draining_) return FinishLocked(lane);  // nothing left to deliver
           auto due = lane.active ? lane.policy.MillisUntilDue(deps_.clock->NowMillis()) : std::nullopt;
-          if (due) {
-            cv_.wait_for(lock, std::chrono::milliseconds(*due));
-          } else {
-            cv_.wait(lock);
-          }
+          lock.unlock();
+          if (due) lane.activity->WakeAfter(*due);
+          return;  // else the next durable group wakes it
         }
         if (lane.skip_to_pending) {
           // Backup was just enabled: the journal starts where the lane starts.
@@ -348,56 +438,56 @@ void DeliveryStream::Run(Lane& lane) {
         }
         auto built = CutAndBuild(lane);
         if (!built.ok()) {
-          spdlog::error("stream {}: cannot plan the next object: {}", name, built.status().ToString());
-          if (pause()) return;
-          continue;
+          spdlog::error("stream {}: cannot plan the next batch: {}", name, built.status().ToString());
+          return RetryLater(lane, kFirstRetryBackoffMillis, draining);
         }
-        next = std::move(*built);
+        lane.next = std::move(*built);
       }
-      if (Status planned = lane.journal->Plan(next->batch); !planned.ok()) {
-        spdlog::error("stream {}: cannot plan the next object: {}", name, planned.ToString());
-        if (pause()) return;
-        continue;
+      if (Status planned = lane.journal->Plan(lane.next->batch); !planned.ok()) {
+        spdlog::error("stream {}: cannot plan the next batch: {}", name, planned.ToString());
+        return RetryLater(lane, kFirstRetryBackoffMillis, draining);
       }
-      prepared = std::move(next->prepared);
-      next.reset();
+      lane.attempts.emplace(deps_.max_retry_backoff_millis);
+      lane.attempts->prepared = std::move(lane.next->prepared);
+      lane.next.reset();
       if (!lane.backup) {
         std::lock_guard<std::mutex> lock(mu_);
         in_flight_summary_ = std::exchange(ahead_summary_, std::nullopt);
       }
     }
-    bool draining;
+    if (!lane.attempts) lane.attempts.emplace(deps_.max_retry_backoff_millis);  // in flight since a restart
     std::future<Result<BuiltBatch>> ahead;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      draining = draining_;
       // Pipelining: the next batch is cut, read and compressed on another thread while this one
-      // is written and synced, so a core and the disk work at the same time. Only when this
-      // batch is built already, so the processors never run on two threads at once.
-      if (prepared && !lane.skip_to_pending && DueLocked(lane) && TryStartBuildAhead()) {
+      // is sent, so a core and the disk or network work at the same time. Only when this batch
+      // is built already, so the processors never run on two threads at once.
+      if (lane.attempts->prepared && !lane.next && !lane.skip_to_pending && DueLocked(lane) &&
+          TryStartBuildAhead()) {
         ahead = std::async(std::launch::async, [this, &lane] { return CutAndBuild(lane); });
       }
     }
-    const bool delivered = DeliverInFlight(lane, /*single_attempt=*/draining, std::move(prepared));
-    prepared.reset();
+    const AttemptResult result = Attempt(lane, draining);
     if (ahead.valid()) {
       auto built = ahead.get();
       builds_ahead.fetch_sub(1);
       if (built.ok()) {
-        next = std::move(*built);
+        lane.next = std::move(*built);
       } else {
-        spdlog::error("stream {}: cannot plan the next object: {}", name, built.status().ToString());
+        spdlog::error("stream {}: cannot plan the next batch: {}", name, built.status().ToString());
       }
     }
-    if (!delivered) return;
+    if (!result.done) return RetryLater(lane, result.wait_millis, draining);
     // The next batch is planned in the same journal sync that records this one as delivered.
     // It may be planned even when Checkpoint reports a failure (a compaction failing after
     // the write), so the journal, not the result, says whether it is in flight now.
-    (void)Checkpoint(lane, next ? &next->batch : nullptr);
+    (void)Checkpoint(lane, lane.next ? &lane.next->batch : nullptr);
+    lane.attempts.reset();
     const auto& in_flight = lane.journal->in_flight();
-    if (next && in_flight && in_flight->sequence == next->batch.sequence) {
-      prepared = std::move(next->prepared);
-      next.reset();
+    if (lane.next && in_flight && in_flight->sequence == lane.next->batch.sequence) {
+      lane.attempts.emplace(deps_.max_retry_backoff_millis);
+      lane.attempts->prepared = std::move(lane.next->prepared);
+      lane.next.reset();
     }
   }
 }
@@ -408,21 +498,33 @@ bool DeliveryStream::DueLocked(const Lane& lane) const {
 }
 
 Result<DeliveryStream::BuiltBatch> DeliveryStream::CutAndBuild(Lane& lane) {
-  std::optional<std::string> body;
-  auto batch = CutNextBatch(lane, &body);
+  std::unique_ptr<BatchRecords> records;
+  auto batch = CutNextBatch(lane, &records);
   if (!batch.ok()) return batch.status();
   BuiltBatch built{std::move(*batch), std::nullopt};
-  auto prepared = Prepare(lane, built.batch, std::move(body));
+  auto prepared = Prepare(lane, built.batch, std::move(records));
   if (prepared.ok()) {
     built.prepared = std::move(*prepared);
   } else {
-    spdlog::warn("stream {}: cannot build object {} yet: {}", metadata().config.name(),
-                 built.batch.key, prepared.status().ToString());
+    spdlog::warn("stream {}: cannot build batch {} yet: {}", metadata().config.name(),
+                 built.batch.sequence, prepared.status().ToString());
   }
   return built;
 }
 
-Result<PlannedBatch> DeliveryStream::CutNextBatch(Lane& lane, std::optional<std::string>* body) {
+Result<std::shared_ptr<const destination::Destination>> DeliveryStream::CurrentDestination() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (destination_stale_ || !destination_) {
+    if (!deps_.destinations) return Status::Internal("no destination factory");
+    auto built = deps_.destinations(metadata_);
+    if (!built.ok()) return built.status();
+    destination_ = std::shared_ptr<const destination::Destination>(std::move(*built));
+    destination_stale_ = false;
+  }
+  return destination_;
+}
+
+Result<PlannedBatch> DeliveryStream::CutNextBatch(Lane& lane, std::unique_ptr<BatchRecords>* kept) {
   wal::LogPosition begin;
   uint64_t size_limit, max_records, pending_bytes;
   StreamMetadata meta = [&] {
@@ -433,13 +535,12 @@ Result<PlannedBatch> DeliveryStream::CutNextBatch(Lane& lane, std::optional<std:
     pending_bytes = lane.policy.pending_bytes();
     return metadata_;
   }();
-  auto target = TargetOf(lane.backup, meta);
-  if (!target) return Status::Internal("a disabled lane planned a batch");
-  // Records that go into the object unchanged are kept from this one pass over the WAL, which
-  // then need not be read a second time to build the object.
-  if (lane.backup || !meta.config.s3().processing) {
-    body->emplace();
-    (*body)->reserve(std::min(size_limit, pending_bytes));
+  // Records that reach the destination unchanged are kept from this one pass over the WAL,
+  // which then need not be read a second time.
+  std::optional<RecordCollector> collector;
+  if (lane.backup || !meta.config.processing()) {
+    *kept = std::make_unique<BatchRecords>();
+    collector.emplace(kept->get(), std::min(size_limit, pending_bytes));
   }
   uint64_t records = 0, bytes = 0;
   int64_t first_arrival = 0, next_arrival = 0;
@@ -453,10 +554,11 @@ Result<PlannedBatch> DeliveryStream::CutNextBatch(Lane& lane, std::optional<std:
     ++records;
     bytes += r.data.size();
     end = r.next;
-    if (*body) (*body)->append(r.data);
+    if (collector) collector->Add(r);
     return true;
   }));
   if (records == 0) return Status::Internal("buffer reported records the log does not hold");
+  if (collector && !lane.backup) collector->Finish();
 
   PlannedBatch batch;
   batch.sequence = lane.journal->next_sequence();
@@ -464,30 +566,35 @@ Result<PlannedBatch> DeliveryStream::CutNextBatch(Lane& lane, std::optional<std:
   batch.end = end;
   batch.records = records;
   batch.data_bytes = bytes;
-  batch.bucket = target->bucket;
   batch.first_arrival_millis = first_arrival;
-  const std::string uuid = NewUuid();
-  auto compression = format::LookupCompressionFormat(target->compression);
-  if (!compression.ok()) return compression.status();
-  // FileExtension replaces the format's default extension.
-  const std::string extension =
-      target->file_extension.empty() ? std::string(compression->extension) : target->file_extension;
-  batch.compression = target->compression;
-  batch.key = format::ObjectKey({.prefix = target->prefix,
-                                 .stream_name = meta.config.name(),
-                                 .stream_version = meta.version,
-                                 .timestamp_millis = first_arrival,
-                                 .uuid = uuid,
-                                 .extension = extension,
-                                 .time_zone = target->time_zone});
-  if (!lane.backup && meta.config.s3().processing) {
-    // The error output type is known only after processing: the key keeps a placeholder.
-    auto error_prefix = format::EvaluateErrorPrefix(target->prefix, target->error_output_prefix,
-                                                    first_arrival, kErrorOutputTypePlaceholder,
-                                                    target->time_zone);
+  batch.batch_id = NewUuid();
+  const S3Destination& s3 = meta.config.s3();
+  if (lane.backup) {
+    const S3BackupDestination& backup = *s3.backup;
+    auto compression = format::LookupCompressionFormat(backup.compression);
+    if (!compression.ok()) return compression.status();
+    batch.bucket = backup.bucket;
+    batch.compression = backup.compression;
+    batch.key = format::ObjectKey({.prefix = backup.prefix,
+                                   .stream_name = meta.config.name(),
+                                   .stream_version = meta.version,
+                                   .timestamp_millis = first_arrival,
+                                   .uuid = batch.batch_id,
+                                   .extension = compression->extension,
+                                   .time_zone = s3.time_zone});
+  } else {
+    auto destination = CurrentDestination();
+    if (!destination.ok()) return destination.status();
+    batch.plan = (*destination)->Plan({.stream_name = meta.config.name(),
+                                       .stream_version = meta.version,
+                                       .first_arrival_millis = first_arrival,
+                                       .batch_id = batch.batch_id});
+    // The error output type is known only when records fail: the key keeps a placeholder.
+    auto error_prefix = format::EvaluateErrorPrefix(s3.prefix, s3.error_output_prefix, first_arrival,
+                                                    kErrorOutputTypePlaceholder, s3.time_zone);
     if (!error_prefix.ok()) return error_prefix.status();
     batch.error_key = format::ObjectKeyUnder(*error_prefix, meta.config.name(), meta.version,
-                                              first_arrival, uuid, /*extension=*/"", target->time_zone);
+                                              first_arrival, batch.batch_id, /*extension=*/"", s3.time_zone);
   }
   std::lock_guard<std::mutex> lock(mu_);
   lane.policy.Take(records, bytes, next_arrival);
@@ -507,46 +614,70 @@ Status DeliveryStream::RefreshChain() {
   return Status::Ok();
 }
 
-Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& batch,
-                                              std::optional<std::string> body) {
-  if (!batch.partition.empty()) return PreparePartition(batch);
-  if (!lane.backup) HYDRANT_RETURN_IF_ERROR(RefreshChain());
+Result<PreparedBatch> DeliveryStream::PrepareObject(const PlannedBatch& batch,
+                                                    std::unique_ptr<BatchRecords> records) {
   PreparedBatch prepared;
   format::Object object;
   object.bucket = batch.bucket;
   object.key = batch.key;
-  // SSE-KMS for the destination's objects; the backup's own EncryptionConfiguration has no KMS.
-  if (!lane.backup) object.kms_key_arn = metadata().config.s3().kms_key_arn;
-  uint64_t records = 0;
-  if ((lane.backup || chain_.empty()) && body) {
-    object.body = std::move(*body);
-    object.records = records = batch.records;
-  } else if (lane.backup || chain_.empty()) {
-    // No transformation: the records go straight from the WAL into the object.
-    format::ConcatenatingFormat concatenated;
-    concatenated.Reserve(batch.data_bytes);
+  if (records) {
+    object.body = std::move(records->arena);
+  } else {
     HYDRANT_RETURN_IF_ERROR(wal_->Read(batch.begin, [&](const wal::RecordView& r) {
       if (r.position >= batch.end) return false;
-      concatenated.Append(r.data);
-      ++records;
+      object.body.append(r.data);
       return true;
     }));
-    concatenated.Finish(&object);
+  }
+  object.records = batch.records;
+  if (object.body.size() != batch.data_bytes) {
+    return Status::Corruption("planned batch " + std::to_string(batch.sequence) + " had " +
+                              std::to_string(batch.data_bytes) + " bytes, the log holds " +
+                              std::to_string(object.body.size()));
+  }
+  prepared.data_records = object.records;
+  prepared.data_bytes = object.body.size();
+  HYDRANT_RETURN_IF_ERROR(format::CompressObjectForKey(batch.compression, &object));
+  prepared.objects.push_back(std::move(object));
+  return prepared;
+}
+
+Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& batch,
+                                              std::unique_ptr<BatchRecords> records) {
+  if (!batch.partition.empty()) return PreparePartition(batch);
+  if (lane.backup) return PrepareObject(batch, std::move(records));
+  HYDRANT_RETURN_IF_ERROR(RefreshChain());
+  const StreamMetadata meta = metadata();
+  PreparedBatch prepared;
+  uint64_t count = 0;
+  if (records && chain_.empty()) {
+    count = records->ok.size();
+  } else if (chain_.empty()) {
+    // No transformation: the records go straight from the WAL to the destination.
+    records = std::make_unique<BatchRecords>();
+    RecordCollector collector(records.get(), batch.data_bytes);
+    HYDRANT_RETURN_IF_ERROR(wal_->Read(batch.begin, [&](const wal::RecordView& r) {
+      if (r.position >= batch.end) return false;
+      collector.Add(r);
+      ++count;
+      return true;
+    }));
+    collector.Finish();
   } else {
-    processor::RecordBatch input;
+    records = std::make_unique<BatchRecords>();
+    processor::RecordBatch& input = records->processed;
     HYDRANT_RETURN_IF_ERROR(wal_->Read(batch.begin, [&](const wal::RecordView& r) {
       if (r.position >= batch.end) return false;
       input.push_back(RecordFromLog(r));
-      ++records;
+      ++count;
       return true;
     }));
     for (auto& step : chain_) HYDRANT_RETURN_IF_ERROR(step->Process(input));
-    format::ConcatenatingFormat delivered;
-    std::map<std::string, format::ConcatenatingFormat> failed;  // by error output type
+    std::map<std::string, std::string> failed;  // error output type → one JSON line per record
     for (const processor::Record& record : input) {
       switch (record.result) {
         case processor::RecordResult::kOk:
-          delivered.Append(record.data);
+          records->ok.push_back({record.data, record.arrival_millis, record.record_id});
           ++prepared.records_ok;
           prepared.bytes_ok += record.data.size();
           break;
@@ -555,117 +686,317 @@ Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& ba
           const std::string& type =
               record.error_output_type.empty() ? kProcessingFailed : record.error_output_type;
           // One JSON document per line, as the service writes its error output.
-          failed[type].Append(processor::FormatProcessingFailedRecord(record) + "\n");
+          failed[type] += processor::FormatProcessingFailedRecord(record) + "\n";
           ++prepared.records_failed;
           break;
         }
       }
     }
-    delivered.Finish(&object);
-    for (auto& [type, records] : failed) {
-      format::Object errors;
-      errors.bucket = batch.bucket;
-      errors.key = batch.error_key;
-      errors.kms_key_arn = object.kms_key_arn;
-      for (size_t at; (at = errors.key.find(kErrorOutputTypePlaceholder)) != std::string::npos;) {
-        errors.key.replace(at, kErrorOutputTypePlaceholder.size(), type);
-      }
-      records.Finish(&errors);
-      prepared.objects.push_back(std::move(errors));
-    }
+    for (auto& [type, body] : failed) prepared.objects.push_back(ErrorObject(meta, batch, type, std::move(body)));
   }
-  if (records != batch.records) {
+  if (count != batch.records) {
     return Status::Corruption("planned batch " + std::to_string(batch.sequence) + " had " +
                               std::to_string(batch.records) + " records, the log holds " +
-                              std::to_string(records));
+                              std::to_string(count));
   }
-  // The service writes no object when every record was dropped or failed.
-  if (object.records == 0) return prepared;
-  prepared.data_records = object.records;
-  prepared.data_bytes = object.body.size();
-  HYDRANT_RETURN_IF_ERROR(CompressObject(batch.compression, &object));
-  prepared.objects.insert(prepared.objects.begin(), std::move(object));
+  prepared.data_records = records->ok.size();
+  for (const destination::Record& r : records->ok) prepared.data_bytes += r.data.size();
+  // The service sends nothing when every record was dropped or failed.
+  if (!records->ok.empty()) {
+    auto destination = CurrentDestination();
+    if (!destination.ok()) return destination.status();
+    // A destination without an error output or an all-data copy never needs the records again
+    // (its attempts take every record or none): the batch is held once, not twice, and the
+    // records read as they arrived may become the request itself.
+    const bool release = (*destination)->failed_output_type().empty() && !(*destination)->backup_all();
+    auto payload = (*destination)->Encode(PlanOf(batch), records->ok,
+                                          release && chain_.empty() ? &records->arena : nullptr);
+    if (!payload.ok()) return payload.status();
+    prepared.payload = std::move(*payload);
+    if (release) {
+      records = std::make_unique<BatchRecords>();
+      prepared.records_released = true;
+    }
+  }
+  prepared.records = std::move(records);
   return prepared;
 }
 
-bool DeliveryStream::DeliverInFlight(Lane& lane, bool single_attempt,
-                                     std::optional<PreparedBatch> prepared) {
+bool DeliveryStream::WriteObjects(const std::vector<format::Object>& objects, size_t* next,
+                                  std::string* error) {
+  for (; *next < objects.size(); ++*next) {
+    const format::Object& object = objects[*next];
+    destination::DeliveryResult result = deps_.objects->Write(object);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (result.outcome != destination::Outcome::kDelivered) {
+      ++stats_.s3_writes_failed;
+      *error = "s3://" + object.bucket + "/" + object.key + ": " + result.error_code + ": " +
+               result.error_message;
+      return false;
+    }
+    ++stats_.s3_writes_succeeded;
+  }
+  return true;
+}
+
+DeliveryStream::AttemptResult DeliveryStream::Attempt(Lane& lane, bool draining) {
+  if (lane.backup || !lane.journal->in_flight()->partition.empty()) return AttemptObjects(lane, draining);
+  return AttemptRecords(draining);
+}
+
+DeliveryStream::AttemptResult DeliveryStream::AttemptObjects(Lane& lane, bool draining) {
   const PlannedBatch batch = *lane.journal->in_flight();
   const std::string name = metadata().config.name();
-  RetryBackoff backoff(deps_.max_retry_backoff_millis);
-  // Prepared once and kept across delivery retries, so a transformation runs once per batch
-  // (again only after a restart).
-  for (int attempt = 1;; ++attempt) {
-    std::string error;
-    if (!prepared) {
-      auto result = Prepare(lane, batch);
-      if (result.ok()) {
-        prepared = std::move(*result);
-      } else {
-        error = result.status().ToString();
+  Attempts& a = *lane.attempts;
+  ++a.attempt;
+  std::string error;
+  if (!a.prepared) {
+    auto result = Prepare(lane, batch);
+    if (result.ok()) {
+      a.prepared = std::move(*result);
+    } else {
+      error = result.status().ToString();
+    }
+  }
+  // Objects already written are not written again (after a restart they are, under the same keys).
+  if (a.prepared && WriteObjects(a.prepared->objects, &a.written, &error)) {
+    for (const format::Object& object : a.prepared->objects) {
+      spdlog::info("stream {}: {}delivered s3://{}/{} ({} records, {} bytes)", name,
+                   lane.backup ? "backup " : "", object.bucket, object.key, object.records,
+                   object.body.size());
+    }
+    if (!lane.backup) {  // the backup lane has its own counters
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.objects_written += a.prepared->objects.size();
+      stats_.records_to_destination += a.prepared->data_records;
+      stats_.bytes_to_destination += a.prepared->data_bytes;
+    }
+    return {.done = true};
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.failed_attempts;
+  }
+  if (Expired(batch, lane.backup, error)) return {.done = true};
+  const int64_t wait = a.backoff.Next();
+  spdlog::warn("stream {}: {}delivery of batch {} failed (attempt {}): {}; the data is kept{}", name,
+               lane.backup ? "backup " : "", batch.sequence, a.attempt, error, RetryNote(draining, wait));
+  return {.done = false, .wait_millis = wait};
+}
+
+bool DeliveryStream::Expired(const PlannedBatch& batch, bool backup, const std::string& error) {
+  if (batch.first_arrival_millis <= 0 ||
+      deps_.clock->NowMillis() - batch.first_arrival_millis < deps_.retention_millis) {
+    return false;
+  }
+  // The service's rule: data that could not be delivered within the retention period is
+  // discarded. Checkpointing it releases its WAL space.
+  spdlog::error("stream {}: {}batch {} ({} records) was not delivered within the retention "
+                "period of {} h and is discarded; last error: {}",
+                metadata().config.name(), backup ? "backup " : "", batch.sequence, batch.records,
+                deps_.retention_millis / 3'600'000.0, error);
+  std::lock_guard<std::mutex> lock(mu_);
+  stats_.records_expired += batch.records;
+  return true;
+}
+
+DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
+  const PlannedBatch batch = *main_.journal->in_flight();
+  const std::string name = metadata().config.name();
+  const std::string plan = PlanOf(batch);
+  Attempts& a = *main_.attempts;
+  ++a.attempt;
+  std::string error;
+  if (!a.prepared) {
+    auto result = Prepare(main_, batch);
+    if (result.ok()) {
+      a.prepared = std::move(*result);
+      a.started = false;
+    } else {
+      error = result.status().ToString();
+    }
+  }
+  if (a.prepared && !a.started) {
+    a.started = true;
+    a.pending.clear();
+    for (size_t i = 0; i < a.prepared->data_records; ++i) a.pending.push_back(i);
+  }
+  if (a.prepared && a.prepared->records_released && !a.prepared->payload && !a.pending.empty()) {
+    // Cannot happen with the destinations of today (without an error output they take all
+    // records or none); the batch is read again rather than sent without its records.
+    a.prepared.reset();
+    a.started = false;
+    error = "batch " + std::to_string(batch.sequence) + " must be read again";
+  }
+  auto destination = CurrentDestination();
+  if (!destination.ok()) error = destination.status().ToString();
+  // Runs again only when the retry window closes: the rest then fails for good at once.
+  for (;;) {
+    if (a.prepared && destination.ok() && !a.sent) {
+      const auto& records = a.prepared->records->ok;
+      if (!a.pending.empty() && !a.prepared->payload) {
+        std::vector<destination::Record> subset;
+        for (size_t i : a.pending) subset.push_back(records[i]);
+        auto payload = (*destination)->Encode(plan, subset);
+        if (payload.ok()) {
+          a.prepared->payload = std::move(*payload);
+        } else {
+          error = payload.status().ToString();
+        }
+      }
+      if (a.pending.empty()) {
+        a.sent = true;
+      } else if (a.prepared->payload) {
+        destination::DeliveryResult result = (*destination)->Send(*a.prepared->payload);
+        ++a.sends;
+        const int64_t now = deps_.clock->NowMillis();
+        // A refusal for good has nowhere to go when the kind has no error output: retried.
+        const bool failures_have_output = !(*destination)->failed_output_type().empty();
+        std::vector<size_t> retry;
+        uint64_t delivered = 0, delivered_bytes = 0;
+        const size_t failed_before = a.failed.size();
+        for (size_t k = 0; k < a.pending.size(); ++k) {
+          destination::Outcome outcome = result.records.empty() ? result.outcome : result.records[k];
+          if (outcome == destination::Outcome::kFailed && !failures_have_output) {
+            outcome = destination::Outcome::kRetryable;
+          }
+          if (outcome == destination::Outcome::kDelivered) {
+            ++delivered;
+            if (!records.empty()) delivered_bytes += records[a.pending[k]].data.size();
+          } else if (outcome == destination::Outcome::kFailed) {
+            a.failed.push_back({a.pending[k], a.sends, result.error_code, result.error_message, now});
+          } else {
+            retry.push_back(a.pending[k]);
+          }
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          ++(result.outcome == destination::Outcome::kDelivered && result.records.empty()
+                 ? stats_.attempts_succeeded
+                 : stats_.attempts_failed);
+          stats_.records_attempted += a.pending.size();
+          stats_.bytes_attempted += a.prepared->payload->bytes();
+          stats_.records_to_destination += delivered;
+          stats_.bytes_to_destination += delivered_bytes;
+        }
+        if (records.empty() && delivered == a.prepared->data_records) delivered_bytes = a.prepared->data_bytes;
+        if (retry.size() != a.pending.size()) a.prepared->payload.reset();  // encoded again for the rest
+        a.pending = std::move(retry);
+        if (delivered > 0) {
+          spdlog::info("stream {}: delivered {} ({} records, {} bytes)", name, (*destination)->Describe(plan),
+                       delivered, delivered_bytes);
+        }
+        if (a.failed.size() > failed_before) {
+          spdlog::error("stream {}: {} refused {} records for good: {}: {}", name,
+                        (*destination)->Describe(plan), a.failed.size() - failed_before,
+                        result.error_code, result.error_message);
+        }
+        if (a.pending.empty()) {
+          a.sent = true;
+        } else {
+          a.last_code = result.error_code;
+          a.last_message = result.error_message;
+          error = (*destination)->Describe(plan) + ": " + result.error_code + ": " + result.error_message;
+        }
       }
     }
-    uint64_t puts_succeeded = 0, puts_failed = 0;
-    if (prepared) {
-      for (const format::Object& object : prepared->objects) {
-        destination::DeliveryResult result = deps_.destination->Deliver(object);
-        if (result.outcome == destination::Outcome::kDelivered) ++puts_succeeded;
-        if (result.outcome != destination::Outcome::kDelivered) {
-          ++puts_failed;
-          error = "s3://" + object.bucket + "/" + object.key + ": " + result.error_code + ": " +
-                  result.error_message;
-          break;
+    if (a.prepared && a.sent && !a.finished) {
+      // The error output (records that failed for good) and the all-data backup join the
+      // processing failures in the objects to write.
+      if (!a.failed.empty()) {
+        std::string body;
+        for (const Attempts::Failure& f : a.failed) {
+          destination::AppendFailedRecord(a.prepared->records->ok[f.index],
+                                          {f.attempts, f.code, f.message, f.ending_millis}, &body);
+        }
+        a.prepared->objects.push_back(ErrorObject(metadata(), batch,
+                                                  std::string((*destination)->failed_output_type()), std::move(body)));
+      }
+      if ((*destination)->backup_all() && !a.prepared->records->ok.empty()) {
+        auto backup = AllDataObject(batch, a.prepared->records->ok);
+        if (backup.ok()) {
+          a.prepared->objects.push_back(std::move(*backup));
+        } else {
+          error = backup.status().ToString();
         }
       }
-      if (error.empty()) {
-        for (const format::Object& object : prepared->objects) {
-          spdlog::info("stream {}: {}delivered s3://{}/{} ({} records, {} bytes)", name,
-                       lane.backup ? "backup " : "", object.bucket, object.key, object.records,
-                       object.body.size());
-        }
-        std::lock_guard<std::mutex> lock(mu_);
-        stats_.records_dropped += prepared->records_dropped;
-        stats_.records_processing_failed += prepared->records_failed;
-        if (!lane.backup) {  // the backup lane has its own counters
-          stats_.objects_written += prepared->objects.size();
-          stats_.records_to_s3 += prepared->data_records;
-          stats_.bytes_to_s3 += prepared->data_bytes;
-          stats_.s3_puts_succeeded += puts_succeeded;
-          stats_.records_processed_ok += prepared->records_ok;
-          stats_.bytes_processed_ok += prepared->bytes_ok;
-        }
-        return true;
+      a.finished = error.empty();
+    }
+    if (a.prepared && a.finished && WriteObjects(a.prepared->objects, &a.written, &error)) {
+      for (const format::Object& object : a.prepared->objects) {
+        spdlog::info("stream {}: delivered s3://{}/{} ({} records, {} bytes)", name, object.bucket,
+                     object.key, object.records, object.body.size());
       }
+      std::lock_guard<std::mutex> lock(mu_);
+      stats_.records_dropped += a.prepared->records_dropped;
+      stats_.records_processing_failed += a.prepared->records_failed;
+      stats_.records_delivery_failed += a.failed.size();
+      stats_.objects_written += a.prepared->objects.size();
+      stats_.records_processed_ok += a.prepared->records_ok;
+      stats_.bytes_processed_ok += a.prepared->bytes_ok;
+      return {.done = true};
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.failed_attempts;
-      if (!lane.backup) {
-        stats_.s3_puts_succeeded += puts_succeeded;
-        stats_.s3_puts_failed += puts_failed;
-      }
     }
-    if (batch.first_arrival_millis > 0 &&
-        deps_.clock->NowMillis() - batch.first_arrival_millis >= deps_.retention_millis) {
-      // The service's rule: data that could not be delivered within the retention period is
-      // discarded. Checkpointing it releases its WAL space.
-      spdlog::error("stream {}: {}batch {} ({} records) was not delivered within the retention "
-                    "period of {} h and is discarded; last error: {}",
-                    name, lane.backup ? "backup " : "", batch.sequence, batch.records,
-                    deps_.retention_millis / 3'600'000.0, error);
-      std::lock_guard<std::mutex> lock(mu_);
-      stats_.records_expired += batch.records;
-      return true;
+    const std::optional<int64_t> window =
+        destination.ok() ? (*destination)->retry_window_millis() : std::nullopt;
+    if (!a.sent && window && a.prepared && a.waited_millis + a.backoff.base_millis() > *window) {
+      // Out of the retry window (RetryOptions.DurationInSeconds): the rest fails for good.
+      spdlog::error("stream {}: {} records of batch {} were not delivered within the retry window of "
+                    "{} s and go to the error output; last error: {}",
+                    name, a.pending.size(), batch.sequence, *window / 1000, error);
+      const int64_t now = deps_.clock->NowMillis();
+      for (size_t i : a.pending) a.failed.push_back({i, a.sends, a.last_code, a.last_message, now});
+      a.pending.clear();
+      a.sent = true;
+      error.clear();
+      continue;
     }
-    spdlog::warn("stream {}: {}delivery of batch {} failed (attempt {}): {}; the data is kept{}", name,
-                 lane.backup ? "backup " : "", batch.sequence, attempt, error,
-                 single_attempt ? " for the next start" : ", retrying in about " + std::to_string((backoff.base_millis() + 999) / 1000) + " s");
-    if (single_attempt) return false;
-    const int64_t wait = backoff.Next();
-    std::unique_lock<std::mutex> lock(mu_);
-    if (cv_.wait_for(lock, std::chrono::milliseconds(wait), [this] { return stopping_; })) return false;
-    if (draining_) single_attempt = true;
+    if (!window && Expired(batch, false, error)) return {.done = true};
+    const int64_t wait = a.backoff.Next();
+    spdlog::warn("stream {}: delivery of batch {} failed (attempt {}): {}; the data is kept{}", name,
+                 batch.sequence, a.attempt, error, RetryNote(draining, wait));
+    if (!a.sent) a.waited_millis += wait;
+    return {.done = false, .wait_millis = wait};
   }
+}
+
+format::Object DeliveryStream::ErrorObject(const StreamMetadata& meta, const PlannedBatch& batch,
+                                           const std::string& type, std::string body) {
+  format::Object errors;
+  errors.bucket = meta.config.s3().bucket;
+  errors.key = batch.error_key;
+  errors.kms_key_arn = meta.config.s3().kms_key_arn;
+  for (size_t at; (at = errors.key.find(kErrorOutputTypePlaceholder)) != std::string::npos;) {
+    errors.key.replace(at, kErrorOutputTypePlaceholder.size(), type);
+  }
+  errors.records = std::count(body.begin(), body.end(), '\n');
+  errors.body = std::move(body);
+  return errors;
+}
+
+Result<format::Object> DeliveryStream::AllDataObject(const PlannedBatch& batch,
+                                                     std::span<const destination::Record> records) {
+  const StreamMetadata meta = metadata();
+  const S3Destination& s3 = meta.config.s3();
+  auto compression = format::LookupCompressionFormat(s3.compression);
+  if (!compression.ok()) return compression.status();
+  format::Object object;
+  object.bucket = s3.bucket;
+  object.key = format::ObjectKey({.prefix = s3.prefix,
+                                  .stream_name = meta.config.name(),
+                                  .stream_version = meta.version,
+                                  .timestamp_millis = batch.first_arrival_millis,
+                                  .uuid = batch.batch_id,
+                                  .extension = compression->extension,
+                                  .time_zone = s3.time_zone});
+  object.kms_key_arn = s3.kms_key_arn;
+  for (const destination::Record& r : records) object.body.append(r.data);
+  object.records = records.size();
+  HYDRANT_RETURN_IF_ERROR(format::CompressObjectForKey(s3.compression, &object));
+  return object;
 }
 
 bool DeliveryStream::Checkpoint(Lane& lane, const PlannedBatch* then_plan) {
@@ -674,8 +1005,8 @@ bool DeliveryStream::Checkpoint(Lane& lane, const PlannedBatch* then_plan) {
   if (!s.ok()) {
     // The object is delivered; without the Done record it will be delivered again under the
     // same key after a restart, which overwrites it with identical bytes.
-    spdlog::error("stream {}: cannot record delivery of {}: {}", metadata().config.name(), batch.key,
-                  s.ToString());
+    spdlog::error("stream {}: cannot record delivery of batch {}: {}", metadata().config.name(),
+                  batch.sequence, s.ToString());
     return false;
   }
   if (!batch.partition.empty()) {
@@ -750,38 +1081,38 @@ uint64_t DeliveryStream::undelivered_wal_bytes() const {
 
 // ---- Dynamic partitioning ----
 
-void DeliveryStream::RunPartitioned() {
+void DeliveryStream::StepPartitioned() {
   const std::string name = metadata().config.name();
-  auto pause = [&] {  // after an error that retrying right away would repeat
-    std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(kFirstRetryBackoffMillis),
-                 [this] { return stopping_; });
-  };
-  while (true) {
+  for (;;) {
+    bool draining;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ || main_.finished) return;
+      draining = draining_;
+    }
+    if (!draining && std::chrono::steady_clock::now() < main_.not_before) {
+      main_.activity->WakeAt(main_.not_before);
+      return;
+    }
     if (const auto& in_flight = main_.journal->in_flight()) {
       if (processed_end_ < in_flight->end) {
         // After a restart: rebuild the buffers up to the planned object's end, so its
         // partition holds exactly the records it was planned with.
         if (Status s = ProcessIntoPartitions(in_flight->end); !s.ok()) {
           spdlog::error("stream {}: cannot process stored records: {}", name, s.ToString());
-          pause();
+          return RetryLater(main_, kFirstRetryBackoffMillis, /*draining=*/false);
         }
-        std::lock_guard<std::mutex> lock(mu_);
-        if (stopping_) return;
         continue;
       }
-      bool draining;
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        draining = draining_;
-      }
-      if (!DeliverInFlight(main_, /*single_attempt=*/draining)) return;
+      if (!main_.attempts) main_.attempts.emplace(deps_.max_retry_backoff_millis);
+      const AttemptResult result = Attempt(main_, draining);
+      if (!result.done) return RetryLater(main_, result.wait_millis, draining);
       Checkpoint(main_);
+      main_.attempts.reset();
       continue;
     }
 
     std::unique_lock<std::mutex> lock(mu_);
-    if (stopping_) return;
     const bool have_records = main_.policy.pending_records() > 0;
     const uint64_t size_limit = main_.policy.hints().size_bytes;
     const int64_t interval = main_.policy.hints().interval_millis;
@@ -800,7 +1131,7 @@ void DeliveryStream::RunPartitioned() {
       lock.unlock();
       if (Status s = PlanPartition(*due); !s.ok()) {
         spdlog::error("stream {}: cannot plan the next object: {}", name, s.ToString());
-        pause();
+        return RetryLater(main_, kFirstRetryBackoffMillis, /*draining=*/false);
       }
       continue;
     }
@@ -808,16 +1139,14 @@ void DeliveryStream::RunPartitioned() {
       lock.unlock();
       if (Status s = ProcessIntoPartitions(std::nullopt); !s.ok()) {
         spdlog::error("stream {}: cannot process stored records: {}", name, s.ToString());
-        pause();
+        return RetryLater(main_, kFirstRetryBackoffMillis, /*draining=*/false);
       }
       continue;
     }
-    if (draining_) return;  // everything processed and delivered
-    if (wait_millis) {
-      cv_.wait_for(lock, std::chrono::milliseconds(*wait_millis));
-    } else {
-      cv_.wait(lock);
-    }
+    if (draining_) return FinishLocked(main_);  // everything processed and delivered
+    lock.unlock();
+    if (wait_millis) main_.activity->WakeAfter(*wait_millis);
+    return;  // else the next durable group wakes it
   }
 }
 
@@ -986,7 +1315,7 @@ Result<PreparedBatch> DeliveryStream::PreparePartition(const PlannedBatch& batch
     prepared.data_records = object.records;
     prepared.data_bytes = object.body.size();
   }
-  HYDRANT_RETURN_IF_ERROR(CompressObject(batch.compression, &object));
+  HYDRANT_RETURN_IF_ERROR(format::CompressObjectForKey(batch.compression, &object));
   prepared.objects.push_back(std::move(object));
   return prepared;
 }

@@ -1,6 +1,6 @@
-// DeliveryStream: one stream's data plane. Puts go into the stream's WAL; a delivery thread
-// (Run) takes buffered batches and moves them through format and destination, then
-// checkpoints so WAL space can be released. Only this file knows the order of the stages.
+// DeliveryStream: one stream's data plane. Puts go into the stream's WAL; its lanes (Step, on
+// the shared delivery pool) take buffered batches through the processors to the destination,
+// then checkpoint so WAL space can be released. Only this file knows the order of the stages.
 #pragma once
 
 #include <atomic>
@@ -13,32 +13,43 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include "buffer/buffer_policy.h"
 #include "common/clock.h"
 #include "common/env.h"
 #include "common/status.h"
+#include "common/task_pool.h"
 #include "destination/destination.h"
+#include "destination/object_writer.h"
 #include "format/object.h"
 #include "processor/processor.h"
 #include "stream/delivery_journal.h"
 #include "stream/disk_budget.h"
 #include "stream/partition_buffers.h"
+#include "stream/retry_backoff.h"
 #include "stream/stream_metadata.h"
 #include "wal/wal.h"
 
 namespace hydrant::stream {
+
+// The threads every stream's lanes run on (shared by all streams of the process).
+TaskPool* DeliveryPool();
 
 // The stream's processor chain, in processing order; empty when it has no transformation.
 using ProcessorChain = std::vector<std::unique_ptr<processor::Processor>>;
 // Builds a stream's chain from its configuration (main wires in the Lambda invoker).
 using ProcessorChainFactory = std::function<Result<ProcessorChain>(const StreamMetadata&)>;
 
+// Builds a stream's destination from its configuration (main wires in each kind's folder).
+using DestinationFactory =
+    std::function<Result<std::unique_ptr<destination::Destination>>(const StreamMetadata&)>;
+
 struct DeliveryStreamDeps {
   Env* env = nullptr;
   Clock* clock = nullptr;
-  destination::Destination* destination = nullptr;  // not owned
+  DestinationFactory destinations{};
+  // Writes S3 objects: the error output, backups, and dynamic partitioning's objects.
+  destination::ObjectWriter* objects = nullptr;  // not owned
   DiskBudget* budget = nullptr;                      // not owned
   uint64_t wal_segment_bytes = 64ull << 20;
   int64_t max_retry_backoff_millis = 120'000;  // RetryBackoff::kMaxMillis; tests shorten it
@@ -64,11 +75,17 @@ struct DeliveryStats {
   uint64_t active_partitions = 0;          // dynamic partitioning: data buffers now (a gauge)
   uint64_t partition_limit_exceeded = 0;   // records sent to the error output by the quota
   // For /metrics (docs/metrics.md).
-  uint64_t objects_written = 0;       // objects of delivered batches, error output included
-  uint64_t records_to_s3 = 0;         // records in delivered data objects, after processing
-  uint64_t bytes_to_s3 = 0;           // their bytes before compression
-  uint64_t s3_puts_succeeded = 0;     // every Deliver call, retries included
-  uint64_t s3_puts_failed = 0;
+  uint64_t objects_written = 0;          // S3 objects written beside the destination's sends
+                                         // (error output, backups, partitions)
+  uint64_t records_to_destination = 0;   // records delivered, after processing
+  uint64_t bytes_to_destination = 0;     // their bytes (before compression and encoding)
+  uint64_t attempts_succeeded = 0;       // every attempt (a Send or an S3 write), retries included
+  uint64_t attempts_failed = 0;
+  uint64_t records_attempted = 0;        // records sent to the destination, retries included
+  uint64_t bytes_attempted = 0;          // their bytes on the wire
+  uint64_t records_delivery_failed = 0;  // failed for good: written to the kind's error output
+  uint64_t s3_writes_succeeded = 0;      // S3 objects beside the destination's own attempts
+  uint64_t s3_writes_failed = 0;         // (error output, backups, partitions)
   uint64_t records_processed_ok = 0;  // processors' Ok output
   uint64_t bytes_processed_ok = 0;
   // Gauges filled in by stats(): accepted, durable, not yet delivered.
@@ -91,9 +108,21 @@ struct alignas(64) PutCounters {
   std::atomic<uint64_t> throttled_records{0};
 };
 
-// A planned batch turned into the objects to deliver: the records that made it through the
-// processors, and the error output for those that failed.
+// The records a batch hands its destination, and the storage they point into.
+struct BatchRecords {
+  std::string arena;                     // records as they arrived, back to back (no processors)
+  std::string ids;                       // and their ids
+  processor::RecordBatch processed;      // or the processors' output
+  std::vector<destination::Record> ok;   // for the destination, in order
+};
+
+// A planned batch made ready to deliver. The destination lane: the records that made it through
+// the processors (encoded for the destination), and the S3 objects of the error output. The
+// backup lane and dynamic partitioning: the objects to write.
 struct PreparedBatch {
+  std::unique_ptr<BatchRecords> records;  // destination lane only
+  std::unique_ptr<destination::Payload> payload;  // records->ok encoded; nullptr when none
+  bool records_released = false;  // records->ok dropped once encoded (see Prepare)
   std::vector<format::Object> objects;
   uint64_t records_dropped = 0;
   uint64_t records_failed = 0;
@@ -109,7 +138,7 @@ class DeliveryStream {
   // Called once the records are durable (OK) or could not be stored.
   using PutCallback = std::function<void(Status)>;
 
-  // Opens the stream's directory (WAL + journal), recovers, and starts the delivery thread.
+  // Opens the stream's directory (WAL + journal), recovers, and starts its lanes.
   static Result<std::unique_ptr<DeliveryStream>> Open(const std::string& dir, StreamMetadata metadata,
                                                       const DeliveryStreamDeps& deps);
   ~DeliveryStream();
@@ -128,9 +157,12 @@ class DeliveryStream {
   // Replaces the metadata (UpdateDestination, tags); persists it before returning.
   Status UpdateMetadata(const std::function<Status(StreamMetadata*)>& mutate);
 
-  // Delivers everything buffered (one attempt per batch), then stops the delivery thread.
+  // Delivers everything buffered (one attempt per batch); the lanes then stay idle.
   void Drain();
-  // Stops the delivery thread without flushing (the data stays in the WAL).
+  // Drain in two halves, so that many streams drain at once.
+  void BeginDrain();
+  void WaitDrained();
+  // Stops the lanes without flushing (the data stays in the WAL); waits for a running step.
   void Stop();
 
   DeliveryStats stats() const;
@@ -143,49 +175,106 @@ class DeliveryStream {
  private:
   DeliveryStream(std::string dir, StreamMetadata metadata, const DeliveryStreamDeps& deps);
   Status Recover();
-  // A consumer of the WAL that cuts it into batches and delivers each as objects: the
-  // destination lane (records through the processors to the S3 destination) and the backup
-  // lane (source records as they arrived, to S3BackupConfiguration). Each has its own buffer,
-  // journal and thread; WAL space is released only once every active lane is past it.
+  // A batch cut from the lane's buffer and built, not yet in the journal.
+  struct BuiltBatch {
+    PlannedBatch batch;
+    std::optional<PreparedBatch> prepared;  // nullopt: building failed, the delivery retries
+  };
+  // The in-flight batch's delivery, kept between attempts.
+  struct Attempts {
+    explicit Attempts(int64_t max_backoff_millis) : backoff(max_backoff_millis) {}
+    std::optional<PreparedBatch> prepared;
+    RetryBackoff backoff;
+    int attempt = 0;
+    // The destination lane (DeliverRecords): waiting time the retry window counts, the records
+    // still to deliver (indexes into prepared->records->ok), and those that failed for good.
+    int64_t waited_millis = 0;
+    bool started = false;
+    std::vector<size_t> pending;
+    struct Failure {
+      size_t index;
+      int attempts;
+      std::string code, message;
+      int64_t ending_millis;
+    };
+    std::vector<Failure> failed;
+    std::string last_code, last_message;
+    int sends = 0;
+    bool sent = false;      // every record delivered or failed for good
+    bool finished = false;  // the error output and the all-data backup built
+    size_t written = 0;     // of prepared->objects
+  };
+  // A consumer of the WAL that cuts it into batches and delivers each: the destination lane
+  // (records through the processors to the stream's destination) and the backup lane (source
+  // records as they arrived, to S3BackupConfiguration). Each has its own buffer and journal,
+  // and runs as an Activity on the shared delivery pool: it holds a thread only while it cuts,
+  // sends or checkpoints. WAL space is released only once every active lane is past it.
   struct Lane {
     explicit Lane(bool is_backup) : backup(is_backup), policy(buffer::BufferingHints{}) {}
     const bool backup;
-    // Written by the lane's thread only; its builder (Run) reads it while the thread delivers.
+    // Used by the lane's activity only (and its build-ahead, which Step waits for).
     std::unique_ptr<DeliveryJournal> journal;
+    std::optional<BuiltBatch> next;            // cut and built ahead, not in the journal yet
+    std::optional<Attempts> attempts;          // the in-flight batch's delivery
+    std::chrono::steady_clock::time_point not_before{};  // after a failure: the next try
     buffer::BufferPolicy policy;               // guarded by mu_
     wal::LogPosition pending_begin;            // guarded by mu_: first record not yet planned
     wal::LogPosition done_before;              // guarded by mu_: no record before it is needed
     bool active = true;                        // guarded by mu_ (backup: S3BackupMode Enabled)
     bool skip_to_pending = false;              // guarded by mu_: backup just enabled
-    std::thread thread;
+    bool finished = false;                     // guarded by mu_: drained, or stopped by a failure while draining
+    std::unique_ptr<Activity> activity;
   };
 
   Status RecoverLane(Lane& lane, const std::string& journal_name);
-  // The backup lane's thread runs only while S3BackupMode is Enabled (from Open, or from the
+  // The backup lane runs only while S3BackupMode is Enabled (from Open, or from the
   // UpdateDestination that enables it).
   void StartBackupLane();
   void OnDurable(const wal::DurableGroup& group);
-  void Run(Lane& lane);
-  // A batch cut from the lane's buffer and built into its objects, not yet in the journal.
-  struct BuiltBatch {
-    PlannedBatch batch;
-    std::optional<PreparedBatch> prepared;  // nullopt: building failed, DeliverInFlight retries
+  // The lane's activity: cut, plan, attempt and checkpoint batches until it has to wait for
+  // records, a buffering interval or a retry; then it arranges to be woken and returns.
+  void Step(Lane& lane);
+  // After a failure: try again in `wait_millis`, or while draining leave the rest for the next
+  // start.
+  void RetryLater(Lane& lane, int64_t wait_millis, bool draining);
+  void FinishLocked(Lane& lane);  // requires mu_
+  // What one attempt on the in-flight batch came to.
+  struct AttemptResult {
+    bool done = false;        // delivered (or discarded after the retention period)
+    int64_t wait_millis = 0;  // else: the backoff before the next attempt
   };
   // Whether the lane's buffer is due for a batch now. Requires mu_.
   bool DueLocked(const Lane& lane) const;
   // Cuts the next batch from the front of the lane's buffer (the records move out of the
   // buffer) and builds it. Fails only when nothing was cut.
   Result<BuiltBatch> CutAndBuild(Lane& lane);
-  // Cuts the next batch; fills `body` with its records when it will not be transformed.
-  Result<PlannedBatch> CutNextBatch(Lane& lane, std::optional<std::string>* body);
-  // Runs the processors and formats the objects of `batch`: from `body` when CutNextBatch filled
-  // it, else reading the records back from the WAL.
+  // Cuts the next batch; fills `records` with them when they will not be transformed.
+  Result<PlannedBatch> CutNextBatch(Lane& lane, std::unique_ptr<BatchRecords>* records);
+  // Makes `batch` ready: the backup lane's object, or the destination lane's records through
+  // the processors, encoded, with the error output's objects. From `records` when CutNextBatch
+  // filled them, else reading the records back from the WAL.
   Result<PreparedBatch> Prepare(Lane& lane, const PlannedBatch& batch,
-                                std::optional<std::string> body = std::nullopt);
-  // Delivers the in-flight batch (`prepared`, or prepared here), retrying with backoff until
-  // delivered or stopping.
-  bool DeliverInFlight(Lane& lane, bool single_attempt,
-                       std::optional<PreparedBatch> prepared = std::nullopt);
+                                std::unique_ptr<BatchRecords> records = nullptr);
+  Result<PreparedBatch> PrepareObject(const PlannedBatch& batch, std::unique_ptr<BatchRecords> records);
+  // One attempt on the in-flight batch (lane.attempts holds what earlier attempts did).
+  AttemptResult Attempt(Lane& lane, bool draining);
+  // The destination lane's attempt: the records to the stream's destination with one retry
+  // policy, then the error output (records failed for good, processing failures) and an
+  // all-data backup to S3.
+  AttemptResult AttemptRecords(bool draining);
+  // The backup lane's and dynamic partitioning's attempt: every object, until all are written.
+  AttemptResult AttemptObjects(Lane& lane, bool draining);
+  // Data older than the retention period is discarded (logged, counted); true when `batch` is.
+  bool Expired(const PlannedBatch& batch, bool backup, const std::string& error);
+  // An error output object of `type` for `batch` in the stream's S3 error location.
+  static format::Object ErrorObject(const StreamMetadata& meta, const PlannedBatch& batch,
+                                    const std::string& type, std::string body);
+  // The all-data backup of a delivered batch (the stream's S3 location, its Prefix).
+  Result<format::Object> AllDataObject(const PlannedBatch& batch, std::span<const destination::Record> records);
+  // Writes objects[next...] in order; false at the first failure (`error` says which).
+  bool WriteObjects(const std::vector<format::Object>& objects, size_t* next, std::string* error);
+  // The stream's destination, built again after a configuration change. Thread-safe.
+  Result<std::shared_ptr<const destination::Destination>> CurrentDestination();
   // Journals the in-flight batch as delivered and, with `then_plan`, plans that one in the same
   // sync. False if the journal could not be written (the batch stays in flight).
   bool Checkpoint(Lane& lane, const PlannedBatch* then_plan = nullptr);
@@ -198,7 +287,7 @@ class DeliveryStream {
 
   // Dynamic partitioning (partitioned_): records are processed as they become durable and
   // sorted into one buffer per evaluated prefix; each buffer becomes one object when it is due.
-  void RunPartitioned();
+  void StepPartitioned();
   // Processes up to `limit` (a position) the next stored records into the partition buffers.
   Status ProcessIntoPartitions(std::optional<wal::LogPosition> limit);
   // Plans the object that empties `buffer`.
@@ -214,10 +303,12 @@ class DeliveryStream {
   const DeliveryStreamDeps deps_;
   const int64_t create_millis_;
   std::unique_ptr<wal::Wal> wal_;
-  ProcessorChain chain_;  // one thread at a time: the destination lane's or its builder (Run)
+  ProcessorChain chain_;  // one thread at a time: the destination lane's step or its build-ahead
   bool chain_stale_ = true;                   // guarded by mu_: config changed since chain_ was built
+  std::shared_ptr<const destination::Destination> destination_;  // guarded by mu_
+  bool destination_stale_ = true;             // guarded by mu_
   const bool partitioned_;                    // DynamicPartitioningConfiguration Enabled (fixed)
-  std::unique_ptr<PartitionBuffers> partitions_;  // partitioned_ only; delivery thread only
+  std::unique_ptr<PartitionBuffers> partitions_;  // partitioned_ only; the destination lane's
   wal::LogPosition processed_end_;            // partitioned_: first record not yet processed
 
   mutable std::mutex mu_;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "destination/s3/local_s3_destination.h"
+#include "destination/s3/s3_delivery.h"
 #include "store/object_store.h"
 #include "wal/wal_format.h"
 
@@ -46,7 +47,15 @@ class DeliveryStreamTest : public ::testing::Test {
   }
 
   std::unique_ptr<DeliveryStream> Open(StreamMetadata metadata, int64_t retention_millis = 24ll * 3600 * 1000) {
-    DeliveryStreamDeps deps{env_, clock_, destination_.get(), budget_.get()};
+    DeliveryStreamDeps deps;
+    deps.env = env_;
+    deps.clock = clock_;
+    deps.objects = destination_.get();
+    deps.destinations = [this](const StreamMetadata& m) -> Result<std::unique_ptr<destination::Destination>> {
+      return std::unique_ptr<destination::Destination>(
+          new destination::s3::S3Delivery(destination_.get(), m.config.s3()));
+    };
+    deps.budget = budget_.get();
     deps.max_retry_backoff_millis = 200;
     deps.retention_millis = retention_millis;
     std::string stream_dir = JoinPath(dir_, "stream");
@@ -185,13 +194,43 @@ TEST_F(DeliveryStreamTest, BatchInFlightAtStopIsRedeliveredUnderTheSameKey) {
   auto journal = env_->ReadFile(JoinPath(JoinPath(dir_, "stream"), "delivery.journal"));
   ASSERT_TRUE(journal.ok());
   auto plan = json::parse(journal->substr(journal->find('\n') + 1)).as_object();
-  planned_key = json::value_to<std::string>(plan.at("key"));
+  // The S3 destination's plan names the object.
+  auto object_plan = json::parse(json::value_to<std::string>(plan.at("destination_plan"))).as_object();
+  planned_key = json::value_to<std::string>(object_plan.at("key"));
 
   ASSERT_TRUE(store_->CreateBucket("bucket").ok());
   auto stream = Open(Metadata(5, 0));
   auto objects = WaitForObjects(1);
   ASSERT_EQ(objects.size(), 1u);
   EXPECT_EQ(objects.begin()->first, planned_key);
+  EXPECT_EQ(objects.begin()->second, "abc");
+}
+
+TEST_F(DeliveryStreamTest, ABatchJournaledWithABucketAndKeyIsDeliveredThere) {
+  // Journals written before plans were opaque name the object of an in-flight batch directly.
+  {
+    auto stream = Open(Metadata(5, 0));  // bucket missing: the batch stays in flight
+    PutAndWait(stream.get(), {"abc"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stream->Stop();
+  }
+  const std::string path = JoinPath(JoinPath(dir_, "stream"), "delivery.journal");
+  auto journal = env_->ReadFile(path);
+  ASSERT_TRUE(journal.ok());
+  const size_t line = journal->find('\n') + 1;
+  auto plan = json::parse(journal->substr(line)).as_object();
+  plan.erase("destination_plan");
+  plan.erase("batch_id");
+  plan["bucket"] = "bucket";
+  plan["key"] = "out/an-older-key";
+  plan["compression"] = "UNCOMPRESSED";
+  ASSERT_TRUE(env_->WriteFileAtomic(path, journal->substr(0, line) + json::serialize(plan) + "\n").ok());
+
+  ASSERT_TRUE(store_->CreateBucket("bucket").ok());
+  auto stream = Open(Metadata(5, 0));
+  auto objects = WaitForObjects(1);
+  ASSERT_EQ(objects.size(), 1u);
+  EXPECT_EQ(objects.begin()->first, "out/an-older-key");
   EXPECT_EQ(objects.begin()->second, "abc");
 }
 

@@ -1,14 +1,15 @@
-// SegmentedWal: the Wal over numbered segment files, with one group-committing sync thread.
+// SegmentedWal: the Wal over numbered segment files, group-committed by an Activity on the
+// shared sync pool (a log costs a thread only while it writes).
 #include <algorithm>
 #include <chrono>
 #include <climits>
-#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "common/task_pool.h"
 #include "wal/segment_reader.h"
 #include "wal/wal.h"
 #include "wal/wal_format.h"
@@ -23,6 +24,10 @@ constexpr size_t kMaxIdleCallbacks = 64 << 10;
 // A log without appends for this long frees its group buffers: a server with hundreds of
 // streams would otherwise keep one or two buffers of each stream's largest burst.
 constexpr auto kIdleRelease = std::chrono::milliseconds(200);
+// Threads that write and sync logs, for every stream together. Each sync is mostly waiting for
+// the disk, so more of them than cores keeps the device busy; a log waits its turn meanwhile and
+// its next group grows.
+constexpr int kSyncThreads = 16;
 
 class SegmentedWal final : public Wal {
  public:
@@ -36,7 +41,7 @@ class SegmentedWal final : public Wal {
   // Scans, verifies and repairs the segments, then opens the last one for appending.
   Status Recover(RecoveryReport* report);
   void Start() {
-    sync_thread_ = std::thread([this] { SyncLoop(); });
+    sync_ = std::make_unique<Activity>(SyncPool(), [this] { SyncStep(); });
   }
 
   LogPosition Append(std::span<const std::string_view> records, int64_t arrival_millis,
@@ -75,7 +80,12 @@ class SegmentedWal final : public Wal {
   std::string SegmentPath(uint64_t number) const { return JoinPath(dir_, SegmentFileName(number)); }
   Status RecoverSegment(uint64_t number, RecoveryReport* report);
   Status CreateSegment(uint64_t number);
-  void SyncLoop();
+  // One round of group commit: repair a failed log, write and sync the pending group, or free
+  // the buffers of a log that went idle.
+  void SyncStep();
+  // Writes and syncs the pending group and answers its appends. Requires `lock` (on mu_);
+  // releases it meanwhile. False when nothing was pending.
+  bool CommitPending(std::unique_lock<std::mutex>& lock);
   Status WriteGroup(const Group& group);
   Status WriteAndSync(std::string_view bytes);
   Status Repair();
@@ -87,24 +97,25 @@ class SegmentedWal final : public Wal {
   const std::chrono::milliseconds repair_retry_;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;
   Group pending_;                 // guarded by mu_
   LogPosition next_;              // guarded by mu_: where the next frame will start
   LogPosition durable_end_;       // guarded by mu_
   std::deque<Segment> segments_;  // guarded by mu_: retained segments in order, never empty
   Status status_;                 // guarded by mu_: the last write/sync failure, until repaired
   bool closing_ = false;          // guarded by mu_
-  bool sync_waiting_ = false;     // guarded by mu_: the sync thread sleeps on cv_
+  bool released_ = true;          // guarded by mu_: the group buffers are freed
+  std::chrono::steady_clock::time_point last_commit_;  // guarded by mu_
   std::shared_ptr<const DurableListener> listener_;  // guarded by mu_
 
-  // Owned by the sync thread once started (by Recover/Close when it is not running).
+  // Owned by the running SyncStep (by Recover/Close when none runs).
   Group writing_;
   std::unique_ptr<WritableFile> file_;  // the last segment, open for appending
   uint64_t file_size_ = 0;
   std::chrono::steady_clock::time_point next_repair_;
 
   std::mutex close_mu_;  // serializes Close
-  std::thread sync_thread_;
+  bool closed_ = false;  // guarded by close_mu_
+  std::unique_ptr<Activity> sync_;
 };
 
 Status SegmentedWal::Recover(RecoveryReport* report) {
@@ -240,101 +251,107 @@ LogPosition SegmentedWal::Append(std::span<const std::string_view> records, int6
     pending_.oldest_arrival_millis = std::min(pending_.oldest_arrival_millis, arrival_millis);
   }
   if (done) pending_.callbacks.push_back(std::move(done));
-  bool wake = sync_waiting_;
-  sync_waiting_ = false;
   lock.unlock();
-  if (wake) cv_.notify_one();
+  sync_->Wake();
   return first;
 }
 
-void SegmentedWal::SyncLoop() {
+void SegmentedWal::SyncStep() {
   using std::chrono::steady_clock;
   std::unique_lock lock(mu_);
-  bool released = false;  // the group buffers are freed: sleep until an append comes
-  for (;;) {
-    while (pending_.empty() && !closing_ && (status_.ok() || steady_clock::now() < next_repair_)) {
-      sync_waiting_ = true;
-      if (status_.ok() && released) {
-        cv_.wait(lock);  // an idle log costs no wakeups, however many streams there are
-      } else if (status_.ok()) {
-        if (cv_.wait_for(lock, kIdleRelease) == std::cv_status::timeout && pending_.empty()) {
-          std::string().swap(pending_.bytes);
-          std::string().swap(writing_.bytes);
-          std::vector<AppendCallback>().swap(pending_.callbacks);
-          std::vector<AppendCallback>().swap(writing_.callbacks);
-          released = true;
-        }
-      } else {
-        cv_.wait_until(lock, next_repair_);
-      }
-    }
-    sync_waiting_ = false;
-    released = false;
-    if (!status_.ok()) {
-      if (closing_) return;
-      lock.unlock();
-      Status repaired = Repair();
-      lock.lock();
-      if (repaired.ok()) {
-        status_ = Status::Ok();
-        next_ = LogPosition{segments_.back().number, segments_.back().size};
-      } else {
-        next_repair_ = steady_clock::now() + repair_retry_;
-      }
-      continue;
-    }
-    if (pending_.empty()) return;  // closing, and everything is written
-    // Appends arriving from here on go into the next group.
-    pending_.end = next_;
-    std::swap(pending_, writing_);
-    std::shared_ptr<const DurableListener> listener = listener_;
-    lock.unlock();
-
-    Status status = writing_.bytes.empty() ? Status::Ok() : WriteGroup(writing_);
-    // Repaired before the failed appends hear of it, so that their retries can succeed.
-    Status repaired = status.ok() ? Status::Ok() : Repair();
-
-    lock.lock();
-    if (!status.ok()) {
-      // Frames queued behind the failed group assumed it would land: they are dropped and
-      // their appends fail with it.
-      for (AppendCallback& done : pending_.callbacks) writing_.callbacks.push_back(std::move(done));
-      pending_ = Group{};
-      if (repaired.ok()) {
-        next_ = LogPosition{segments_.back().number, segments_.back().size};
-      } else {
-        status_ = status;
-        next_repair_ = steady_clock::now() + repair_retry_;
-      }
-    } else if (!writing_.bytes.empty()) {
-      durable_end_ = writing_.end;
+  if (closing_) return;  // Close writes what is left
+  if (!status_.ok()) {
+    if (steady_clock::now() < next_repair_) {
+      sync_->WakeAt(next_repair_);
+      return;
     }
     lock.unlock();
-
-    if (status.ok() && !writing_.bytes.empty() && listener && *listener) {
-      (*listener)(DurableGroup{.end = writing_.end,
-                               .records = writing_.records,
-                               .data_bytes = writing_.data_bytes,
-                               .oldest_arrival_millis = writing_.oldest_arrival_millis});
-    }
-    for (AppendCallback& done : writing_.callbacks) done(status);
-
-    if (writing_.bytes.capacity() > kMaxIdleBufferBytes) {
-      std::string().swap(writing_.bytes);
-    } else {
-      writing_.bytes.clear();
-    }
-    if (writing_.callbacks.capacity() > kMaxIdleCallbacks) {
-      std::vector<AppendCallback>().swap(writing_.callbacks);
-    } else {
-      writing_.callbacks.clear();
-    }
-    writing_.rolls.clear();
-    writing_.records = 0;
-    writing_.data_bytes = 0;
-    writing_.oldest_arrival_millis = INT64_MAX;
+    Status repaired = Repair();
     lock.lock();
+    if (repaired.ok()) {
+      status_ = Status::Ok();
+      next_ = LogPosition{segments_.back().number, segments_.back().size};
+    } else {
+      next_repair_ = steady_clock::now() + repair_retry_;
+      sync_->WakeAt(next_repair_);
+    }
+    return;
   }
+  if (CommitPending(lock)) {
+    last_commit_ = steady_clock::now();
+    // Appends that arrived meanwhile woke this activity again; otherwise free the buffers
+    // unless another append comes soon.
+    sync_->WakeAt(last_commit_ + kIdleRelease);
+    return;
+  }
+  if (released_) return;  // an idle log costs no wakeups, however many streams there are
+  if (steady_clock::now() - last_commit_ < kIdleRelease) {
+    sync_->WakeAt(last_commit_ + kIdleRelease);
+    return;
+  }
+  std::string().swap(pending_.bytes);
+  std::string().swap(writing_.bytes);
+  std::vector<AppendCallback>().swap(pending_.callbacks);
+  std::vector<AppendCallback>().swap(writing_.callbacks);
+  released_ = true;
+}
+
+bool SegmentedWal::CommitPending(std::unique_lock<std::mutex>& lock) {
+  using std::chrono::steady_clock;
+  if (pending_.empty()) return false;
+  released_ = false;
+  // Appends arriving from here on go into the next group.
+  pending_.end = next_;
+  std::swap(pending_, writing_);
+  std::shared_ptr<const DurableListener> listener = listener_;
+  lock.unlock();
+
+  Status status = writing_.bytes.empty() ? Status::Ok() : WriteGroup(writing_);
+  // Repaired before the failed appends hear of it, so that their retries can succeed.
+  Status repaired = status.ok() ? Status::Ok() : Repair();
+
+  lock.lock();
+  if (!status.ok()) {
+    // Frames queued behind the failed group assumed it would land: they are dropped and
+    // their appends fail with it.
+    for (AppendCallback& done : pending_.callbacks) writing_.callbacks.push_back(std::move(done));
+    pending_ = Group{};
+    if (repaired.ok()) {
+      next_ = LogPosition{segments_.back().number, segments_.back().size};
+    } else {
+      status_ = status;
+      next_repair_ = steady_clock::now() + repair_retry_;
+      sync_->WakeAt(next_repair_);
+    }
+  } else if (!writing_.bytes.empty()) {
+    durable_end_ = writing_.end;
+  }
+  lock.unlock();
+
+  if (status.ok() && !writing_.bytes.empty() && listener && *listener) {
+    (*listener)(DurableGroup{.end = writing_.end,
+                             .records = writing_.records,
+                             .data_bytes = writing_.data_bytes,
+                             .oldest_arrival_millis = writing_.oldest_arrival_millis});
+  }
+  for (AppendCallback& done : writing_.callbacks) done(status);
+
+  if (writing_.bytes.capacity() > kMaxIdleBufferBytes) {
+    std::string().swap(writing_.bytes);
+  } else {
+    writing_.bytes.clear();
+  }
+  if (writing_.callbacks.capacity() > kMaxIdleCallbacks) {
+    std::vector<AppendCallback>().swap(writing_.callbacks);
+  } else {
+    writing_.callbacks.clear();
+  }
+  writing_.rolls.clear();
+  writing_.records = 0;
+  writing_.data_bytes = 0;
+  writing_.oldest_arrival_millis = INT64_MAX;
+  lock.lock();
+  return true;
 }
 
 Status SegmentedWal::WriteGroup(const Group& group) {
@@ -522,15 +539,22 @@ uint64_t SegmentedWal::BytesBetween(LogPosition from, LogPosition to) const {
 
 Status SegmentedWal::Close() {
   std::lock_guard close_lock(close_mu_);
-  if (sync_thread_.joinable()) {
+  if (sync_ && !closed_) {
+    closed_ = true;
     {
       std::lock_guard lock(mu_);
-      closing_ = true;
+      closing_ = true;  // appends fail from now on
     }
-    cv_.notify_one();
-    sync_thread_.join();
+    sync_->Stop();  // an Append racing with this finds it stopped: its group is written below
+    // What was appended before is written (unless the log is failed: then nothing was accepted).
+    std::unique_lock lock(mu_);
+    if (status_.ok()) {
+      while (CommitPending(lock)) {
+      }
+    }
+    lock.unlock();
     Status closed = file_ ? file_->Close() : Status::Ok();
-    std::lock_guard lock(mu_);
+    lock.lock();
     if (status_.ok() && !closed.ok()) status_ = closed;
   }
   std::lock_guard lock(mu_);
@@ -538,6 +562,12 @@ Status SegmentedWal::Close() {
 }
 
 }  // namespace
+
+TaskPool* SyncPool() {
+  // Never destroyed: logs may be closed by static destructors of their owners.
+  static TaskPool* pool = new TaskPool(kSyncThreads, "wal-sync");
+  return pool;
+}
 
 Result<std::unique_ptr<Wal>> Wal::Open(const Options& options, RecoveryReport* report) {
   if (options.dir.empty()) return Status::InvalidArgument("WAL directory is empty");

@@ -30,6 +30,7 @@
 
 #include "common/env.h"
 #include "common/status.h"
+#include "common/task_pool.h"
 
 namespace hydrant::wal {
 
@@ -61,6 +62,9 @@ struct RecoveryReport {
   uint64_t truncated_bytes = 0;   // bytes cut from a torn/corrupt tail
   std::string detail;             // human-readable description of what was cut, if anything
 };
+
+// The threads every log's group commits run on (shared by all logs of the process).
+TaskPool* SyncPool();
 
 struct Options {
   Env* env = nullptr;

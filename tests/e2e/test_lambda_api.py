@@ -295,3 +295,50 @@ functions:
     # Declared functions belong to the config file: the API cannot delete them.
     with pytest.raises(client_b.exceptions.ResourceConflictException):
         client_b.delete_function(FunctionName="TransformETLFunction")
+
+
+def test_remote_function_over_https_is_verified_against_its_ca_bundle(hydrant_factory, tmp_path):
+    """A remote function's https endpoint with a certificate from a private CA: refused without
+    the function's ca_bundle, invoked with it."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from test_remote_s3 import private_ca_and_certificate
+
+    key, cert, ca = private_ca_and_certificate(tmp_path)
+
+    class Invoke(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            reply = json.dumps({"echo": json.loads(body), "path": self.path}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(reply)))
+            self.end_headers()
+            self.wfile.write(reply)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Invoke)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        endpoint = f"https://127.0.0.1:{httpd.server_address[1]}"
+        config = tmp_path / "hydrant.yaml"
+        config.write_text(f"""
+functions:
+  - {{name: trusted, endpoint: "{endpoint}", region: us-east-1, access_key_id: a, secret_access_key: b,
+     ca_bundle: "{ca}"}}
+  - {{name: untrusted, endpoint: "{endpoint}", region: us-east-1, access_key_id: a, secret_access_key: b}}
+""")
+        client = lambda_client(hydrant_factory(config_file=config))
+        _, result = invoke(client, "trusted", {"n": 1})
+        assert result == {"echo": {"n": 1}, "path": "/2015-03-31/functions/trusted/invocations"}
+        with pytest.raises(client.exceptions.ServiceException) as refused:
+            invoke(client, "untrusted", {"n": 2})
+        assert "certificate" in str(refused.value)
+    finally:
+        httpd.shutdown()

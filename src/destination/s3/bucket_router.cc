@@ -6,7 +6,7 @@
 namespace hydrant::destination::s3 {
 
 Result<std::unique_ptr<BucketRouter>> BucketRouter::Create(
-    Destination* local, const boost::json::array& remote_buckets,
+    ObjectWriter* local, const boost::json::array& remote_buckets,
     const std::function<const char*(const char*)>& getenv) {
   std::unique_ptr<BucketRouter> router(new BucketRouter(local));
   for (const auto& entry : remote_buckets) {
@@ -24,9 +24,9 @@ Result<std::unique_ptr<BucketRouter>> BucketRouter::Create(
   return router;
 }
 
-DeliveryResult BucketRouter::Deliver(const format::Object& object) {
+DeliveryResult BucketRouter::Write(const format::Object& object) {
   auto it = remote_.find(object.bucket);
-  return it == remote_.end() ? local_->Deliver(object) : it->second->Deliver(object);
+  return it == remote_.end() ? local_->Write(object) : it->second->Write(object);
 }
 
 const RemoteS3Destination* BucketRouter::RemoteFor(const std::string& bucket) const {

@@ -7,30 +7,30 @@
 #include <string>
 
 #include "common/status.h"
-#include "destination/destination.h"
+#include "destination/object_writer.h"
 #include "destination/s3/remote_s3_destination.h"
 
 namespace hydrant::destination::s3 {
 
 // Buckets named in `remote_buckets:` go to their RemoteS3Destination; every other bucket to the
 // local (embedded store) destination. The mapping is fixed at construction. Thread-safe.
-class BucketRouter final : public Destination {
+class BucketRouter final : public ObjectWriter {
  public:
   // `local` is not owned and must outlive the router. `remote_buckets` are the config file's
   // entries (ParseRemoteS3Config); kInvalidArgument on a bad entry or a name given twice.
   static Result<std::unique_ptr<BucketRouter>> Create(
-      Destination* local, const boost::json::array& remote_buckets,
+      ObjectWriter* local, const boost::json::array& remote_buckets,
       const std::function<const char*(const char*)>& getenv = [](const char* n) { return std::getenv(n); });
 
-  DeliveryResult Deliver(const format::Object& object) override;
+  DeliveryResult Write(const format::Object& object) override;
 
   // The remote destination of `bucket`, or nullptr when it is delivered locally.
   const RemoteS3Destination* RemoteFor(const std::string& bucket) const;
 
  private:
-  explicit BucketRouter(Destination* local) : local_(local) {}
+  explicit BucketRouter(ObjectWriter* local) : local_(local) {}
 
-  Destination* local_;
+  ObjectWriter* local_;
   std::map<std::string, std::unique_ptr<RemoteS3Destination>> remote_;  // by stream-side name
 };
 

@@ -3,7 +3,7 @@
 
 namespace hydrant::destination::s3 {
 
-DeliveryResult LocalS3Destination::Deliver(const format::Object& object) {
+DeliveryResult LocalS3Destination::Write(const format::Object& object) {
   if (!store_->BucketExists(object.bucket)) {
     return {Outcome::kRetryable, "S3.NoSuchBucket",
             "bucket " + object.bucket + " does not exist"};

@@ -1,17 +1,17 @@
 // LocalS3Destination: delivers objects into the embedded object store.
 #pragma once
 
-#include "destination/destination.h"
+#include "destination/object_writer.h"
 #include "store/object_store.h"
 
 namespace hydrant::destination::s3 {
 
 // Writes each object atomically into the embedded store. The same key written twice replaces
 // the object, so re-delivering a batch after a crash never creates a duplicate.
-class LocalS3Destination final : public Destination {
+class LocalS3Destination final : public ObjectWriter {
  public:
   explicit LocalS3Destination(store::ObjectStore* store) : store_(store) {}
-  DeliveryResult Deliver(const format::Object& object) override;
+  DeliveryResult Write(const format::Object& object) override;
 
  private:
   store::ObjectStore* store_;  // not owned; outlives this

@@ -208,7 +208,7 @@ DeliveryResult MapS3Error(long http_status, std::string_view code, std::string_v
   static constexpr std::string_view kNeverSucceeds[] = {"EntityTooLarge", "KeyTooLongError",
                                                         "MetadataTooLarge", "InvalidBucketName"};
   if (std::find(std::begin(kNeverSucceeds), std::end(kNeverSucceeds), code) != std::end(kNeverSucceeds)) {
-    return {Outcome::kRejected, error_code, fmt::format("{} refused the object: {}", where, detail)};
+    return {Outcome::kFailed, error_code, fmt::format("{} refused the object: {}", where, detail)};
   }
   if (http_status == 301 || code == "PermanentRedirect" || code == "AuthorizationHeaderMalformed") {
     return {Outcome::kRetryable, error_code,
@@ -378,7 +378,7 @@ DeliveryResult RemoteS3Destination::MultipartUpload(const format::Object& object
   return failure;
 }
 
-DeliveryResult RemoteS3Destination::Deliver(const format::Object& object) {
+DeliveryResult RemoteS3Destination::Write(const format::Object& object) {
   return object.body.size() > config_.multipart_threshold_bytes ? MultipartUpload(object) : PutObject(object);
 }
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "destination/destination.h"
+#include "destination/object_writer.h"
 #include "http/outbound_client.h"
 
 namespace hydrant::destination::s3 {
@@ -50,7 +50,7 @@ Result<RemoteS3Config> ParseRemoteS3Config(
 // What a failed S3 response means for delivery. `code`/`message` come from the S3 XML error body
 // (empty if there was none). Credentials and missing buckets are retryable: the service keeps
 // retrying for 24 hours and keeps the data, and a fixed config lets it through. Only errors that
-// no retry can fix (the object is too large, the key too long) are kRejected.
+// no retry can fix (the object is too large, the key too long) are kFailed.
 DeliveryResult MapS3Error(long http_status, std::string_view code, std::string_view message,
                           const RemoteS3Config& config);
 // A transport failure (connection refused, timeout, TLS): always retryable.
@@ -62,10 +62,10 @@ DeliveryResult MapTransportError(std::string_view curl_error, const RemoteS3Conf
 // Keys are the batch's deterministic key, so a re-delivery after a crash overwrites the same
 // object. With object.kms_key_arn set, PutObject and CreateMultipartUpload ask for SSE-KMS with
 // that key.
-class RemoteS3Destination final : public Destination {
+class RemoteS3Destination final : public ObjectWriter {
  public:
   explicit RemoteS3Destination(RemoteS3Config config);
-  DeliveryResult Deliver(const format::Object& object) override;
+  DeliveryResult Write(const format::Object& object) override;
   const RemoteS3Config& config() const { return config_; }
 
  private:

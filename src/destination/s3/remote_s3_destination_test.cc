@@ -128,14 +128,14 @@ TEST(S3ErrorMappingTest, MissingBucketServerErrorsAndThrottlingAreRetryable) {
 }
 
 TEST(S3ErrorMappingTest, OnlyErrorsNoRetryCanFixAreRejected) {
-  EXPECT_EQ(MapS3Error(400, "EntityTooLarge", "x", Config()).outcome, Outcome::kRejected);
-  EXPECT_EQ(MapS3Error(400, "KeyTooLongError", "x", Config()).outcome, Outcome::kRejected);
+  EXPECT_EQ(MapS3Error(400, "EntityTooLarge", "x", Config()).outcome, Outcome::kFailed);
+  EXPECT_EQ(MapS3Error(400, "KeyTooLongError", "x", Config()).outcome, Outcome::kFailed);
   EXPECT_EQ(MapS3Error(400, "InvalidRequest", "x", Config()).outcome, Outcome::kRetryable);
 }
 
-class RecordingDestination : public Destination {
+class RecordingDestination : public ObjectWriter {
  public:
-  DeliveryResult Deliver(const format::Object& object) override {
+  DeliveryResult Write(const format::Object& object) override {
     buckets.push_back(object.bucket);
     return {};
   }
@@ -152,13 +152,13 @@ TEST(BucketRouterTest, RemoteBucketsByNameOthersLocal) {
   EXPECT_EQ((*router)->RemoteFor("other"), nullptr);
   format::Object object;
   object.bucket = "other";
-  EXPECT_EQ((*router)->Deliver(object).outcome, Outcome::kDelivered);
+  EXPECT_EQ((*router)->Write(object).outcome, Outcome::kDelivered);
   EXPECT_EQ(local.buckets, std::vector<std::string>{"other"});
   // Nothing listens on port 1: the remote bucket's delivery fails, retryably, and the local
   // destination never sees it.
   object.bucket = "logs";
   object.key = "a/b";
-  DeliveryResult r = (*router)->Deliver(object);
+  DeliveryResult r = (*router)->Write(object);
   EXPECT_EQ(r.outcome, Outcome::kRetryable);
   EXPECT_EQ(r.error_code, "S3.ConnectionError");
   EXPECT_EQ(local.buckets.size(), 1u);

@@ -1,0 +1,26 @@
+// Failed-delivery records serialized with Boost.JSON, whose objects keep insertion order.
+#include "destination/failed_record.h"
+
+#include <boost/json.hpp>
+
+#include "common/base64.h"
+
+namespace hydrant::destination {
+
+void AppendFailedRecord(const Record& record, const DeliveryFailure& failure, std::string* out) {
+  boost::json::object doc;
+  doc.reserve(8);
+  doc.emplace("attemptsMade", failure.attempts_made);
+  doc.emplace("arrivalTimestamp", record.arrival_millis);
+  doc.emplace("errorCode", failure.error_code);
+  doc.emplace("errorMessage", failure.error_message);
+  doc.emplace("attemptEndingTimestamp", failure.attempt_ending_millis);
+  doc.emplace("rawData", Base64Encode(record.data));
+  // The service's dataId is the record's sequence number; Hydrant's is its place in the log.
+  doc.emplace("subsequenceNumber", 0);
+  doc.emplace("dataId", std::string(record.record_id) + ".0");
+  out->append(boost::json::serialize(doc));
+  out->push_back('\n');
+}
+
+}  // namespace hydrant::destination

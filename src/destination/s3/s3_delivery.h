@@ -1,0 +1,38 @@
+// S3Delivery: the S3 destination kind's delivery. A batch becomes one object: its records
+// concatenated byte for byte, compressed with CompressionFormat, under the service's key.
+#pragma once
+
+#include <string>
+
+#include "destination/destination.h"
+#include "destination/object_writer.h"
+#include "destination/s3/s3_config.h"
+
+namespace hydrant::destination::s3 {
+
+// The plan of one object: {"bucket","key","compression"} as JSON. Also how batches journaled
+// before plans were opaque are read back (they stored these three members).
+std::string ObjectPlan(const std::string& bucket, const std::string& key, const std::string& compression);
+
+class S3Delivery final : public Destination {
+ public:
+  // `writer` is not owned and outlives this.
+  S3Delivery(ObjectWriter* writer, S3Destination config) : writer_(writer), config_(std::move(config)) {}
+
+  // The key <Prefix>[YYYY/MM/DD/HH/]<stream>-<version>-YYYY-MM-DD-HH-MM-SS-<batch id><extension>.
+  std::string Plan(const BatchFacts& facts) const override;
+  Result<std::unique_ptr<Payload>> Encode(std::string_view plan, std::span<const Record> records,
+                                          std::string* concatenated = nullptr) const override;
+  DeliveryResult Send(const Payload& payload) const override;
+  std::string Describe(std::string_view plan) const override;
+  // Retried until the 24-hour retention runs out, as the service does.
+  std::optional<int64_t> retry_window_millis() const override { return std::nullopt; }
+  // A refused object has nowhere else to go: it is retried like a retryable one.
+  std::string_view failed_output_type() const override { return ""; }
+
+ private:
+  ObjectWriter* writer_;
+  const S3Destination config_;
+};
+
+}  // namespace hydrant::destination::s3
