@@ -869,6 +869,8 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
             retry.push_back(a.pending[k]);
           }
         }
+        // Records released after encoding were taken all at once.
+        if (records.empty() && delivered == a.prepared->data_records) delivered_bytes = a.prepared->data_bytes;
         {
           std::lock_guard<std::mutex> lock(mu_);
           ++(result.outcome == destination::Outcome::kDelivered && result.records.empty()
@@ -879,7 +881,6 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
           stats_.records_to_destination += delivered;
           stats_.bytes_to_destination += delivered_bytes;
         }
-        if (records.empty() && delivered == a.prepared->data_records) delivered_bytes = a.prepared->data_bytes;
         if (retry.size() != a.pending.size()) a.prepared->payload.reset();  // encoded again for the rest
         a.pending = std::move(retry);
         if (delivered > 0) {
