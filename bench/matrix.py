@@ -5,7 +5,7 @@ machine's ceilings, one RESULTS.md (see README.md, "The matrix").
 Order: ceilings (fsync write bandwidth, loopback HTTP through Hydrant's own HTTP layer with a
 handler that answers at once, parse/decode of the request bodies), then the ingest scenarios on
 Hydrant, then the same client load on moto, then the end-to-end scripts (compression.py,
-transform.py, partitions.py, backlog.py, many_streams.py). Each ingest scenario gets a fresh server (new data dir, free port):
+transform.py, partitions.py, backlog.py, many_streams.py, http_endpoint.py). Each ingest scenario gets a fresh server (new data dir, free port):
 REPEATS closed-loop runs at the maximum rate (peak), REPEATS open-loop runs at 50 % and at 90 % of
 the median peak request rate; while the 50 % runs send, a probe measures freshness (PutRecord of
 one record to a stream configured like the scenario's but with IntervalInSeconds 0, then
@@ -473,7 +473,9 @@ def end_to_end():
                                                      "COUNTS": "1,100"}, stream="stderr")
     # 1 GiB keeps the matrix short; bench/README.md has the 5 GiB figures (BACKLOG_GIB=5).
     out["backlog"] = run_script("backlog.py", {"BACKLOG_GIB": n(0.1, 1)})
-    out["many_streams"] = run_script("many_streams.py", {"COUNTS": n(200, "1000,5000"), "IDLE_S": n(3, 10)})
+    out["many_streams"] = run_script("many_streams.py", {"COUNTS": n(200, "1000,5000"), "IDLE_S": n(3, 10),
+                                                         "FLUSH_RECORDS": n(200000, 1200000)})
+    out["http_endpoint"] = run_script("http_endpoint.py", {"RECORDS": n(100000, 1000000), "REPEATS": reps})
     return out
 
 
@@ -652,7 +654,7 @@ def report(info, started, finished, ceilings, hydrant, moto, e2e):
               "for latency, CPU, RSS and freshness. moto keeps everything in memory and does not fsync.", ""]
 
     if e2e:
-        L += ["## End to end (bench/compression.py, transform.py, partitions.py, backlog.py, many_streams.py)", "",
+        L += ["## End to end (bench/compression.py, transform.py, partitions.py, backlog.py, many_streams.py, http_endpoint.py)", "",
               "Ack figures above show what the ingest accepts; these show what reaches the store: a fixed "
               "number of records sent at full speed, timed until every byte is listed in the embedded S3 store "
               "(partitions: until the server has drained on SIGTERM). See README.md for each script.", ""]
@@ -711,13 +713,27 @@ def report(info, started, finished, ceilings, hydrant, moto, e2e):
         if runs or err:
             L += ["| many_streams.py (no traffic) | streams/s created | threads | RSS MiB | idle CPU % of a core | "
                   "restart s | threads after | RSS MiB after | idle CPU % after |", "| --- " * 9 + "|"]
-            for r in runs:
+            for r in (r for r in runs if "idle" in r):
                 i, a = r["idle"], r["after_restart"]
                 L.append(f'| {r["streams"]} streams | {fmt(r["streams_per_s"])} | {i["threads"]} | {fmt(i["rss_mib"])} | '
                          f'{fmt(i["idle_cpu_percent"], 1)} | {fmt(r["restart_s"], 1)} | {a["threads"]} | '
                          f'{fmt(a["rss_mib"])} | {fmt(a["idle_cpu_percent"], 1)} |')
+            for r in (r for r in runs if "flush_streams" in r):
+                L += ["", "| many_streams.py (flushing together) | records | ingest records/s | delivered s | threads | peak RSS MiB |",
+                      "| --- " * 6 + "|",
+                      f'| {r["flush_streams"]} streams x 1 KiB | {fmt(r["records"])} | {fmt(r["ingest_records_per_s"])} | '
+                      f'{fmt(r["delivered_s"])} | {r["threads"]} | {r["peak_rss_mib"]} |']
             if err:
                 L.append(f"\nmany_streams.py failed: {err}")
+            L.append("")
+        runs, err = e2e.get("http_endpoint", ([], None))
+        if runs or err:
+            L += ["| http_endpoint.py | records | MiB/s | records/s | peak RSS MiB |", "| --- " * 5 + "|"]
+            for r in (r for r in runs if "run" in r):
+                L.append(f'| run {r["run"]} ({"GZIP" if r["gzip"] else "NONE"}) | {fmt(r["records"])} | '
+                         f'{fmt(r["mib_per_s"])} | {fmt(r["records_per_s"])} | {r["peak_rss_mib"]} |')
+            if err:
+                L.append(f"\nhttp_endpoint.py failed: {err}")
             L.append("")
     L.append(f"Total run time: {info['total_min']:.1f} min.")
     return "\n".join(L) + "\n"

@@ -17,9 +17,11 @@
 namespace hydrant::wal {
 namespace {
 
-// Group buffers that grew past these (a burst) are freed after their write instead of being
-// kept for reuse.
-constexpr size_t kMaxIdleBufferBytes = 16 << 20;
+// Group buffers that grew past these are freed after their write instead of being kept for
+// reuse. Small on purpose: with hundreds of streams ingesting at once every log keeps its
+// buffers, and 200 streams kept 350 MiB with 16 MiB here (150 MiB with 256 KiB); one stream
+// alone lost about 5 % of its peak MiB/s to the reallocation (bench/README.md).
+constexpr size_t kMaxIdleBufferBytes = 256 << 10;
 constexpr size_t kMaxIdleCallbacks = 64 << 10;
 // A log without appends for this long frees its group buffers: a server with hundreds of
 // streams would otherwise keep one or two buffers of each stream's largest burst.
