@@ -284,3 +284,20 @@ def test_metrics_use_the_services_names(hydrant, receiver):
     assert sample("firehose_delivery_to_http_endpoint_processed_bytes_total") > 0
     assert sample("firehose_delivery_to_http_endpoint_data_freshness_seconds") == 0
     assert sample("firehose_delivery_to_s3_records_total") is None
+
+
+def test_failed_records_wait_for_their_bucket(hydrant, receiver):
+    """The error output's bucket is missing: nothing is dropped, delivery pauses and retries,
+    and the failed records land once the bucket exists."""
+    name, bucket = unique_name("http"), unique_name("b")
+    hydrant.firehose().create_delivery_stream(
+        DeliveryStreamName=name,
+        HttpEndpointDestinationConfiguration=http_destination(receiver.url, bucket, retry_seconds=0))
+    hydrant.wait_active(name)
+    receiver.set_mode("status", 503)
+    put(hydrant, name, [b"keep me"])
+    wait_for(lambda: "NoSuchBucket" in hydrant.log_text(), timeout=20, message="the error output's write failing")
+    hydrant.s3().create_bucket(Bucket=bucket)
+    docs = wait_for(lambda: failed_documents(hydrant, bucket), timeout=30, message="failed records")
+    assert [base64.b64decode(d["rawData"]) for d in docs] == [b"keep me"]
+    assert len(receiver.requests) == 1  # RetryOptions.DurationInSeconds 0: no retry
