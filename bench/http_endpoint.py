@@ -26,7 +26,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from transform import BUILD_DIR, Server  # noqa: E402
+from transform import BUILD_DIR, Server, wait_active  # noqa: E402
 
 RECORDS = int(os.environ.get("RECORDS", "300000"))
 RECORD_SIZE = int(os.environ.get("RECORD_SIZE", "1024"))
@@ -73,12 +73,7 @@ def create_stream(server, name, url):
         "RequestConfiguration": {"ContentEncoding": "GZIP" if GZIP else "NONE"},
         "S3Configuration": {"RoleARN": f"arn:aws:iam::{ACCOUNT}:role/x",
                             "BucketARN": "arn:aws:s3:::http-bench-failed"}})
-    for _ in range(100):
-        if fh.describe_delivery_stream(DeliveryStreamName=name)[
-                "DeliveryStreamDescription"]["DeliveryStreamStatus"] == "ACTIVE":
-            return
-        time.sleep(0.1)
-    raise RuntimeError("stream not ACTIVE")
+    wait_active(fh, name)
 
 
 def run_once(run, url):

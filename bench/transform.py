@@ -135,6 +135,10 @@ def create_stream(server, name, processors):
         dest["ProcessingConfiguration"] = {"Enabled": True, "Processors": processors}
     fh = server.client("firehose")
     fh.create_delivery_stream(DeliveryStreamName=name, ExtendedS3DestinationConfiguration=dest)
+    wait_active(fh, name)
+
+
+def wait_active(fh, name):
     for _ in range(100):
         if fh.describe_delivery_stream(DeliveryStreamName=name)[
                 "DeliveryStreamDescription"]["DeliveryStreamStatus"] == "ACTIVE":

@@ -398,6 +398,21 @@ void DeliveryStream::RetryLater(Lane& lane, int64_t wait_millis, bool draining) 
   lane.activity->WakeAt(lane.not_before);
 }
 
+bool DeliveryStream::MayWork(Lane& lane, bool* draining) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || lane.finished) return false;
+    *draining = draining_;
+  }
+  // After a failure nothing is tried before its backoff, however often records arrive; a drain
+  // makes its one attempt at once.
+  if (!*draining && std::chrono::steady_clock::now() < lane.not_before) {
+    lane.activity->WakeAt(lane.not_before);
+    return false;
+  }
+  return true;
+}
+
 // The pipeline of one lane: take a batch, build it, plan it, deliver it, checkpoint. A batch
 // left in flight by a crash is delivered first, with the boundaries and plan it had.
 void DeliveryStream::Step(Lane& lane) {
@@ -405,16 +420,7 @@ void DeliveryStream::Step(Lane& lane) {
   const std::string name = metadata().config.name();
   for (;;) {
     bool draining;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_ || lane.finished) return;
-      draining = draining_;
-    }
-    // After a failure nothing is tried before its backoff, however often records arrive.
-    if (!draining && std::chrono::steady_clock::now() < lane.not_before) {
-      lane.activity->WakeAt(lane.not_before);
-      return;
-    }
+    if (!MayWork(lane, &draining)) return;
     if (!lane.journal->in_flight()) {
       if (!lane.next) {
         std::unique_lock<std::mutex> lock(mu_);
@@ -1086,15 +1092,7 @@ void DeliveryStream::StepPartitioned() {
   const std::string name = metadata().config.name();
   for (;;) {
     bool draining;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_ || main_.finished) return;
-      draining = draining_;
-    }
-    if (!draining && std::chrono::steady_clock::now() < main_.not_before) {
-      main_.activity->WakeAt(main_.not_before);
-      return;
-    }
+    if (!MayWork(main_, &draining)) return;
     if (const auto& in_flight = main_.journal->in_flight()) {
       if (processed_end_ < in_flight->end) {
         // After a restart: rebuild the buffers up to the planned object's end, so its

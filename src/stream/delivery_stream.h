@@ -238,6 +238,9 @@ class DeliveryStream {
   // start.
   void RetryLater(Lane& lane, int64_t wait_millis, bool draining);
   void FinishLocked(Lane& lane);  // requires mu_
+  // Whether the lane's step may go on now (sets whether the stream drains); false when it is
+  // stopped, finished, or waiting out a backoff (then woken when it ends).
+  bool MayWork(Lane& lane, bool* draining);
   // What one attempt on the in-flight batch came to.
   struct AttemptResult {
     bool done = false;        // delivered (or discarded after the retention period)
