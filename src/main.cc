@@ -50,6 +50,7 @@ struct ServeOptions {
   size_t max_active_partitions = 500;  // dynamic partitioning's per-stream quota
   uint64_t wal_segment_bytes = 64ull << 20;  // testing: small segments make rolls frequent
   int64_t http_endpoint_timeout_seconds = 180;  // the service waits 3 minutes for an endpoint
+  std::string http_endpoint_ca_bundle;  // CAs https endpoints are verified against; "" = the system's
   int io_threads = 2;
   std::string log_level = "info";
   std::vector<std::string> buckets;  // created at start if missing
@@ -122,6 +123,7 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
       options->io_threads = root["io_threads"].as<int>();
     if (root["http_endpoint_timeout_seconds"] && serve.count("--http-endpoint-timeout-seconds") == 0)
       options->http_endpoint_timeout_seconds = root["http_endpoint_timeout_seconds"].as<int64_t>();
+    set_string("http_endpoint_ca_bundle", "--http-endpoint-ca-bundle", &options->http_endpoint_ca_bundle);
     if (root["buckets"]) {
       for (const auto& b : root["buckets"]) options->buckets.push_back(b.as<std::string>());
     }
@@ -140,7 +142,8 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
                                      "max_buffered_bytes", "min_free_disk_bytes", "max_inflight_body_bytes",
                                      "stream_activation_delay_ms", "max_active_partitions",
                                      "io_threads", "buckets", "streams", "functions",
-                                     "runtime_dir", "remote_buckets", "http_endpoint_timeout_seconds"};
+                                     "runtime_dir", "remote_buckets", "http_endpoint_timeout_seconds",
+                                     "http_endpoint_ca_bundle"};
       std::string key = kv.first.as<std::string>();
       if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
         return Status::InvalidArgument("config file " + path + ": unknown setting '" + key + "'");
@@ -211,6 +214,7 @@ Result<std::unique_ptr<destination::Destination>> BuildDestination(const stream:
     delivery.stream_arn = "arn:aws:firehose:" + options.region + ":" + options.account_id +
                           ":deliverystream/" + metadata.config.name();
     delivery.request_timeout_ms = options.http_endpoint_timeout_seconds * 1000;
+    delivery.ca_bundle = options.http_endpoint_ca_bundle;
     return std::unique_ptr<destination::Destination>(
         new destination::http_endpoint::HttpEndpointDelivery(outbound, *endpoint, std::move(delivery)));
   }
@@ -450,6 +454,8 @@ int main(int argc, char** argv) {
                     "How long an HTTP endpoint destination may take to answer one request")
       ->check(CLI::Range(int64_t{1}, int64_t{3600}))
       ->capture_default_str();
+  serve->add_option("--http-endpoint-ca-bundle", options.http_endpoint_ca_bundle,
+                    "PEM file of the CAs https endpoints are verified against (default: the system's)");
   serve->add_option("--log-level", options.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

@@ -82,7 +82,9 @@ void TaskPool::Work(size_t index) {
     if (timed_.empty()) {
       cv_.wait(lock);
     } else {
-      cv_.wait_until(lock, timed_.begin()->first);
+      // A copy: the timer may be cancelled (its node freed) while this thread waits.
+      const SteadyTime next = timed_.begin()->first;
+      cv_.wait_until(lock, next);
     }
   }
 }

@@ -38,6 +38,20 @@ TEST(TaskPoolTest, RunsPostedAndTimedTasksInTimeOrder) {
   EXPECT_EQ(order, (std::vector<int>{1, 2}));
 }
 
+TEST(TaskPoolTest, CancellingTheTimerThreadsWaitForRunsNothing) {
+  // Threads wait until the earliest timer; cancelling it frees it under them (the fuzz build's
+  // AddressSanitizer caught a wait that still read it).
+  TaskPool pool(2, "test");
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 200; ++i) {
+    uint64_t id = pool.PostAt(std::chrono::steady_clock::now() + 20ms, [&] { ran.fetch_add(1); });
+    std::this_thread::sleep_for(100us);
+    pool.Cancel(id);
+  }
+  std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(ran.load(), 0);
+}
+
 TEST(ActivityTest, NeverRunsTwiceAtOnceAndNeverLosesAWake) {
   TaskPool pool(4, "test");
   std::atomic<int> running{0}, overlaps{0}, runs{0};

@@ -18,7 +18,7 @@
 #include "destination/s3/s3_delivery.h"
 #include "format/compression.h"
 #include "format/object.h"
-#include "format/object_key.h"
+#include "destination/s3/object_key.h"
 #include "format/prefix_expression.h"
 #include "processor/error_record.h"
 #include "stream/retry_backoff.h"
@@ -575,32 +575,25 @@ Result<PlannedBatch> DeliveryStream::CutNextBatch(Lane& lane, std::unique_ptr<Ba
   batch.first_arrival_millis = first_arrival;
   batch.batch_id = NewUuid();
   const S3Destination& s3 = meta.config.s3();
+  const destination::BatchFacts facts{.stream_name = meta.config.name(),
+                                      .stream_version = meta.version,
+                                      .first_arrival_millis = first_arrival,
+                                      .batch_id = batch.batch_id};
   if (lane.backup) {
     const S3BackupDestination& backup = *s3.backup;
-    auto compression = format::LookupCompressionFormat(backup.compression);
-    if (!compression.ok()) return compression.status();
+    auto key = destination::s3::DataObjectKey(backup.prefix, backup.compression, "", s3.time_zone, facts);
+    if (!key.ok()) return key.status();
     batch.bucket = backup.bucket;
+    batch.key = std::move(*key);
     batch.compression = backup.compression;
-    batch.key = format::ObjectKey({.prefix = backup.prefix,
-                                   .stream_name = meta.config.name(),
-                                   .stream_version = meta.version,
-                                   .timestamp_millis = first_arrival,
-                                   .uuid = batch.batch_id,
-                                   .extension = compression->extension,
-                                   .time_zone = s3.time_zone});
   } else {
     auto destination = CurrentDestination();
     if (!destination.ok()) return destination.status();
-    batch.plan = (*destination)->Plan({.stream_name = meta.config.name(),
-                                       .stream_version = meta.version,
-                                       .first_arrival_millis = first_arrival,
-                                       .batch_id = batch.batch_id});
+    batch.plan = (*destination)->Plan(facts);
     // The error output type is known only when records fail: the key keeps a placeholder.
-    auto error_prefix = format::EvaluateErrorPrefix(s3.prefix, s3.error_output_prefix, first_arrival,
-                                                    kErrorOutputTypePlaceholder, s3.time_zone);
-    if (!error_prefix.ok()) return error_prefix.status();
-    batch.error_key = format::ObjectKeyUnder(*error_prefix, meta.config.name(), meta.version,
-                                              first_arrival, batch.batch_id, /*extension=*/"", s3.time_zone);
+    auto error_key = destination::s3::ErrorObjectKey(s3, kErrorOutputTypePlaceholder, facts);
+    if (!error_key.ok()) return error_key.status();
+    batch.error_key = std::move(*error_key);
   }
   std::lock_guard<std::mutex> lock(mu_);
   lane.policy.Take(records, bytes, next_arrival);
@@ -988,17 +981,15 @@ Result<format::Object> DeliveryStream::AllDataObject(const PlannedBatch& batch,
                                                      std::span<const destination::Record> records) {
   const StreamMetadata meta = metadata();
   const S3Destination& s3 = meta.config.s3();
-  auto compression = format::LookupCompressionFormat(s3.compression);
-  if (!compression.ok()) return compression.status();
+  auto key = destination::s3::DataObjectKey(s3.prefix, s3.compression, s3.file_extension, s3.time_zone,
+                                            {.stream_name = meta.config.name(),
+                                             .stream_version = meta.version,
+                                             .first_arrival_millis = batch.first_arrival_millis,
+                                             .batch_id = batch.batch_id});
+  if (!key.ok()) return key.status();
   format::Object object;
   object.bucket = s3.bucket;
-  object.key = format::ObjectKey({.prefix = s3.prefix,
-                                  .stream_name = meta.config.name(),
-                                  .stream_version = meta.version,
-                                  .timestamp_millis = batch.first_arrival_millis,
-                                  .uuid = batch.batch_id,
-                                  .extension = compression->extension,
-                                  .time_zone = s3.time_zone});
+  object.key = std::move(*key);
   object.kms_key_arn = s3.kms_key_arn;
   for (const destination::Record& r : records) object.body.append(r.data);
   object.records = records.size();
@@ -1269,27 +1260,16 @@ Status DeliveryStream::PlanPartition(const PartitionBuffer& buffer) {
   batch.partition = buffer.identity;
   batch.first_arrival_millis = buffer.oldest_arrival_millis;
   const std::string uuid = NewUuid();
-  const int64_t oldest = buffer.oldest_arrival_millis;
-  if (buffer.error_output_type.empty()) {
-    auto prefix = format::PrefixExpression::Parse(s3.prefix);
-    if (!prefix.ok()) return prefix.status();
-    auto compression = format::LookupCompressionFormat(s3.compression);
-    if (!compression.ok()) return compression.status();
-    const std::string extension =
-        s3.file_extension.empty() ? std::string(compression->extension) : s3.file_extension;
-    // With dynamic partitioning the Prefix is used as written: no default time folders.
-    std::string evaluated = prefix->Evaluate(
-        {.epoch_millis = oldest, .time_zone = s3.time_zone, .partition_keys = &buffer.keys});
-    batch.key = format::ObjectKeyUnder(evaluated, meta.config.name(), meta.version, oldest, uuid,
-                                       extension, s3.time_zone);
-    batch.compression = s3.compression;
-  } else {
-    auto error_prefix = format::EvaluateErrorPrefix(s3.prefix, s3.error_output_prefix, oldest,
-                                                    buffer.error_output_type, s3.time_zone);
-    if (!error_prefix.ok()) return error_prefix.status();
-    batch.key = format::ObjectKeyUnder(*error_prefix, meta.config.name(), meta.version, oldest, uuid,
-                                       /*extension=*/"", s3.time_zone);
-  }
+  const destination::BatchFacts facts{.stream_name = meta.config.name(),
+                                      .stream_version = meta.version,
+                                      .first_arrival_millis = buffer.oldest_arrival_millis,
+                                      .batch_id = uuid};
+  auto key = buffer.error_output_type.empty()
+                 ? destination::s3::PartitionObjectKey(s3, buffer.keys, facts)
+                 : destination::s3::ErrorObjectKey(s3, buffer.error_output_type, facts);
+  if (!key.ok()) return key.status();
+  batch.key = std::move(*key);
+  if (buffer.error_output_type.empty()) batch.compression = s3.compression;
   return main_.journal->Plan(batch);
 }
 

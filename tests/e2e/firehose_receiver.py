@@ -30,6 +30,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -101,12 +102,13 @@ class _Server(ThreadingHTTPServer):
 
 class FirehoseReceiver:
     def __init__(self, port=0, path="/firehose?receiver=1", access_key=None,
-                 common_attributes=None, source_arn=None):
+                 common_attributes=None, source_arn=None, tls=None):
         """port: 0 for a free one, or an old receiver's .port to restart on it. path: request
         target (path and query) the sender must use verbatim. access_key: expected
         X-Amz-Firehose-Access-Key (None: not checked). common_attributes: expected dict of the
         X-Amz-Firehose-Common-Attributes header (None: only its shape is checked when present).
-        source_arn: expected X-Amz-Firehose-Source-Arn (None: only its shape is checked)."""
+        source_arn: expected X-Amz-Firehose-Source-Arn (None: only its shape is checked).
+        tls: (certificate PEM, key PEM) to serve https instead of http."""
         self.path, self.access_key = path, access_key
         self.common_attributes, self.source_arn = common_attributes, source_arn
         self.requests, self.violations = [], []
@@ -115,8 +117,12 @@ class FirehoseReceiver:
         self._conns, self._stopping = set(), threading.Event()
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.receiver = self
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}{path}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}{path}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
                                         name=f"firehose-receiver-{self.port}")
         self._thread.start()

@@ -301,3 +301,23 @@ def test_failed_records_wait_for_their_bucket(hydrant, receiver):
     docs = wait_for(lambda: failed_documents(hydrant, bucket), timeout=30, message="failed records")
     assert [base64.b64decode(d["rawData"]) for d in docs] == [b"keep me"]
     assert len(receiver.requests) == 1  # RetryOptions.DurationInSeconds 0: no retry
+
+
+def test_an_https_endpoint_is_verified_against_the_configured_ca_bundle(hydrant_factory, tmp_path):
+    """A receiver with a certificate from a private CA: refused (and the data kept) without
+    --http-endpoint-ca-bundle, delivered with it."""
+    from test_remote_s3 import private_ca_and_certificate
+    key, cert, ca = private_ca_and_certificate(tmp_path)
+    with FirehoseReceiver(tls=(cert, key)) as rx:
+        name, bucket = unique_name("http"), unique_name("b")
+        untrusting = hydrant_factory()
+        create_stream(untrusting, name, http_destination(rx.url, bucket), bucket)
+        put(untrusting, name, [b"over tls"])
+        wait_for(lambda: "HttpEndpoint.SSLHandshakeFailure" in untrusting.log_text(), timeout=20,
+                 message="the certificate refused")
+        assert rx.records() == []
+        trusting = hydrant_factory(extra_args=["--http-endpoint-ca-bundle", str(ca)])
+        create_stream(trusting, name, http_destination(rx.url, bucket), bucket)
+        put(trusting, name, [b"over tls"])
+        assert rx.wait_for_records(1) == [b"over tls"]
+        assert rx.violations == []

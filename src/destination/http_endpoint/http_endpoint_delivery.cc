@@ -87,6 +87,7 @@ DeliveryResult HttpEndpointDelivery::Send(const Payload& payload) const {
   request.body = request_payload.body;
   request.connect_timeout_ms = options_.connect_timeout_ms;
   request.timeout_ms = options_.request_timeout_ms;
+  request.ca_bundle = options_.ca_bundle;
   request.headers = {
       "Content-Type: application/json",
       "X-Amz-Firehose-Protocol-Version: 1.0",

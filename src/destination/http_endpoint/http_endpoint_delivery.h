@@ -16,6 +16,7 @@ struct DeliveryOptions {
   std::string stream_arn;                 // X-Amz-Firehose-Source-Arn
   int64_t request_timeout_ms = 180'000;   // the service waits 3 minutes for a response
   int64_t connect_timeout_ms = 10'000;
+  std::string ca_bundle;                  // PEM file of trusted CAs; "" = the system's
 };
 
 class HttpEndpointDelivery final : public Destination {

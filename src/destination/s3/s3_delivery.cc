@@ -4,7 +4,7 @@
 #include <boost/json.hpp>
 
 #include "format/compression.h"
-#include "format/object_key.h"
+#include "destination/s3/object_key.h"
 
 namespace hydrant::destination::s3 {
 namespace {
@@ -41,20 +41,10 @@ std::string ObjectPlan(const std::string& bucket, const std::string& key, const 
 }
 
 std::string S3Delivery::Plan(const BatchFacts& facts) const {
-  auto compression = format::LookupCompressionFormat(config_.compression);
-  // FileExtension replaces the format's default extension. The configuration was validated,
-  // so the lookup succeeds.
-  const std::string extension = !config_.file_extension.empty() ? config_.file_extension
-                                : compression.ok()                ? std::string(compression->extension)
-                                                                  : std::string();
-  std::string key = format::ObjectKey({.prefix = config_.prefix,
-                                       .stream_name = facts.stream_name,
-                                       .stream_version = facts.stream_version,
-                                       .timestamp_millis = facts.first_arrival_millis,
-                                       .uuid = facts.batch_id,
-                                       .extension = extension,
-                                       .time_zone = config_.time_zone});
-  return ObjectPlan(config_.bucket, key, config_.compression);
+  // The configuration was validated, so naming cannot fail; the plain key is the fallback.
+  auto key = DataObjectKey(config_.prefix, config_.compression, config_.file_extension, config_.time_zone, facts);
+  return ObjectPlan(config_.bucket, key.ok() ? *key : config_.prefix + std::string(facts.batch_id),
+                    config_.compression);
 }
 
 Result<std::unique_ptr<Payload>> S3Delivery::Encode(std::string_view plan, std::span<const Record> records,

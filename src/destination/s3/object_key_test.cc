@@ -1,10 +1,12 @@
-#include "format/object_key.h"
+#include "destination/s3/object_key.h"
 
 #include <gtest/gtest.h>
 
-#include "format/object.h"
 
-namespace hydrant::format {
+namespace hydrant::destination::s3 {
+
+using format::LookupTimeZone;
+using format::TimeZone;
 namespace {
 
 // 2025-08-07T10:15:00.250Z
@@ -62,16 +64,5 @@ TEST(ObjectKey, TimestampExpressionsReplaceTheDefaultDateFolders) {
             "year=2025/month=08/s-1-2025-08-07-10-15-00-u");
 }
 
-TEST(ConcatenatingFormat, JoinsRecordsWithoutDelimiter) {
-  ConcatenatingFormat format;
-  format.Append("{\"a\":1}");
-  format.Append("");
-  format.Append("{\"a\":2}\n");
-  Object object;
-  format.Finish(&object);
-  EXPECT_EQ(object.body, "{\"a\":1}{\"a\":2}\n");
-  EXPECT_EQ(object.records, 3u);
-}
-
 }  // namespace
-}  // namespace hydrant::format
+}  // namespace hydrant::destination::s3
