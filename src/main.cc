@@ -20,10 +20,8 @@
 #include "api/s3_handler.h"
 #include "common/clock.h"
 #include "common/env.h"
-#include "destination/http_endpoint/http_endpoint_delivery.h"
 #include "destination/s3/bucket_router.h"
 #include "destination/s3/local_s3_destination.h"
-#include "destination/s3/s3_delivery.h"
 #include "functions/function_registry.h"
 #include "functions/local_invoker.h"
 #include "http/http_server.h"
@@ -204,22 +202,19 @@ Result<stream::ProcessorChain> BuildProcessorChain(const stream::StreamMetadata&
   return processor::BuildChain(*processing, context);
 }
 
-// A stream's destination, by its kind.
+// A stream's destination, built by its kind.
 Result<std::unique_ptr<destination::Destination>> BuildDestination(const stream::StreamMetadata& metadata,
                                                                    const ServeOptions& options,
                                                                    destination::ObjectWriter* objects,
                                                                    http::OutboundClient* outbound) {
-  if (const auto* endpoint = metadata.config.http_endpoint()) {
-    destination::http_endpoint::DeliveryOptions delivery;
-    delivery.stream_arn = "arn:aws:firehose:" + options.region + ":" + options.account_id +
-                          ":deliverystream/" + metadata.config.name();
-    delivery.request_timeout_ms = options.http_endpoint_timeout_seconds * 1000;
-    delivery.ca_bundle = options.http_endpoint_ca_bundle;
-    return std::unique_ptr<destination::Destination>(
-        new destination::http_endpoint::HttpEndpointDelivery(outbound, *endpoint, std::move(delivery)));
-  }
-  return std::unique_ptr<destination::Destination>(
-      new destination::s3::S3Delivery(objects, metadata.config.s3()));
+  destination::BuildContext context;
+  context.objects = objects;
+  context.outbound = outbound;
+  context.stream_arn = "arn:aws:firehose:" + options.region + ":" + options.account_id +
+                       ":deliverystream/" + metadata.config.name();
+  context.http_timeout_ms = options.http_endpoint_timeout_seconds * 1000;
+  context.http_ca_bundle = options.http_endpoint_ca_bundle;
+  return metadata.config.kind().build(metadata.config.destination(), context);
 }
 
 // "HOST:PORT" with a decimal port 0-65535 (0 picks a free port).

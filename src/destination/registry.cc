@@ -1,24 +1,34 @@
-// The destination registry: the service's destination members and the folders serving them.
+// The destination registry: the service's destination members and the kinds serving them.
 #include "destination/registry.h"
 
 #include <array>
 
+#include "destination/http_endpoint/http_endpoint_kind.h"
+#include "destination/s3/s3_kind.h"
+
 namespace hydrant::destination {
 
 std::span<const DestinationKind> DestinationKinds() {
-  static constexpr std::array<DestinationKind, 10> kKinds = {{
-      {"S3DestinationConfiguration", "S3DestinationUpdate", "s3"},  // legacy: the S3 members only
-      {"ExtendedS3DestinationConfiguration", "ExtendedS3DestinationUpdate", "s3"},
-      {"RedshiftDestinationConfiguration", "RedshiftDestinationUpdate", ""},
-      {"ElasticsearchDestinationConfiguration", "ElasticsearchDestinationUpdate", ""},
-      {"AmazonopensearchserviceDestinationConfiguration", "AmazonopensearchserviceDestinationUpdate", ""},
-      {"SplunkDestinationConfiguration", "SplunkDestinationUpdate", ""},
-      {"HttpEndpointDestinationConfiguration", "HttpEndpointDestinationUpdate", "http_endpoint"},
-      {"AmazonOpenSearchServerlessDestinationConfiguration", "AmazonOpenSearchServerlessDestinationUpdate", ""},
-      {"SnowflakeDestinationConfiguration", "SnowflakeDestinationUpdate", ""},
-      {"IcebergDestinationConfiguration", "IcebergDestinationUpdate", ""},
+  static const std::array<DestinationKind, 10> kKinds = {{
+      {"S3DestinationConfiguration", "S3DestinationUpdate", &s3::kKind},  // legacy: the S3 members only
+      {"ExtendedS3DestinationConfiguration", "ExtendedS3DestinationUpdate", &s3::kKind},
+      {"RedshiftDestinationConfiguration", "RedshiftDestinationUpdate", nullptr},
+      {"ElasticsearchDestinationConfiguration", "ElasticsearchDestinationUpdate", nullptr},
+      {"AmazonopensearchserviceDestinationConfiguration", "AmazonopensearchserviceDestinationUpdate", nullptr},
+      {"SplunkDestinationConfiguration", "SplunkDestinationUpdate", nullptr},
+      {"HttpEndpointDestinationConfiguration", "HttpEndpointDestinationUpdate", &http_endpoint::kKind},
+      {"AmazonOpenSearchServerlessDestinationConfiguration", "AmazonOpenSearchServerlessDestinationUpdate", nullptr},
+      {"SnowflakeDestinationConfiguration", "SnowflakeDestinationUpdate", nullptr},
+      {"IcebergDestinationConfiguration", "IcebergDestinationUpdate", nullptr},
   }};
   return kKinds;
+}
+
+const KindOperations* KindStoredAs(std::string_view stored_member) {
+  for (const DestinationKind& kind : DestinationKinds()) {
+    if (kind.operations && kind.operations->stored_member == stored_member) return kind.operations;
+  }
+  return nullptr;
 }
 
 }  // namespace hydrant::destination

@@ -29,22 +29,6 @@ constexpr int64_t kFormatVersion = 1;
 // moto's text for this rule; the real service's wording is not on record.
 constexpr std::string_view kExactlyOneDestination =
     "Exactly one destination configuration is supported for a Firehose";
-// The destination members a stream is stored under (destination_member()): one per folder.
-constexpr std::string_view kS3Member = "ExtendedS3DestinationConfiguration";
-constexpr std::string_view kHttpEndpointMember = "HttpEndpointDestinationConfiguration";
-constexpr std::string_view kS3Folder = "s3";
-constexpr std::string_view kHttpEndpointFolder = "http_endpoint";
-
-// The destination member a stream of `folder` is stored under.
-std::string_view MemberOf(std::string_view folder) {
-  return folder == kHttpEndpointFolder ? kHttpEndpointMember : kS3Member;
-}
-
-// The folder of a stored destination member.
-std::string_view FolderOf(std::string_view member) {
-  return member == kHttpEndpointMember ? kHttpEndpointFolder : kS3Folder;
-}
-
 // The one destination member of `request` (a *DestinationConfiguration, or with `update` a
 // *DestinationUpdate) and its kind, which must be one Hydrant serves.
 Result<std::pair<std::string_view, const destination::DestinationKind*>> DestinationOf(
@@ -54,10 +38,10 @@ Result<std::pair<std::string_view, const destination::DestinationKind*>> Destina
   for (const auto& kind : destination::DestinationKinds()) {
     std::string_view member = update ? kind.update : kind.configuration;
     if (Find(request, member)) present.emplace_back(member, &kind);
-    if (!kind.folder.empty()) served.push_back(member);
+    if (kind.operations) served.push_back(member);
   }
   if (present.size() != 1) return Status::InvalidArgument(std::string(kExactlyOneDestination));
-  if (present.front().second->folder.empty()) {
+  if (!present.front().second->operations) {
     return Unsupported(fmt::format("{} (this version serves {})", present.front().first,
                                    fmt::join(served, ", ")));
   }
@@ -66,23 +50,16 @@ Result<std::pair<std::string_view, const destination::DestinationKind*>> Destina
 
 }  // namespace
 
-Result<StreamConfig> StreamConfig::Build(std::string name, std::string type, std::string_view member,
-                                         json::object destination,
+Result<StreamConfig> StreamConfig::Build(std::string name, std::string type,
+                                         const destination::KindOperations& kind, json::object stored,
                                          std::optional<json::object> source) {
+  auto parsed = kind.parse(stored);
+  if (!parsed.ok()) return parsed.status();
   StreamConfig config;
-  if (member == kHttpEndpointMember) {
-    auto http_endpoint = destination::http_endpoint::Parse(destination);
-    if (!http_endpoint.ok()) return http_endpoint.status();
-    config.http_endpoint_ = std::move(http_endpoint).value();
-  } else {
-    auto s3 = destination::s3::Parse(destination);
-    if (!s3.ok()) return s3.status();
-    config.s3_ = std::move(s3).value();
-  }
   config.name_ = std::move(name);
   config.type_ = std::move(type);
-  config.destination_member_ = std::string(member);
-  config.destination_ = std::move(destination);
+  config.stored_ = std::move(stored);
+  config.destination_ = std::move(*parsed);
   config.source_ = std::move(source);
   return config;
 }
@@ -120,52 +97,44 @@ Result<StreamConfig> StreamConfig::FromCreateRequest(const json::object& request
   const auto [given_member, kind] = *destination_member;
   const json::object* given;
   HYDRANT_RETURN_IF_ERROR(GetObject(request, given_member, &given));
-  auto destination =
-      kind->folder == kHttpEndpointFolder
-          ? destination::http_endpoint::FromCreateRequest(*given)
-          : destination::s3::FromCreateRequest(*given, given_member == "S3DestinationConfiguration");
+  auto destination = kind->operations->from_create(*given, given_member);
   if (!destination.ok()) return destination.status();
 
   const json::object* source;
   const json::array* tags;
   HYDRANT_RETURN_IF_ERROR(GetObject(request, "DirectPutSourceConfiguration", &source));
   HYDRANT_RETURN_IF_ERROR(GetArray(request, "Tags", &tags));
-  auto config = Build(std::move(*name), std::move(stream_type), MemberOf(kind->folder),
-                      std::move(*destination), source ? std::optional<json::object>(*source) : std::nullopt);
+  auto config = Build(std::move(*name), std::move(stream_type), *kind->operations, std::move(*destination),
+                      source ? std::optional<json::object>(*source) : std::nullopt);
   if (config.ok() && tags) config->initial_tags_ = *tags;
   return config;
 }
 
 Result<StreamConfig> StreamConfig::ApplyUpdate(const json::object& update_request) const {
-  auto destination_member = DestinationOf(update_request, /*update=*/true);
-  if (!destination_member.ok()) return destination_member.status();
-  const auto [update_member, kind] = *destination_member;
-  if (kind->folder != FolderOf(destination_member_)) {
+  auto given = DestinationOf(update_request, /*update=*/true);
+  if (!given.ok()) return given.status();
+  const auto [update_member, given_kind] = *given;
+  if (given_kind->operations != destination_.kind) {
     // The service replaces a destination of another type (all its required members given).
     return Unsupported(fmt::format(
         "Changing the destination type with UpdateDestination ({} on a stream whose destination is "
         "{})",
-        update_member, destination_member_));
+        update_member, destination_member()));
   }
   const json::object* update;
   HYDRANT_RETURN_IF_ERROR(GetObject(update_request, update_member, &update));
 
-  auto merged = http_endpoint_ ? destination::http_endpoint::MergeUpdate(destination_, *update)
-                               : destination::s3::MergeUpdate(destination_, *update,
-                                                              update_member == "S3DestinationUpdate");
+  auto merged = kind().merge(stored_, *update, update_member);
   if (!merged.ok()) return merged.status();
-  auto config = Build(name_, type_, destination_member_, std::move(*merged), source_);
+  auto config = Build(name_, type_, kind(), std::move(*merged), source_);
   if (!config.ok()) return config;
-  HYDRANT_RETURN_IF_ERROR(
-      http_endpoint_ ? destination::http_endpoint::CheckChange(*http_endpoint_, *config->http_endpoint_)
-                     : destination::s3::CheckChange(s3_, config->s3_));
+  HYDRANT_RETURN_IF_ERROR(kind().check_change(destination_, config->destination_));
   config->initial_tags_ = initial_tags_;
   return config;
 }
 
 json::object StreamConfig::DescribeDestination() const {
-  return http_endpoint_ ? destination::http_endpoint::Describe(destination_, *http_endpoint_)
-                        : destination::s3::Describe(destination_, s3_);
+  return kind().describe(stored_, destination_);
 }
 
 std::optional<json::object> StreamConfig::DescribeSource() const {
@@ -179,7 +148,7 @@ json::value StreamConfig::ToJson() const {
   out["DeliveryStreamName"] = name_;
   out["DeliveryStreamType"] = type_;
   if (source_) out["DirectPutSourceConfiguration"] = *source_;
-  out[destination_member_] = destination_;
+  out[destination_member()] = stored_;
   return out;
 }
 
@@ -191,21 +160,26 @@ Result<StreamConfig> StreamConfig::FromJson(const json::value& json) {
   const json::object& stored = json.get_object();
   std::optional<int64_t> version;
   std::optional<std::string> name, type;
-  const json::object *s3 = nullptr, *http_endpoint = nullptr, *source = nullptr;
+  const json::object* source = nullptr;
   Status st = GetInt(stored, "format_version", &version);
   if (st.ok()) st = GetString(stored, "DeliveryStreamName", &name);
   if (st.ok()) st = GetString(stored, "DeliveryStreamType", &type);
-  if (st.ok()) st = GetObject(stored, kS3Member, &s3);
-  if (st.ok()) st = GetObject(stored, kHttpEndpointMember, &http_endpoint);
   if (st.ok()) st = GetObject(stored, "DirectPutSourceConfiguration", &source);
   if (!st.ok()) return corrupt(st.message());
   if (version != kFormatVersion) return corrupt("unknown format_version");
-  if (!name || type != "DirectPut" || (s3 == nullptr) == (http_endpoint == nullptr)) {
-    return corrupt("missing or unexpected members");
+  // Exactly one member names a kind's stored destination.
+  const destination::KindOperations* kind = nullptr;
+  const json::object* destination = nullptr;
+  for (const auto& [key, value] : stored) {
+    const destination::KindOperations* found = destination::KindStoredAs(key);
+    if (!found) continue;
+    if (kind || !value.is_object()) return corrupt("missing or unexpected members");
+    kind = found;
+    destination = &value.get_object();
   }
-  auto config =
-      Build(std::move(*name), std::move(*type), s3 ? kS3Member : kHttpEndpointMember,
-            s3 ? *s3 : *http_endpoint, source ? std::optional<json::object>(*source) : std::nullopt);
+  if (!name || type != "DirectPut" || !kind) return corrupt("missing or unexpected members");
+  auto config = Build(std::move(*name), std::move(*type), *kind, *destination,
+                      source ? std::optional<json::object>(*source) : std::nullopt);
   if (!config.ok()) return corrupt(config.status().message());
   return config;
 }

@@ -52,7 +52,7 @@
 #include <string_view>
 
 #include "common/status.h"
-#include "destination/http_endpoint/http_endpoint_config.h"
+#include "destination/kind.h"
 #include "destination/s3/s3_config.h"
 
 namespace hydrant::stream {
@@ -98,44 +98,34 @@ class StreamConfig {
 
   const std::string& name() const { return name_; }
   const std::string& type() const { return type_; }  // "DirectPut"
-  // The stream's destination member: "ExtendedS3DestinationConfiguration" (also for a stream
-  // created with the legacy S3DestinationConfiguration) or "HttpEndpointDestinationConfiguration".
-  const std::string& destination_member() const { return destination_member_; }
-  // The S3 destination of an S3 stream. For an HTTP endpoint stream, its S3Configuration: the
+  // The stream's destination kind (destination/registry.cc) and its parsed configuration.
+  const destination::KindOperations& kind() const { return *destination_.kind; }
+  const destination::ParsedDestination& destination() const { return destination_; }
+  // The member the destination is stored under: "ExtendedS3DestinationConfiguration" (also for a
+  // stream created with the legacy S3DestinationConfiguration), "HttpEndpointDestinationConfiguration", ...
+  std::string_view destination_member() const { return destination_.kind->stored_member; }
+  // The S3 destination of an S3 stream. For another kind, its S3 location (S3Configuration): the
   // bucket, prefix, error output prefix and compression where failed records (and with AllData
   // every record) go; it has no processing, backup or partitioning.
-  const S3Destination& s3() const { return http_endpoint_ ? http_endpoint_->s3 : s3_; }
-  // The HTTP endpoint destination; nullptr unless this is an HTTP endpoint stream.
-  const destination::http_endpoint::HttpEndpointDestination* http_endpoint() const {
-    return http_endpoint_ ? &*http_endpoint_ : nullptr;
-  }
-  // The destination's own buffering and processing: s3().buffering and s3().processing for S3,
-  // the HTTP endpoint's for an HTTP endpoint stream.
-  const BufferingHints& buffering() const {
-    return http_endpoint_ ? http_endpoint_->buffering : s3_.buffering;
-  }
-  const std::optional<boost::json::object>& processing() const {
-    return http_endpoint_ ? http_endpoint_->processing : s3_.processing;
-  }
+  const S3Destination& s3() const { return destination_.s3; }
+  // The destination's own buffering and processing.
+  const BufferingHints& buffering() const { return destination_.buffering; }
+  const std::optional<boost::json::object>& processing() const { return destination_.processing; }
   // Tags of the create request (empty if none, and after FromJson).
   const boost::json::array& initial_tags() const { return initial_tags_; }
 
  private:
   StreamConfig() = default;
-  // Checks `destination` (the members of `member`, one of the two destination_member() values)
-  // and derives s3_ or http_endpoint_.
-  static Result<StreamConfig> Build(std::string name, std::string type, std::string_view member,
-                                    boost::json::object destination,
-                                    std::optional<boost::json::object> source);
+  // Checks `stored` (the members `kind` stores) and parses it.
+  static Result<StreamConfig> Build(std::string name, std::string type, const destination::KindOperations& kind,
+                                    boost::json::object stored, std::optional<boost::json::object> source);
 
   std::string name_;
   std::string type_;
-  std::string destination_member_;
-  boost::json::object destination_;  // destination_member_'s members, as configured
+  boost::json::object stored_;  // the destination's members, as configured
+  destination::ParsedDestination destination_;
   std::optional<boost::json::object> source_;  // DirectPutSourceConfiguration, if given
   boost::json::array initial_tags_;
-  S3Destination s3_;  // an S3 stream's destination (default-constructed for HTTP endpoint streams)
-  std::optional<destination::http_endpoint::HttpEndpointDestination> http_endpoint_;
 };
 
 }  // namespace hydrant::stream

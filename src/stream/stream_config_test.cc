@@ -1,6 +1,8 @@
 // Tests for StreamConfig: the service's rules, defaults, Describe rendering, merge and persistence.
 #include "stream/stream_config.h"
 
+#include "destination/http_endpoint/http_endpoint_kind.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -745,7 +747,7 @@ StreamConfig CreateHttp(std::string_view destination = kHttpDestination) {
 TEST(StreamConfigTest, HttpEndpointStream) {
   StreamConfig config = CreateHttp();
   EXPECT_EQ(config.destination_member(), "HttpEndpointDestinationConfiguration");
-  const auto* http = config.http_endpoint();
+  const auto* http = destination::http_endpoint::Of(config.destination());
   ASSERT_NE(http, nullptr);
   EXPECT_EQ(http->url, "https://receiver.example.com/in");
   EXPECT_EQ(http->access_key, "k1");
@@ -776,10 +778,11 @@ TEST(StreamConfigTest, S3StreamsKeepTheirAccessors) {
   StreamConfig config = Create(CreateRequest(Seed(R"({"ProcessingConfiguration": {"Processors": [
       {"Type": "AppendDelimiterToRecord"}]}, "BufferingHints": {"SizeInMBs": 3, "IntervalInSeconds": 70}})")));
   EXPECT_EQ(config.destination_member(), "ExtendedS3DestinationConfiguration");
-  EXPECT_EQ(config.http_endpoint(), nullptr);
+  EXPECT_EQ(destination::http_endpoint::Of(config.destination()), nullptr);
   EXPECT_EQ(config.buffering(), (BufferingHints{3, 70}));
-  EXPECT_EQ(&config.buffering(), &config.s3().buffering);
-  EXPECT_EQ(&config.processing(), &config.s3().processing);
+  EXPECT_EQ(config.buffering(), config.s3().buffering);
+  ASSERT_TRUE(config.processing());
+  EXPECT_EQ(config.processing(), config.s3().processing);
   EXPECT_EQ(Create(CreateRequest(Seed(), "S3DestinationConfiguration")).destination_member(),
             "ExtendedS3DestinationConfiguration");
 }
@@ -791,7 +794,7 @@ TEST(StreamConfigTest, HttpEndpointRulesApplyAtCreation) {
               HasSubstr("EndpointConfiguration.Url must start with https:// or http://"));
   json::object http = Obj(kHttpDestination);
   http["EndpointConfiguration"].as_object()["Url"] = "http://localhost:9000/";
-  EXPECT_EQ(Create(CreateRequest(http, "HttpEndpointDestinationConfiguration")).http_endpoint()->url,
+  EXPECT_EQ(destination::http_endpoint::Of(Create(CreateRequest(http, "HttpEndpointDestinationConfiguration")).destination())->url,
             "http://localhost:9000/");
   json::object secrets = Obj(kHttpDestination);
   secrets["SecretsManagerConfiguration"] = Obj(R"({"Enabled": true})");
@@ -809,13 +812,13 @@ TEST(StreamConfigTest, HttpEndpointUpdate) {
       R"({"EndpointConfiguration": {"Url": "http://10.1.2.3:8080/in", "AccessKey": "k2"},
           "S3Update": {"Prefix": "p/"}})"));
   ASSERT_TRUE(updated.ok()) << updated.status().ToString();
-  EXPECT_EQ(updated->http_endpoint()->url, "http://10.1.2.3:8080/in");
-  EXPECT_EQ(updated->http_endpoint()->access_key, "k2");
-  EXPECT_EQ(updated->http_endpoint()->name, "receiver");
+  EXPECT_EQ(destination::http_endpoint::Of(updated->destination())->url, "http://10.1.2.3:8080/in");
+  EXPECT_EQ(destination::http_endpoint::Of(updated->destination())->access_key, "k2");
+  EXPECT_EQ(destination::http_endpoint::Of(updated->destination())->name, "receiver");
   EXPECT_EQ(updated->s3().prefix, "p/");
   EXPECT_EQ(updated->s3().error_output_prefix, "http-errors/");
   EXPECT_EQ(updated->buffering(), (BufferingHints{2, 30}));
-  EXPECT_EQ(config.http_endpoint()->url, "https://receiver.example.com/in");  // untouched
+  EXPECT_EQ(destination::http_endpoint::Of(config.destination())->url, "https://receiver.example.com/in");  // untouched
 
   auto too_big = config.ApplyUpdate(
       Update("HttpEndpointDestinationUpdate", R"({"BufferingHints": {"SizeInMBs": 65}})"));
@@ -824,7 +827,7 @@ TEST(StreamConfigTest, HttpEndpointUpdate) {
 
   StreamConfig all_data = *config.ApplyUpdate(
       Update("HttpEndpointDestinationUpdate", R"({"S3BackupMode": "AllData"})"));
-  EXPECT_TRUE(all_data.http_endpoint()->all_data);
+  EXPECT_TRUE(destination::http_endpoint::Of(all_data.destination())->all_data);
   auto back = all_data.ApplyUpdate(
       Update("HttpEndpointDestinationUpdate", R"({"S3BackupMode": "FailedDataOnly"})"));
   ASSERT_FALSE(back.ok());
@@ -861,8 +864,8 @@ TEST(StreamConfigTest, HttpEndpointJsonRoundTrip) {
   auto restored = StreamConfig::FromJson(json::parse(json::serialize(stored)));
   ASSERT_TRUE(restored.ok()) << restored.status().ToString();
   EXPECT_EQ(restored->destination_member(), "HttpEndpointDestinationConfiguration");
-  ASSERT_NE(restored->http_endpoint(), nullptr);
-  EXPECT_EQ(*restored->http_endpoint(), *config.http_endpoint());
+  ASSERT_NE(destination::http_endpoint::Of(restored->destination()), nullptr);
+  EXPECT_EQ(*destination::http_endpoint::Of(restored->destination()), *destination::http_endpoint::Of(config.destination()));
   EXPECT_EQ(json::serialize(restored->DescribeDestination()), json::serialize(config.DescribeDestination()));
   EXPECT_EQ(json::serialize(restored->ToJson()), json::serialize(config.ToJson()));
 

@@ -1,0 +1,62 @@
+// A destination kind: its configuration's operations and how a stream's destination is built.
+// Each kind's folder defines one KindOperations; destination/registry.cc points at it from the
+// row of its *DestinationConfiguration member. stream/ calls only these, so a new kind is its
+// folder plus its registry line.
+#pragma once
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "destination/destination.h"
+#include "destination/object_writer.h"
+#include "destination/s3/s3_config.h"
+#include "http/outbound_client.h"
+
+namespace hydrant::destination {
+
+struct KindOperations;
+
+// A destination's configuration once parsed: what every stream reads, and the kind's own form.
+struct ParsedDestination {
+  const KindOperations* kind = nullptr;
+  s3::BufferingHints buffering;                   // the lane's BufferingHints
+  std::optional<boost::json::object> processing;  // the enabled ProcessingConfiguration
+  // Where S3 objects go: the S3 destination itself, or another kind's S3 location
+  // (S3Configuration: error output and backups; no processing, backup or partitioning).
+  s3::S3Destination s3;
+  std::shared_ptr<const void> typed;  // the kind's own parsed configuration (its folder reads it)
+};
+
+// What building a stream's destination may use besides its configuration.
+struct BuildContext {
+  ObjectWriter* objects = nullptr;           // S3 writes (embedded store, remote buckets)
+  http::OutboundClient* outbound = nullptr;  // HTTP requests
+  std::string stream_arn;
+  int64_t http_timeout_ms = 180'000;         // an HTTP destination's answer
+  std::string http_ca_bundle;                // CAs https destinations are verified against
+};
+
+struct KindOperations {
+  std::string_view stored_member;  // the member a stream of this kind is stored under
+  std::string_view metrics_name;   // CloudWatch DeliveryTo<name>.*: "S3", "HttpEndpoint"
+  // The stored form of a CreateDeliveryStream member (`member`: which one was given).
+  Result<boost::json::object> (*from_create)(const boost::json::object& given, std::string_view member);
+  // Every rule of the kind; the parsed form.
+  Result<ParsedDestination> (*parse)(const boost::json::object& stored);
+  // `stored` after an UpdateDestination member (`member`: which one was given).
+  Result<boost::json::object> (*merge)(const boost::json::object& stored, const boost::json::object& update,
+                                       std::string_view member);
+  // What an update may not change.
+  Status (*check_change)(const ParsedDestination& before, const ParsedDestination& after);
+  // DescribeDeliveryStream's Destinations[0] members.
+  boost::json::object (*describe)(const boost::json::object& stored, const ParsedDestination& parsed);
+  // The stream's destination.
+  Result<std::unique_ptr<Destination>> (*build)(const ParsedDestination& parsed, const BuildContext& context);
+};
+
+}  // namespace hydrant::destination
