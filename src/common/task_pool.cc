@@ -22,6 +22,7 @@ TaskPool::~TaskPool() {
     std::lock_guard lock(mu_);
     stopping_ = true;
     timed_.clear();
+    timer_by_id_.clear();
   }
   cv_.notify_all();
   for (std::thread& t : threads_) t.join();
@@ -42,6 +43,7 @@ uint64_t TaskPool::PostAt(SteadyTime when, std::function<void()> task) {
     std::lock_guard lock(mu_);
     id = next_id_++;
     auto it = timed_.emplace(when, std::make_pair(id, std::move(task)));
+    timer_by_id_.emplace(id, it);
     earliest = it == timed_.begin();
   }
   // A thread waiting for a later timer must see the earlier one.
@@ -51,12 +53,10 @@ uint64_t TaskPool::PostAt(SteadyTime when, std::function<void()> task) {
 
 void TaskPool::Cancel(uint64_t id) {
   std::lock_guard lock(mu_);
-  for (auto it = timed_.begin(); it != timed_.end(); ++it) {
-    if (it->second.first == id) {
-      timed_.erase(it);
-      return;
-    }
-  }
+  auto it = timer_by_id_.find(id);
+  if (it == timer_by_id_.end()) return;  // started already
+  timed_.erase(it->second);
+  timer_by_id_.erase(it);
 }
 
 void TaskPool::Work(size_t index) {
@@ -66,6 +66,7 @@ void TaskPool::Work(size_t index) {
   for (;;) {
     const SteadyTime now = std::chrono::steady_clock::now();
     while (!timed_.empty() && timed_.begin()->first <= now) {
+      timer_by_id_.erase(timed_.begin()->second.first);
       ready_.push_back(std::move(timed_.begin()->second.second));
       timed_.erase(timed_.begin());
     }

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace hydrant {
@@ -44,7 +45,9 @@ class TaskPool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> ready_;                               // guarded by mu_
-  std::multimap<SteadyTime, std::pair<uint64_t, std::function<void()>>> timed_;  // guarded by mu_
+  using Timers = std::multimap<SteadyTime, std::pair<uint64_t, std::function<void()>>>;
+  Timers timed_;                                                          // guarded by mu_
+  std::unordered_map<uint64_t, Timers::iterator> timer_by_id_;            // guarded by mu_
   uint64_t next_id_ = 1;                                                  // guarded by mu_
   bool stopping_ = false;                                                 // guarded by mu_
   std::vector<std::thread> threads_;

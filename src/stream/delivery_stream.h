@@ -40,7 +40,7 @@ using ProcessorChain = std::vector<std::unique_ptr<processor::Processor>>;
 // Builds a stream's chain from its configuration (main wires in the Lambda invoker).
 using ProcessorChainFactory = std::function<Result<ProcessorChain>(const StreamMetadata&)>;
 
-// Builds a stream's destination from its configuration (main wires in each kind's folder).
+// Builds a stream's destination from its configuration (main: through the stream's kind).
 using DestinationFactory =
     std::function<Result<std::unique_ptr<destination::Destination>>(const StreamMetadata&)>;
 
@@ -79,7 +79,7 @@ struct DeliveryStats {
                                          // (error output, backups, partitions)
   uint64_t records_to_destination = 0;   // records delivered, after processing
   uint64_t bytes_to_destination = 0;     // their bytes (before compression and encoding)
-  uint64_t attempts_succeeded = 0;       // every attempt (a Send or an S3 write), retries included
+  uint64_t attempts_succeeded = 0;       // the destination's sends, retries included
   uint64_t attempts_failed = 0;
   uint64_t records_attempted = 0;        // records sent to the destination, retries included
   uint64_t bytes_attempted = 0;          // their bytes on the wire
@@ -186,7 +186,7 @@ class DeliveryStream {
     std::optional<PreparedBatch> prepared;
     RetryBackoff backoff;
     int attempt = 0;
-    // The destination lane (DeliverRecords): waiting time the retry window counts, the records
+    // The destination lane (AttemptRecords): waiting time the retry window counts, the records
     // still to deliver (indexes into prepared->records->ok), and those that failed for good.
     int64_t waited_millis = 0;
     bool started = false;
