@@ -239,7 +239,7 @@ ServerMetricsSnapshot MetricsHandler::Snapshot() const {
     s.incoming_bytes = c.incoming_bytes.load(kRelaxed);
     s.throttled_records = c.throttled_records.load(kRelaxed);
     s.delivery = stream->stats();
-    s.http_endpoint = stream->metadata().config.kind().metrics_name == "HttpEndpoint";
+    s.http_endpoint = stream->destination_kind().metrics_name == "HttpEndpoint";
     s.wal_retained_bytes = stream->retained_wal_bytes();
     snapshot.streams.push_back(std::move(s));
   }

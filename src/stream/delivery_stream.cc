@@ -153,6 +153,7 @@ DeliveryStream::DeliveryStream(std::string dir, StreamMetadata metadata, const D
     : dir_(std::move(dir)),
       deps_(deps),
       create_millis_(metadata.create_millis),
+      kind_(metadata.config.kind()),
       partitioned_(metadata.config.s3().dynamic_partitioning),
       metadata_(std::move(metadata)) {
   main_.policy.set_hints(HintsOf(false, metadata_));

@@ -154,6 +154,8 @@ class DeliveryStream {
   // When CreateDeliveryStream ran (ms since epoch); fixed for the stream's life. Cheap, for
   // the put path, unlike metadata().
   int64_t create_millis() const { return create_millis_; }
+  // The destination's kind; fixed for the stream's life (UpdateDestination cannot change it).
+  const destination::KindOperations& destination_kind() const { return kind_; }
   // Replaces the metadata (UpdateDestination, tags); persists it before returning.
   Status UpdateMetadata(const std::function<Status(StreamMetadata*)>& mutate);
 
@@ -305,6 +307,7 @@ class DeliveryStream {
   const std::string dir_;
   const DeliveryStreamDeps deps_;
   const int64_t create_millis_;
+  const destination::KindOperations& kind_;
   std::unique_ptr<wal::Wal> wal_;
   ProcessorChain chain_;  // one thread at a time: the destination lane's step or its build-ahead
   bool chain_stale_ = true;                   // guarded by mu_: config changed since chain_ was built
