@@ -1,7 +1,10 @@
 // MetricsHandler: snapshots every stream's counters and renders them as Prometheus text.
 #include "api/metrics_handler.h"
 
+#include <algorithm>
 #include <cstdio>
+
+#include "destination/registry.h"
 
 namespace hydrant::api {
 namespace {
@@ -12,20 +15,14 @@ enum class Kind { kCounter, kGauge };
 
 // One metric family per CloudWatch metric: Prometheus names cannot hold '.', so each gets a
 // snake_case name with the unit suffix Prometheus expects and the CloudWatch name in its HELP.
-// Which streams a family has samples for: every stream, or those of one destination kind.
-enum class For { kAll, kS3, kHttpEndpoint };
-
+// These are every stream's; each destination kind adds its DeliveryTo<Kind>.* families
+// (KindOperations::metrics) for its own streams.
 struct Family {
   const char* name;
   Kind kind;
   const char* help;
   uint64_t (*value)(const Snapshot&);
-  For streams = For::kAll;
 };
-
-bool Applies(For streams, const Snapshot& s) {
-  return streams == For::kAll || (streams == For::kHttpEndpoint) == s.http_endpoint;
-}
 
 constexpr Family kStreamFamilies[] = {
     {"firehose_incoming_bytes_total", Kind::kCounter,
@@ -56,49 +53,11 @@ constexpr Family kStreamFamilies[] = {
      "CloudWatch ThrottledRecords: records refused with \"Slow down.\" because the disk cap "
      "(--max-buffered-bytes) was reached.",
      [](const Snapshot& s) { return s.throttled_records; }},
-    {"firehose_delivery_to_s3_bytes_total", Kind::kCounter,
-     "CloudWatch DeliveryToS3.Bytes: bytes of records in delivered data objects (after "
-     "processing, before compression).",
-     [](const Snapshot& s) { return s.delivery.bytes_to_destination; }, For::kS3},
-    {"firehose_delivery_to_s3_records_total", Kind::kCounter,
-     "CloudWatch DeliveryToS3.Records: records in delivered data objects (after processing).",
-     [](const Snapshot& s) { return s.delivery.records_to_destination; }, For::kS3},
-    {"firehose_delivery_to_s3_objects_total", Kind::kCounter,
-     "CloudWatch DeliveryToS3.ObjectCount: objects written to S3, error output included.",
-     // An S3 stream's successful sends are its data objects; objects_written the others.
-     [](const Snapshot& s) { return s.delivery.objects_written + s.delivery.attempts_succeeded; }, For::kS3},
-    {"firehose_delivery_to_s3_successful_puts_total", Kind::kCounter,
-     "CloudWatch DeliveryToS3.Success (numerator): S3 puts that succeeded, retries included.",
-     [](const Snapshot& s) { return s.delivery.attempts_succeeded + s.delivery.s3_writes_succeeded; }, For::kS3},
-    {"firehose_delivery_to_s3_failed_puts_total", Kind::kCounter,
-     "CloudWatch DeliveryToS3.Success (denominator is successful + failed): S3 puts that failed "
-     "and will be retried.",
-     [](const Snapshot& s) { return s.delivery.attempts_failed + s.delivery.s3_writes_failed; }, For::kS3},
-    {"firehose_delivery_to_http_endpoint_bytes_total", Kind::kCounter,
-     "CloudWatch DeliveryToHttpEndpoint.Bytes: bytes of records delivered (after processing, "
-     "before encoding).",
-     [](const Snapshot& s) { return s.delivery.bytes_to_destination; }, For::kHttpEndpoint},
-    {"firehose_delivery_to_http_endpoint_records_total", Kind::kCounter,
-     "CloudWatch DeliveryToHttpEndpoint.Records: records delivered (after processing).",
-     [](const Snapshot& s) { return s.delivery.records_to_destination; }, For::kHttpEndpoint},
-    {"firehose_delivery_to_http_endpoint_successful_requests_total", Kind::kCounter,
-     "CloudWatch DeliveryToHttpEndpoint.Success (numerator): requests the endpoint accepted, "
-     "retries included.",
-     [](const Snapshot& s) { return s.delivery.attempts_succeeded; }, For::kHttpEndpoint},
-    {"firehose_delivery_to_http_endpoint_failed_requests_total", Kind::kCounter,
-     "CloudWatch DeliveryToHttpEndpoint.Success (denominator is successful + failed): requests "
-     "that failed.",
-     [](const Snapshot& s) { return s.delivery.attempts_failed; }, For::kHttpEndpoint},
-    {"firehose_delivery_to_http_endpoint_processed_records_total", Kind::kCounter,
-     "CloudWatch DeliveryToHttpEndpoint.ProcessedRecords: records sent, retries included.",
-     [](const Snapshot& s) { return s.delivery.records_attempted; }, For::kHttpEndpoint},
-    {"firehose_delivery_to_http_endpoint_processed_bytes_total", Kind::kCounter,
-     "CloudWatch DeliveryToHttpEndpoint.ProcessedBytes: request bytes sent, retries included.",
-     [](const Snapshot& s) { return s.delivery.bytes_attempted; }, For::kHttpEndpoint},
     {"hydrant_records_delivery_failed_total", Kind::kCounter,
      "Records the destination refused for good or that outlived the retry window; they were "
-     "written to the error output (http-endpoint-failed/, ...).",
-     [](const Snapshot& s) { return s.delivery.records_delivery_failed; }, For::kHttpEndpoint},
+     "written to the error output (http-endpoint-failed/, ...). Always 0 for S3, which retries "
+     "until the retention period ends.",
+     [](const Snapshot& s) { return s.delivery.destination.records_delivery_failed; }},
     {"firehose_succeed_processing_records_total", Kind::kCounter,
      "CloudWatch SucceedProcessing.Records: records the processors returned with result Ok.",
      [](const Snapshot& s) { return s.delivery.records_processed_ok; }},
@@ -189,21 +148,25 @@ std::string RenderPrometheusText(const ServerMetricsSnapshot& snapshot) {
   for (const Family& family : kStreamFamilies) {
     AppendHeader(family.name, family.help, family.kind, &out);
     for (const Snapshot& s : snapshot.streams) {
-      if (Applies(family.streams, s)) AppendSample(family.name, &s.name, std::to_string(family.value(s)), &out);
+      AppendSample(family.name, &s.name, std::to_string(family.value(s)), &out);
     }
   }
-  for (For kind : {For::kS3, For::kHttpEndpoint}) {
-    const bool s3 = kind == For::kS3;
-    const char* name = s3 ? "firehose_delivery_to_s3_data_freshness_seconds"
-                          : "firehose_delivery_to_http_endpoint_data_freshness_seconds";
-    AppendHeader(name,
-                 s3 ? "CloudWatch DeliveryToS3.DataFreshness: age of the oldest record not yet "
-                      "delivered to S3; 0 when everything is delivered."
-                    : "CloudWatch DeliveryToHttpEndpoint.DataFreshness: age of the oldest record "
-                      "not yet delivered to the endpoint; 0 when everything is delivered.",
-                 Kind::kGauge, &out);
-    for (const Snapshot& s : snapshot.streams) {
-      if (Applies(kind, s)) AppendSample(name, &s.name, MillisAsSeconds(s.delivery.data_freshness_millis), &out);
+  std::vector<const destination::KindOperations*> kinds;  // each once (two members share S3)
+  for (const destination::DestinationKind& row : destination::DestinationKinds()) {
+    if (row.operations && std::find(kinds.begin(), kinds.end(), row.operations) == kinds.end()) {
+      kinds.push_back(row.operations);
+    }
+  }
+  for (const destination::KindOperations* kind : kinds) {
+    for (const destination::MetricFamily& family : kind->metrics) {
+      AppendHeader(family.name, family.help, family.gauge ? Kind::kGauge : Kind::kCounter, &out);
+      for (const Snapshot& s : snapshot.streams) {
+        if (s.kind != kind) continue;
+        uint64_t value = family.value(s.delivery.destination);
+        AppendSample(family.name, &s.name,
+                     family.millis_as_seconds ? MillisAsSeconds(static_cast<int64_t>(value)) : std::to_string(value),
+                     &out);
+      }
     }
   }
   AppendHeader("hydrant_disk_budget_used_bytes",
@@ -239,7 +202,7 @@ ServerMetricsSnapshot MetricsHandler::Snapshot() const {
     s.incoming_bytes = c.incoming_bytes.load(kRelaxed);
     s.throttled_records = c.throttled_records.load(kRelaxed);
     s.delivery = stream->stats();
-    s.http_endpoint = stream->destination_kind().metrics_name == "HttpEndpoint";
+    s.kind = &stream->destination_kind();
     s.wal_retained_bytes = stream->retained_wal_bytes();
     snapshot.streams.push_back(std::move(s));
   }

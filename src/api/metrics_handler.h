@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "destination/kind.h"
 #include "http/http_types.h"
 #include "stream/catalog.h"
 #include "stream/delivery_stream.h"
@@ -16,7 +17,7 @@ namespace hydrant::api {
 // One stream's figures at the moment of a scrape.
 struct StreamMetricsSnapshot {
   std::string name;
-  bool http_endpoint = false;  // an HttpEndpoint destination (else S3)
+  const destination::KindOperations* kind = nullptr;  // its destination's kind
   uint64_t put_record_requests = 0;
   uint64_t put_record_bytes = 0;
   uint64_t put_record_batch_requests = 0;

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include "destination/http_endpoint/http_endpoint_kind.h"
+#include "destination/s3/s3_kind.h"
+
 #include <map>
 #include <set>
 #include <sstream>
@@ -23,15 +26,17 @@ ServerMetricsSnapshot TwoStreams() {
   snapshot.disk_budget_cap_bytes = 10ull << 30;
   StreamMetricsSnapshot a;
   a.name = "alpha";
+  a.kind = &destination::s3::kKind;
   a.incoming_bytes = 1048576;
   a.incoming_records = 3;
   a.throttled_records = 2;
-  a.delivery.bytes_to_destination = 1000;
-  a.delivery.attempts_failed = 1;
-  a.delivery.data_freshness_millis = 1234;
+  a.delivery.destination.bytes_to_destination = 1000;
+  a.delivery.destination.attempts_failed = 1;
+  a.delivery.destination.data_freshness_millis = 1234;
   StreamMetricsSnapshot b;
   b.name = "odd\"name\\";  // escaped in the label value
-  b.delivery.data_freshness_millis = 5;
+  b.kind = &destination::s3::kKind;
+  b.delivery.destination.data_freshness_millis = 5;
   snapshot.streams = {a, b};
   return snapshot;
 }
@@ -84,10 +89,31 @@ TEST(MetricsRenderTest, FamiliesAreContiguousAndDeclaredFirst) {
   EXPECT_EQ(samples["hydrant_disk_budget_used_bytes"], 1);
 }
 
+// A stream has samples in its own kind's DeliveryTo<Kind>.* families only.
+TEST(MetricsRenderTest, KindFamiliesHoldTheirKindsStreams) {
+  ServerMetricsSnapshot snapshot = TwoStreams();
+  StreamMetricsSnapshot c;
+  c.name = "hooks";
+  c.kind = &destination::http_endpoint::kKind;
+  c.delivery.destination.attempts_succeeded = 7;
+  c.delivery.destination.data_freshness_millis = 2500;
+  snapshot.streams.push_back(c);
+  std::string text = RenderPrometheusText(snapshot);
+  EXPECT_NE(text.find("firehose_delivery_to_http_endpoint_successful_requests_total{delivery_stream=\"hooks\"} 7\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("firehose_delivery_to_http_endpoint_data_freshness_seconds{delivery_stream=\"hooks\"} 2.500\n"),
+            std::string::npos);
+  EXPECT_EQ(text.find("firehose_delivery_to_s3_objects_total{delivery_stream=\"hooks\"}"), std::string::npos);
+  EXPECT_EQ(text.find("firehose_delivery_to_http_endpoint_records_total{delivery_stream=\"alpha\"}"), std::string::npos);
+  EXPECT_NE(text.find("firehose_incoming_records_total{delivery_stream=\"hooks\"} 0\n"), std::string::npos);
+}
+
 TEST(MetricsRenderTest, NoStreamsStillListsEveryFamily) {
   ServerMetricsSnapshot empty;
   std::string text = RenderPrometheusText(empty);
   EXPECT_NE(text.find("# TYPE firehose_incoming_records_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE firehose_delivery_to_s3_objects_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE firehose_delivery_to_http_endpoint_data_freshness_seconds gauge\n"), std::string::npos);
   EXPECT_EQ(text.find("delivery_stream="), std::string::npos);
 }
 

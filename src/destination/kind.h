@@ -1,17 +1,19 @@
 // A destination kind: its configuration's operations and how a stream's destination is built.
 // Each kind's folder defines one KindOperations; destination/registry.cc points at it from the
-// row of its *DestinationConfiguration member. stream/ calls only these, so a new kind is its
-// folder plus its registry line.
+// row of its *DestinationConfiguration member. stream/ and api/ (metrics) call only these, so a
+// new kind is its folder plus its registry line.
 #pragma once
 
 #include <boost/json.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "common/status.h"
+#include "destination/delivery_metrics.h"
 #include "destination/destination.h"
 #include "destination/object_writer.h"
 #include "destination/s3/s3_config.h"
@@ -43,7 +45,7 @@ struct BuildContext {
 
 struct KindOperations {
   std::string_view stored_member;  // the member a stream of this kind is stored under
-  std::string_view metrics_name;   // CloudWatch DeliveryTo<name>.*: "S3", "HttpEndpoint"
+  std::span<const MetricFamily> metrics;  // its DeliveryTo<Kind>.* families for /metrics
   // The stored form of a CreateDeliveryStream member (`member`: which one was given).
   Result<boost::json::object> (*from_create)(const boost::json::object& given, std::string_view member);
   // Every rule of the kind; the parsed form.

@@ -15,10 +15,10 @@
 
 #include "common/ids.h"
 #include "destination/failed_record.h"
-#include "destination/s3/s3_delivery.h"
-#include "format/compression.h"
-#include "format/object.h"
 #include "destination/s3/object_key.h"
+#include "destination/s3/s3_delivery.h"
+#include "destination/s3/side_objects.h"
+#include "format/object.h"
 #include "format/prefix_expression.h"
 #include "processor/error_record.h"
 #include "stream/retry_backoff.h"
@@ -347,7 +347,7 @@ DeliveryStats DeliveryStream::stats() const {
       oldest = std::min(oldest.value_or(INT64_MAX), summary->oldest_arrival_millis);
     }
   }
-  if (oldest) stats.data_freshness_millis = std::max<int64_t>(0, deps_.clock->NowMillis() - *oldest);
+  if (oldest) stats.destination.data_freshness_millis = std::max<int64_t>(0, deps_.clock->NowMillis() - *oldest);
   return stats;
 }
 
@@ -581,12 +581,11 @@ Result<PlannedBatch> DeliveryStream::CutNextBatch(Lane& lane, std::unique_ptr<Ba
                                       .first_arrival_millis = first_arrival,
                                       .batch_id = batch.batch_id};
   if (lane.backup) {
-    const S3BackupDestination& backup = *s3.backup;
-    auto key = destination::s3::DataObjectKey(backup.prefix, backup.compression, "", s3.time_zone, facts);
-    if (!key.ok()) return key.status();
-    batch.bucket = backup.bucket;
-    batch.key = std::move(*key);
-    batch.compression = backup.compression;
+    auto target = destination::s3::BackupTarget(s3, facts);
+    if (!target.ok()) return target.status();
+    batch.bucket = std::move(target->bucket);
+    batch.key = std::move(target->key);
+    batch.compression = std::move(target->compression);
   } else {
     auto destination = CurrentDestination();
     if (!destination.ok()) return destination.status();
@@ -616,29 +615,29 @@ Status DeliveryStream::RefreshChain() {
 
 Result<PreparedBatch> DeliveryStream::PrepareObject(const PlannedBatch& batch,
                                                     std::unique_ptr<BatchRecords> records) {
-  PreparedBatch prepared;
-  format::Object object;
-  object.bucket = batch.bucket;
-  object.key = batch.key;
+  std::string body;
   if (records) {
-    object.body = std::move(records->arena);
+    body = std::move(records->arena);
   } else {
     HYDRANT_RETURN_IF_ERROR(wal_->Read(batch.begin, [&](const wal::RecordView& r) {
       if (r.position >= batch.end) return false;
-      object.body.append(r.data);
+      body.append(r.data);
       return true;
     }));
   }
-  object.records = batch.records;
-  if (object.body.size() != batch.data_bytes) {
+  if (body.size() != batch.data_bytes) {
     return Status::Corruption("planned batch " + std::to_string(batch.sequence) + " had " +
                               std::to_string(batch.data_bytes) + " bytes, the log holds " +
-                              std::to_string(object.body.size()));
+                              std::to_string(body.size()));
   }
-  prepared.data_records = object.records;
-  prepared.data_bytes = object.body.size();
-  HYDRANT_RETURN_IF_ERROR(format::CompressObjectForKey(batch.compression, &object));
-  prepared.objects.push_back(std::move(object));
+  PreparedBatch prepared;
+  prepared.data_records = batch.records;
+  prepared.data_bytes = body.size();
+  auto object = destination::s3::MakeObject(
+      {.bucket = batch.bucket, .key = batch.key, .compression = batch.compression, .kms_key_arn = ""},
+      std::move(body), batch.records);
+  if (!object.ok()) return object.status();
+  prepared.objects.push_back(std::move(*object));
   return prepared;
 }
 
@@ -729,12 +728,12 @@ bool DeliveryStream::WriteObjects(const std::vector<format::Object>& objects, si
     destination::DeliveryResult result = deps_.objects->Write(object);
     std::lock_guard<std::mutex> lock(mu_);
     if (result.outcome != destination::Outcome::kDelivered) {
-      ++stats_.s3_writes_failed;
+      ++stats_.destination.s3_writes_failed;
       *error = "s3://" + object.bucket + "/" + object.key + ": " + result.error_code + ": " +
                result.error_message;
       return false;
     }
-    ++stats_.s3_writes_succeeded;
+    ++stats_.destination.s3_writes_succeeded;
   }
   return true;
 }
@@ -767,9 +766,9 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptObjects(Lane& lane, bool dr
     }
     if (!lane.backup) {  // the backup lane has its own counters
       std::lock_guard<std::mutex> lock(mu_);
-      stats_.objects_written += a.prepared->objects.size();
-      stats_.records_to_destination += a.prepared->data_records;
-      stats_.bytes_to_destination += a.prepared->data_bytes;
+      stats_.destination.objects_written += a.prepared->objects.size();
+      stats_.destination.records_to_destination += a.prepared->data_records;
+      stats_.destination.bytes_to_destination += a.prepared->data_bytes;
     }
     return {.done = true};
   }
@@ -874,12 +873,12 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
         {
           std::lock_guard<std::mutex> lock(mu_);
           ++(result.outcome == destination::Outcome::kDelivered && result.records.empty()
-                 ? stats_.attempts_succeeded
-                 : stats_.attempts_failed);
-          stats_.records_attempted += a.pending.size();
-          stats_.bytes_attempted += a.prepared->payload->bytes();
-          stats_.records_to_destination += delivered;
-          stats_.bytes_to_destination += delivered_bytes;
+                 ? stats_.destination.attempts_succeeded
+                 : stats_.destination.attempts_failed);
+          stats_.destination.records_attempted += a.pending.size();
+          stats_.destination.bytes_attempted += a.prepared->payload->bytes();
+          stats_.destination.records_to_destination += delivered;
+          stats_.destination.bytes_to_destination += delivered_bytes;
         }
         if (retry.size() != a.pending.size()) a.prepared->payload.reset();  // encoded again for the rest
         a.pending = std::move(retry);
@@ -931,8 +930,8 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
       std::lock_guard<std::mutex> lock(mu_);
       stats_.records_dropped += a.prepared->records_dropped;
       stats_.records_processing_failed += a.prepared->records_failed;
-      stats_.records_delivery_failed += a.failed.size();
-      stats_.objects_written += a.prepared->objects.size();
+      stats_.destination.records_delivery_failed += a.failed.size();
+      stats_.destination.objects_written += a.prepared->objects.size();
       stats_.records_processed_ok += a.prepared->records_ok;
       stats_.bytes_processed_ok += a.prepared->bytes_ok;
       return {.done = true};
@@ -966,36 +965,23 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
 
 format::Object DeliveryStream::ErrorObject(const StreamMetadata& meta, const PlannedBatch& batch,
                                            const std::string& type, std::string body) {
-  format::Object errors;
-  errors.bucket = meta.config.s3().bucket;
-  errors.key = batch.error_key;
-  errors.kms_key_arn = meta.config.s3().kms_key_arn;
-  for (size_t at; (at = errors.key.find(kErrorOutputTypePlaceholder)) != std::string::npos;) {
-    errors.key.replace(at, kErrorOutputTypePlaceholder.size(), type);
+  std::string key = batch.error_key;
+  for (size_t at; (at = key.find(kErrorOutputTypePlaceholder)) != std::string::npos;) {
+    key.replace(at, kErrorOutputTypePlaceholder.size(), type);
   }
-  errors.records = std::count(body.begin(), body.end(), '\n');
-  errors.body = std::move(body);
-  return errors;
+  return destination::s3::ErrorOutputObject(meta.config.s3(), std::move(key), std::move(body));
 }
 
 Result<format::Object> DeliveryStream::AllDataObject(const PlannedBatch& batch,
                                                      std::span<const destination::Record> records) {
   const StreamMetadata meta = metadata();
-  const S3Destination& s3 = meta.config.s3();
-  auto key = destination::s3::DataObjectKey(s3.prefix, s3.compression, s3.file_extension, s3.time_zone,
-                                            {.stream_name = meta.config.name(),
-                                             .stream_version = meta.version,
-                                             .first_arrival_millis = batch.first_arrival_millis,
-                                             .batch_id = batch.batch_id});
-  if (!key.ok()) return key.status();
-  format::Object object;
-  object.bucket = s3.bucket;
-  object.key = std::move(*key);
-  object.kms_key_arn = s3.kms_key_arn;
-  for (const destination::Record& r : records) object.body.append(r.data);
-  object.records = records.size();
-  HYDRANT_RETURN_IF_ERROR(format::CompressObjectForKey(s3.compression, &object));
-  return object;
+  auto target = destination::s3::AllDataTarget(meta.config.s3(),
+                                               {.stream_name = meta.config.name(),
+                                                .stream_version = meta.version,
+                                                .first_arrival_millis = batch.first_arrival_millis,
+                                                .batch_id = batch.batch_id});
+  if (!target.ok()) return target.status();
+  return destination::s3::MakeObject(*target, records);
 }
 
 bool DeliveryStream::Checkpoint(Lane& lane, const PlannedBatch* then_plan) {
@@ -1265,12 +1251,10 @@ Status DeliveryStream::PlanPartition(const PartitionBuffer& buffer) {
                                       .stream_version = meta.version,
                                       .first_arrival_millis = buffer.oldest_arrival_millis,
                                       .batch_id = uuid};
-  auto key = buffer.error_output_type.empty()
-                 ? destination::s3::PartitionObjectKey(s3, buffer.keys, facts)
-                 : destination::s3::ErrorObjectKey(s3, buffer.error_output_type, facts);
-  if (!key.ok()) return key.status();
-  batch.key = std::move(*key);
-  if (buffer.error_output_type.empty()) batch.compression = s3.compression;
+  auto target = destination::s3::PartitionTarget(s3, buffer.keys, buffer.error_output_type, facts);
+  if (!target.ok()) return target.status();
+  batch.key = std::move(target->key);
+  batch.compression = std::move(target->compression);
   return main_.journal->Plan(batch);
 }
 
@@ -1283,20 +1267,19 @@ Result<PreparedBatch> DeliveryStream::PreparePartition(const PlannedBatch& batch
                  "transformation that is not deterministic?)",
                  metadata().config.name(), batch.key, batch.records, buffer->records);
   }
-  format::Object object;
-  object.bucket = batch.bucket;
-  object.key = batch.key;
-  object.kms_key_arn = metadata().config.s3().kms_key_arn;
   auto body = partitions_->ReadAll(*buffer);
   if (!body.ok()) return body.status();
-  object.body = std::move(*body);
-  object.records = buffer->records;
   if (buffer->error_output_type.empty()) {
-    prepared.data_records = object.records;
-    prepared.data_bytes = object.body.size();
+    prepared.data_records = buffer->records;
+    prepared.data_bytes = body->size();
   }
-  HYDRANT_RETURN_IF_ERROR(format::CompressObjectForKey(batch.compression, &object));
-  prepared.objects.push_back(std::move(object));
+  auto object = destination::s3::MakeObject({.bucket = batch.bucket,
+                                             .key = batch.key,
+                                             .compression = batch.compression,
+                                             .kms_key_arn = metadata().config.s3().kms_key_arn},
+                                            std::move(*body), buffer->records);
+  if (!object.ok()) return object.status();
+  prepared.objects.push_back(std::move(*object));
   return prepared;
 }
 

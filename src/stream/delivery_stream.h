@@ -19,6 +19,7 @@
 #include "common/env.h"
 #include "common/status.h"
 #include "common/task_pool.h"
+#include "destination/delivery_metrics.h"
 #include "destination/destination.h"
 #include "destination/object_writer.h"
 #include "format/object.h"
@@ -74,24 +75,12 @@ struct DeliveryStats {
   uint64_t backup_bytes_delivered = 0;
   uint64_t active_partitions = 0;          // dynamic partitioning: data buffers now (a gauge)
   uint64_t partition_limit_exceeded = 0;   // records sent to the error output by the quota
-  // For /metrics (docs/metrics.md).
-  uint64_t objects_written = 0;          // S3 objects written beside the destination's sends
-                                         // (error output, backups, partitions)
-  uint64_t records_to_destination = 0;   // records delivered, after processing
-  uint64_t bytes_to_destination = 0;     // their bytes (before compression and encoding)
-  uint64_t attempts_succeeded = 0;       // the destination's sends, retries included
-  uint64_t attempts_failed = 0;
-  uint64_t records_attempted = 0;        // records sent to the destination, retries included
-  uint64_t bytes_attempted = 0;          // their bytes on the wire
-  uint64_t records_delivery_failed = 0;  // failed for good: written to the kind's error output
-  uint64_t s3_writes_succeeded = 0;      // S3 objects beside the destination's own attempts
-  uint64_t s3_writes_failed = 0;         // (error output, backups, partitions)
+  destination::DeliveryCounters destination;  // for /metrics (docs/metrics.md)
   uint64_t records_processed_ok = 0;  // processors' Ok output
   uint64_t bytes_processed_ok = 0;
   // Gauges filled in by stats(): accepted, durable, not yet delivered.
   uint64_t buffered_records = 0;
   uint64_t buffered_bytes = 0;
-  int64_t data_freshness_millis = 0;  // age of the oldest such record; 0 when none
 };
 
 // Put-path counters for /metrics, updated by the API handler. Relaxed atomics: the put path

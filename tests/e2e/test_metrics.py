@@ -43,6 +43,7 @@ STREAM_FAMILIES = {
     "hydrant_records_expired_total": "counter",
     "hydrant_records_dropped_total": "counter",
     "hydrant_records_processing_failed_total": "counter",
+    "hydrant_records_delivery_failed_total": "counter",
     "hydrant_buffered_records": "gauge",
     "hydrant_buffered_bytes": "gauge",
     "hydrant_wal_retained_bytes": "gauge",

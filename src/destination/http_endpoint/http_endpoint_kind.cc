@@ -18,6 +18,36 @@ Result<ParsedDestination> ParseHttpEndpoint(const boost::json::object& stored) {
   return parsed;
 }
 
+using C = DeliveryCounters;
+
+constexpr MetricFamily kMetrics[] = {
+    {"firehose_delivery_to_http_endpoint_bytes_total", false,
+     "CloudWatch DeliveryToHttpEndpoint.Bytes: bytes of records delivered (after processing, "
+     "before encoding).",
+     [](const C& c) { return c.bytes_to_destination; }},
+    {"firehose_delivery_to_http_endpoint_records_total", false,
+     "CloudWatch DeliveryToHttpEndpoint.Records: records delivered (after processing).",
+     [](const C& c) { return c.records_to_destination; }},
+    {"firehose_delivery_to_http_endpoint_successful_requests_total", false,
+     "CloudWatch DeliveryToHttpEndpoint.Success (numerator): requests the endpoint accepted, "
+     "retries included.",
+     [](const C& c) { return c.attempts_succeeded; }},
+    {"firehose_delivery_to_http_endpoint_failed_requests_total", false,
+     "CloudWatch DeliveryToHttpEndpoint.Success (denominator is successful + failed): requests "
+     "that failed.",
+     [](const C& c) { return c.attempts_failed; }},
+    {"firehose_delivery_to_http_endpoint_processed_records_total", false,
+     "CloudWatch DeliveryToHttpEndpoint.ProcessedRecords: records sent, retries included.",
+     [](const C& c) { return c.records_attempted; }},
+    {"firehose_delivery_to_http_endpoint_processed_bytes_total", false,
+     "CloudWatch DeliveryToHttpEndpoint.ProcessedBytes: request bytes sent, retries included.",
+     [](const C& c) { return c.bytes_attempted; }},
+    {"firehose_delivery_to_http_endpoint_data_freshness_seconds", true,
+     "CloudWatch DeliveryToHttpEndpoint.DataFreshness: age of the oldest record not yet "
+     "delivered to the endpoint; 0 when everything is delivered.",
+     [](const C& c) { return static_cast<uint64_t>(c.data_freshness_millis); }, /*millis_as_seconds=*/true},
+};
+
 }  // namespace
 
 const HttpEndpointDestination* Of(const ParsedDestination& parsed) {
@@ -26,7 +56,7 @@ const HttpEndpointDestination* Of(const ParsedDestination& parsed) {
 
 const KindOperations kKind = {
     .stored_member = "HttpEndpointDestinationConfiguration",
-    .metrics_name = "HttpEndpoint",
+    .metrics = kMetrics,
     .from_create = [](const boost::json::object& given, std::string_view) { return FromCreateRequest(given); },
     .parse = ParseHttpEndpoint,
     .merge = [](const boost::json::object& stored, const boost::json::object& update, std::string_view) {

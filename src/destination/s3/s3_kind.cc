@@ -18,11 +18,38 @@ Result<ParsedDestination> ParseS3(const boost::json::object& stored) {
   return parsed;
 }
 
+using C = DeliveryCounters;
+
+constexpr MetricFamily kMetrics[] = {
+    {"firehose_delivery_to_s3_bytes_total", false,
+     "CloudWatch DeliveryToS3.Bytes: bytes of records in delivered data objects (after "
+     "processing, before compression).",
+     [](const C& c) { return c.bytes_to_destination; }},
+    {"firehose_delivery_to_s3_records_total", false,
+     "CloudWatch DeliveryToS3.Records: records in delivered data objects (after processing).",
+     [](const C& c) { return c.records_to_destination; }},
+    {"firehose_delivery_to_s3_objects_total", false,
+     "CloudWatch DeliveryToS3.ObjectCount: objects written to S3, error output included.",
+     // An S3 stream's successful sends are its data objects; objects_written the others.
+     [](const C& c) { return c.objects_written + c.attempts_succeeded; }},
+    {"firehose_delivery_to_s3_successful_puts_total", false,
+     "CloudWatch DeliveryToS3.Success (numerator): S3 puts that succeeded, retries included.",
+     [](const C& c) { return c.attempts_succeeded + c.s3_writes_succeeded; }},
+    {"firehose_delivery_to_s3_failed_puts_total", false,
+     "CloudWatch DeliveryToS3.Success (denominator is successful + failed): S3 puts that failed "
+     "and will be retried.",
+     [](const C& c) { return c.attempts_failed + c.s3_writes_failed; }},
+    {"firehose_delivery_to_s3_data_freshness_seconds", true,
+     "CloudWatch DeliveryToS3.DataFreshness: age of the oldest record not yet delivered to S3; "
+     "0 when everything is delivered.",
+     [](const C& c) { return static_cast<uint64_t>(c.data_freshness_millis); }, /*millis_as_seconds=*/true},
+};
+
 }  // namespace
 
 const KindOperations kKind = {
     .stored_member = "ExtendedS3DestinationConfiguration",
-    .metrics_name = "S3",
+    .metrics = kMetrics,
     .from_create = [](const boost::json::object& given, std::string_view member) {
       return FromCreateRequest(given, /*legacy=*/member == "S3DestinationConfiguration");
     },
