@@ -82,13 +82,13 @@ def free_port():
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, extra_args=()):
         self.port = free_port()
         self.data_dir = tempfile.mkdtemp(prefix="hydrant-transform-", dir=DATA_PARENT)
         self.log_path = self.data_dir + ".log"
         self.proc = subprocess.Popen(
             [os.path.join(BUILD_DIR, "hydrant"), "serve", "--listen", f"127.0.0.1:{self.port}",
-             "--data-dir", self.data_dir, "--runtime-dir", os.path.join(ROOT, "runtime")],
+             "--data-dir", self.data_dir, "--runtime-dir", os.path.join(ROOT, "runtime"), *extra_args],
             stdout=open(self.log_path, "w"), stderr=subprocess.STDOUT)
         self.endpoint = f"http://127.0.0.1:{self.port}"
         for _ in range(300):

@@ -17,6 +17,7 @@
 #include "api/metrics_handler.h"
 #include "api/model_validator.h"
 #include "api/router.h"
+#include "auth/authenticator.h"
 #include "api/s3_handler.h"
 #include "common/clock.h"
 #include "common/env.h"
@@ -56,6 +57,9 @@ struct ServeOptions {
   json::array streams;               // CreateDeliveryStream requests from the config file
   json::array functions;             // Lambda functions declared in the config file
   std::string runtime_dir;           // Lambda bootstraps; "" = runtime/ beside the executable
+  json::value credentials;           // the `credentials:` list; null = none given
+  std::string credentials_file;      // a file holding the list instead
+  bool require_auth = false;         // refuse to start without credentials
 };
 
 // YAML → JSON. Quoted scalars stay strings; plain scalars become numbers/booleans/null when
@@ -132,6 +136,9 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
       for (const auto& f : root["functions"]) options->functions.push_back(YamlToJson(f));
     }
     set_string("runtime_dir", "--runtime-dir", &options->runtime_dir);
+    if (root["credentials"]) options->credentials = YamlToJson(root["credentials"]);
+    set_string("credentials_file", "--credentials-file", &options->credentials_file);
+    if (root["require_auth"] && serve.count("--require-auth") == 0) options->require_auth = root["require_auth"].as<bool>();
     if (root["streams"]) {
       for (const auto& s : root["streams"]) options->streams.push_back(YamlToJson(s));
     }
@@ -141,7 +148,8 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
                                      "stream_activation_delay_ms", "max_active_partitions",
                                      "io_threads", "buckets", "streams", "functions",
                                      "runtime_dir", "remote_buckets", "http_endpoint_timeout_seconds",
-                                     "http_endpoint_ca_bundle"};
+                                     "http_endpoint_ca_bundle", "credentials", "credentials_file",
+                                     "require_auth"};
       std::string key = kv.first.as<std::string>();
       if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
         return Status::InvalidArgument("config file " + path + ": unknown setting '" + key + "'");
@@ -237,6 +245,37 @@ std::string AbsolutePath(const std::string& path) {
   return std::filesystem::absolute(path).lexically_normal().string();
 }
 
+// The credentials requests are verified against: the config's `credentials:` list and the list
+// in `credentials_file` (YAML or JSON: the list itself, or a mapping with `credentials:`).
+Result<std::vector<auth::Credential>> LoadCredentials(const ServeOptions& options) {
+  std::vector<auth::Credential> all;
+  auto add = [&](const json::value& list, const std::string& where) -> Status {
+    auto parsed = auth::CredentialStore::Parse(list);
+    if (!parsed.ok()) return Status::InvalidArgument(where + ": " + parsed.status().message());
+    for (auth::Credential& c : *parsed) all.push_back(std::move(c));
+    return Status::Ok();
+  };
+  if (!options.credentials.is_null()) HYDRANT_RETURN_IF_ERROR(add(options.credentials, "config file"));
+  if (!options.credentials_file.empty()) {
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(options.credentials_file);
+    } catch (const std::exception& e) {
+      return Status::InvalidArgument("cannot read credentials file " + options.credentials_file + ": " + e.what());
+    }
+    json::value list = YamlToJson(root.IsMap() && root["credentials"] ? root["credentials"] : root);
+    HYDRANT_RETURN_IF_ERROR(add(list, options.credentials_file));
+  }
+  for (size_t i = 0; i < all.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (all[i].access_key_id == all[j].access_key_id) {
+        return Status::InvalidArgument("access key " + all[i].access_key_id + " is listed twice");
+      }
+    }
+  }
+  return all;
+}
+
 sigset_t BlockTerminationSignals() {
   sigset_t set;
   sigemptyset(&set);
@@ -271,6 +310,22 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   }
   http.io_threads = options.io_threads;
   http.max_inflight_body_bytes = options.max_inflight_body_bytes;
+  auto credentials = LoadCredentials(options);
+  if (!credentials.ok()) {
+    spdlog::error("{}", credentials.status().message());
+    return 2;
+  }
+  if (credentials->empty() && options.require_auth) {
+    spdlog::error("--require-auth is set but no credentials are configured (credentials: or credentials_file:)");
+    return 2;
+  }
+  if (credentials->empty()) {
+    spdlog::warn("requests are not authenticated: no credentials are configured, so anyone who can reach {} "
+                 "may use every API (see README, Security)", options.listen);
+  } else {
+    spdlog::info("requests must be signed (SigV4) with one of {} configured access keys", credentials->size());
+  }
+  const auth::Authenticator authenticator(auth::CredentialStore(std::move(*credentials)), options.account_id);
 
   // Signals are blocked before any thread starts, so only the main thread receives them.
   sigset_t termination = BlockTerminationSignals();
@@ -363,7 +418,7 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   api::S3Handler s3(&store);
   api::LambdaHandler lambda(registry->get(), &invoker, options.region, options.account_id);
   api::MetricsHandler metrics(catalog->get(), &budget);
-  api::Router router(&firehose, &s3, &lambda, &metrics);
+  api::Router router(&firehose, &s3, &lambda, &metrics, &authenticator, clock);
   http.throttled = [&router](const http::HttpRequest& head) { return router.Throttled(head); };
   http::HttpServer server(http, [&router](http::HttpRequest request, http::Respond respond) {
     router.Handle(std::move(request), std::move(respond));
@@ -451,6 +506,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--http-endpoint-ca-bundle", options.http_endpoint_ca_bundle,
                     "PEM file of the CAs https endpoints are verified against (default: the system's)");
+  serve->add_option("--credentials-file", options.credentials_file,
+                    "YAML or JSON file with the access keys requests must be signed with (a list of "
+                    "{access_key_id, secret_access_key, session_token, policy})");
+  serve->add_flag("--require-auth", options.require_auth, "Refuse to start without credentials");
   serve->add_option("--log-level", options.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

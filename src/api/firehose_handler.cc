@@ -240,14 +240,15 @@ class ControlPlane {
 FirehoseHandler::FirehoseHandler(stream::Catalog* catalog, Clock* clock)
     : catalog_(catalog), clock_(clock), record_id_salt_(RandomHex(16)) {}
 
-void FirehoseHandler::Handle(std::string_view operation, http::HttpRequest request, http::Respond respond) {
+void FirehoseHandler::Handle(std::string_view operation, http::HttpRequest request, http::Respond respond,
+                             const auth::Caller* caller) {
   std::string request_id = NewUuid();
   const FirehoseModel& model = FirehoseModel::Get();
   if (!model.HasOperation(operation)) {
     return respond(JsonErrorResponse("UnknownOperationException", 400, "", request_id));
   }
   if (operation == "PutRecordBatch" || operation == "PutRecord") {
-    return Put(operation == "PutRecordBatch", request, request_id, std::move(respond));
+    return Put(operation == "PutRecordBatch", request, request_id, std::move(respond), caller);
   }
   json::error_code ec;
   json::value body = json::parse(request.body.empty() ? std::string_view("{}") : request.body, ec);
@@ -256,6 +257,13 @@ void FirehoseHandler::Handle(std::string_view operation, http::HttpRequest reque
   }
   if (Status valid = model.ValidateInput(operation, body); !valid.ok()) {
     return respond(JsonErrorResponse(valid, request_id));
+  }
+  if (caller) {
+    const json::value* name = body.as_object().if_contains("DeliveryStreamName");
+    const std::string resource = name && name->is_string() ? catalog_->Arn(std::string(name->as_string())) : "*";
+    if (auto denied = caller->Denied("firehose:" + std::string(operation), resource)) {
+      return respond(JsonErrorResponse("AccessDeniedException", 400, *denied, request_id));
+    }
   }
   ControlPlane control(catalog_, clock_);
   auto result = control.Run(operation, body.as_object());
@@ -305,7 +313,7 @@ void CountPut(stream::PutCounters& counters, bool batch, const ParsedPut& put, s
 uint64_t FirehoseHandler::NextRecordNumber(size_t count) { return record_counter_.fetch_add(count); }
 
 void FirehoseHandler::Put(bool batch, http::HttpRequest& request, const std::string& request_id,
-                          http::Respond respond) {
+                          http::Respond respond, const auth::Caller* caller) {
   int64_t arrival = clock_->NowMillis();
   ParsedPut put;
   Status parsed = ParsePutRequest(request.body, batch, &put);
@@ -318,6 +326,12 @@ void FirehoseHandler::Put(bool batch, http::HttpRequest& request, const std::str
       if (!exact.ok()) parsed = exact;
     }
     return respond(JsonErrorResponse(parsed, request_id));
+  }
+  if (caller) {
+    if (auto denied = caller->Denied(batch ? "firehose:PutRecordBatch" : "firehose:PutRecord",
+                                     catalog_->Arn(put.stream_name))) {
+      return respond(JsonErrorResponse("AccessDeniedException", 400, *denied, request_id));
+    }
   }
   if (batch && put.data.size() > kMaxBatchBytes) {
     return respond(JsonErrorResponse(

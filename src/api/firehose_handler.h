@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/authenticator.h"
 #include "common/clock.h"
 #include "http/http_server.h"
 #include "stream/catalog.h"
@@ -17,11 +18,15 @@ class FirehoseHandler {
  public:
   FirehoseHandler(stream::Catalog* catalog, Clock* clock);
 
-  // `operation` is the part of X-Amz-Target after "Firehose_20150804.".
-  void Handle(std::string_view operation, http::HttpRequest request, http::Respond respond);
+  // `operation` is the part of X-Amz-Target after "Firehose_20150804.". `caller`: the request's
+  // verified sender, whose policy must allow firehose:<operation> on the stream (null when
+  // requests are not authenticated).
+  void Handle(std::string_view operation, http::HttpRequest request, http::Respond respond,
+              const auth::Caller* caller = nullptr);
 
  private:
-  void Put(bool batch, http::HttpRequest& request, const std::string& request_id, http::Respond respond);
+  void Put(bool batch, http::HttpRequest& request, const std::string& request_id, http::Respond respond,
+           const auth::Caller* caller);
   uint64_t NextRecordNumber(size_t count);
 
   stream::Catalog* catalog_;

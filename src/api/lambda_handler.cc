@@ -209,13 +209,34 @@ json::object Configuration(const FunctionDefinition& d, const std::string& arn) 
 
 }  // namespace
 
-void LambdaHandler::Handle(http::HttpRequest request, http::Respond respond) {
+void LambdaHandler::Handle(http::HttpRequest request, http::Respond respond, const auth::Caller* caller) {
+  // The key's policy decides before the function is looked at, as IAM does.
+  auto denied = [&](std::string_view action, const std::string& name) {
+    if (!caller) return false;
+    auto denial = caller->Denied(action, name.empty() ? std::string("*") : Arn(name));
+    if (denial) respond(LambdaErrorResponse("AccessDeniedException", 403, *denial));
+    return denial.has_value();
+  };
   std::string_view raw = request.RawPath();
   std::string_view rest = raw.substr(std::min(raw.size(), kPrefix.size()));
   if (!rest.empty() && rest.front() == '/') rest.remove_prefix(1);
   if (rest.empty()) {
-    if (request.method == "POST") return respond(Create(request));
-    if (request.method == "GET") return respond(List(request));
+    if (request.method == "POST") {
+      std::string name;
+      if (caller) {
+        json::object body;
+        std::string reference, qualifier;
+        if (ParseBody(request, &body).ok() && GetString(body, "FunctionName", &reference).ok()) {
+          functions::ParseFunctionReference(reference, &name, &qualifier);
+        }
+      }
+      if (denied("lambda:CreateFunction", name)) return;
+      return respond(Create(request));
+    }
+    if (request.method == "GET") {
+      if (denied("lambda:ListFunctions", "")) return;
+      return respond(List(request));
+    }
     return respond(LambdaErrorResponse("UnknownOperationException", 400, "Unknown operation"));
   }
   auto slash = rest.find('/');
@@ -241,14 +262,20 @@ void LambdaHandler::Handle(http::HttpRequest request, http::Respond respond) {
                                        "Function not found: " + Arn(name) + ":" + qualifier));
   }
   if (sub.empty()) {
-    if (request.method == "GET") return respond(Get(name, false));
-    if (request.method == "DELETE") return respond(Delete(name));
+    if (request.method == "GET") return denied("lambda:GetFunction", name) ? void() : respond(Get(name, false));
+    if (request.method == "DELETE") return denied("lambda:DeleteFunction", name) ? void() : respond(Delete(name));
   } else if (sub == "configuration") {
-    if (request.method == "GET") return respond(Get(name, true));
-    if (request.method == "PUT") return respond(UpdateConfiguration(name, request));
+    if (request.method == "GET") {
+      return denied("lambda:GetFunctionConfiguration", name) ? void() : respond(Get(name, true));
+    }
+    if (request.method == "PUT") {
+      return denied("lambda:UpdateFunctionConfiguration", name) ? void()
+                                                                : respond(UpdateConfiguration(name, request));
+    }
   } else if (sub == "code" && request.method == "PUT") {
-    return respond(UpdateCode(name, request));
+    return denied("lambda:UpdateFunctionCode", name) ? void() : respond(UpdateCode(name, request));
   } else if (sub == "invocations" && request.method == "POST") {
+    if (denied("lambda:InvokeFunction", name)) return;
     return Invoke(name, std::move(request), std::move(respond));
   }
   respond(LambdaErrorResponse("UnknownOperationException", 400, "Unknown operation"));

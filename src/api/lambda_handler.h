@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/authenticator.h"
 #include "functions/function_invoker.h"
 #include "functions/function_registry.h"
 #include "http/http_server.h"
@@ -38,7 +39,9 @@ class LambdaHandler {
   LambdaHandler& operator=(const LambdaHandler&) = delete;
 
   static bool IsLambdaPath(std::string_view raw_path);
-  void Handle(http::HttpRequest request, http::Respond respond);
+  // `caller`: the request's verified sender, whose policy must allow the lambda:<action> on the
+  // function (null when requests are not authenticated).
+  void Handle(http::HttpRequest request, http::Respond respond, const auth::Caller* caller = nullptr);
   // Rejects new invocations with ServiceException and waits for running ones to answer.
   void Drain();
 

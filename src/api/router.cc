@@ -1,16 +1,152 @@
-// Router: protocol detection and authentication-header checks.
+// Router: protocol detection, and each protocol's answer to a request that fails
+// authentication.
 #include "api/router.h"
 
+#include <spdlog/spdlog.h>
+
+#include <cstdlib>
+
 #include "api/errors.h"
-#include "api/sigv4.h"
 #include "common/ids.h"
 
 namespace hydrant::api {
 namespace {
+
 constexpr std::string_view kFirehoseTargetPrefix = "Firehose_20150804.";
+
+using auth::Failure;
+using auth::Verdict;
+
+// The JSON protocols' error (Firehose: AWS JSON 1.1, status 400; Lambda: REST-JSON, 403) for a
+// failed verification, as the services word them.
+struct JsonAuthError {
+  std::string_view type;
+  int status;
+  std::string message;
+};
+
+JsonAuthError JsonAuthErrorOf(const Verdict& v, std::string_view service, int status) {
+  switch (v.failure) {
+    case Failure::kMissing:
+      return {"MissingAuthenticationTokenException", 403, "Missing Authentication Token"};
+    case Failure::kIncomplete:
+      return {"IncompleteSignatureException", status, v.message};
+    case Failure::kNoDate:
+      return {"IncompleteSignatureException", status,
+              "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."};
+    case Failure::kUnknownKey:
+    case Failure::kBadToken:
+      return {"UnrecognizedClientException", status, "The security token included in the request is invalid."};
+    case Failure::kWrongService:
+      return {"InvalidSignatureException", status,
+              "Credential should be scoped to correct service: '" + std::string(service) + "'. "};
+    case Failure::kWrongScopeDate:
+    case Failure::kSkewed:
+    case Failure::kExpired:
+      return {"InvalidSignatureException", status, v.message};
+    default:
+      return {"InvalidSignatureException", status,
+              "The request signature we calculated does not match the signature you provided. Check your AWS "
+              "Secret Access Key and signing method. Consult the service documentation for details.\n\nThe "
+              "Canonical String for this request should have been\n'" +
+                  v.canonical_request + "'\n\nThe String-to-Sign should have been\n'" + v.string_to_sign + "'\n"};
+  }
 }
 
-Router::Route Router::RouteOf(const http::HttpRequest& request, const std::optional<SigV4Credential>& credential) {
+// "41 57 53 ...": S3's *Bytes elements.
+std::string SpacedHex(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : text) {
+    if (!out.empty()) out += ' ';
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+// 2026-12-06T10:16:53Z
+std::string IsoTime(int64_t millis) {
+  std::string amz = auth::AmzDate(millis);
+  return amz.substr(0, 4) + "-" + amz.substr(4, 2) + "-" + amz.substr(6, 2) + "T" + amz.substr(9, 2) + ":" +
+         amz.substr(11, 2) + ":" + amz.substr(13, 2) + "Z";
+}
+
+}  // namespace
+
+http::HttpResponse Router::S3AuthError(const http::HttpRequest& request, const Verdict& v, int64_t now) const {
+  using Details = std::vector<std::pair<std::string, std::string>>;
+  switch (v.failure) {
+    case Failure::kMissing:
+      return s3_->Refuse(request, "AccessDenied", 403, "Access Denied");
+    case Failure::kIncomplete:
+      return request.Header("Authorization").empty()
+                 ? s3_->Refuse(request, "AuthorizationQueryParametersError", 400, v.message)
+                 : s3_->Refuse(request, "AuthorizationHeaderMalformed", 400,
+                               "The authorization header is malformed; " + v.message);
+    case Failure::kNoDate:
+      return s3_->Refuse(request, "AccessDenied", 403, "AWS authentication requires a valid Date or x-amz-date header");
+    case Failure::kUnknownKey:
+      return s3_->Refuse(request, "InvalidAccessKeyId", 403,
+                         "The AWS Access Key Id you provided does not exist in our records.",
+                         Details{{"AWSAccessKeyId", v.access_key}});
+    case Failure::kBadToken:
+      return s3_->Refuse(request, "InvalidToken", 400, "The provided token is malformed or otherwise invalid.");
+    case Failure::kWrongService:
+      return s3_->Refuse(request, "AuthorizationHeaderMalformed", 400,
+                         "The authorization header is malformed; incorrect service \"" + v.message +
+                             "\". This endpoint belongs to \"s3\".");
+    case Failure::kWrongScopeDate:
+      return s3_->Refuse(request, "AuthorizationHeaderMalformed", 400,
+                         "The authorization header is malformed; Invalid credential date. Date is not the same as "
+                         "X-Amz-Date.");
+    case Failure::kSkewed:
+      return s3_->Refuse(request, "RequestTimeTooSkewed", 403,
+                         "The difference between the request time and the current time is too large.",
+                         Details{{"RequestTime", v.request_time},
+                                 {"ServerTime", IsoTime(now)},
+                                 {"MaxAllowedSkewMilliseconds", std::to_string(auth::kMaxSkewMillis)}});
+    case Failure::kExpired:
+      if (v.request_time.empty()) {  // a Signature Version 2 URL: Expires is a time
+        return s3_->Refuse(request, "AccessDenied", 403, v.message,
+                           Details{{"Expires", IsoTime(std::atoll(v.expires.c_str()) * 1000)},
+                                   {"ServerTime", IsoTime(now)}});
+      }
+      return s3_->Refuse(request, "AccessDenied", 403, v.message,
+                         Details{{"X-Amz-Expires", v.expires}, {"ServerTime", IsoTime(now)}});
+    case Failure::kBadChunkEncoding:
+      return s3_->Refuse(request, "IncompleteBody", 400,
+                         "The request body terminated unexpectedly or is not valid aws-chunked encoding");
+    default:
+      break;
+  }
+  Details details{{"AWSAccessKeyId", v.access_key},
+                  {"StringToSign", v.string_to_sign},
+                  {"SignatureProvided", v.signature_provided},
+                  {"StringToSignBytes", SpacedHex(v.string_to_sign)}};
+  if (!v.canonical_request.empty()) {
+    details.emplace_back("CanonicalRequest", v.canonical_request);
+    details.emplace_back("CanonicalRequestBytes", SpacedHex(v.canonical_request));
+  }
+  return s3_->Refuse(request, "SignatureDoesNotMatch", 403,
+                     "The request signature we calculated does not match the signature you provided. Check your "
+                     "key and signing method.",
+                     std::move(details));
+}
+
+// Verifies `request` for `service` when credentials are configured; logs a refusal.
+std::optional<Verdict> Router::Authenticate(const http::HttpRequest& request, std::string_view service,
+                                            int64_t now) const {
+  if (!authenticator_) return std::nullopt;
+  Verdict verdict = authenticator_->Verify(request, service, now);
+  if (!verdict.ok()) {
+    spdlog::info("refused {} {} from {}: {} request not authenticated (access key '{}')", request.method,
+                 request.RawPath(), request.remote, service, verdict.access_key);
+  }
+  return verdict;
+}
+
+Router::Route Router::RouteOf(const http::HttpRequest& request, const std::optional<auth::SigV4Credential>& credential) {
   if (!request.Header("X-Amz-Target").empty() ||
       (credential && credential->service == "firehose" && request.RawPath() == "/")) {
     return Route::kFirehose;
@@ -31,12 +167,17 @@ Router::Route Router::RouteOf(const http::HttpRequest& request, const std::optio
 void Router::Handle(http::HttpRequest request, http::Respond respond) {
   std::string_view target = request.Header("X-Amz-Target");
   std::string_view authorization = request.Header("Authorization");
-  std::optional<SigV4Credential> credential;
-  if (!authorization.empty()) credential = ParseSigV4Authorization(authorization);
+  std::optional<auth::SigV4Credential> credential;
+  if (!authorization.empty()) credential = auth::ParseSigV4Authorization(authorization);
 
   switch (RouteOf(request, credential)) {
     case Route::kFirehose: {
       std::string request_id = NewUuid();
+      auto verdict = Authenticate(request, "firehose", clock_->NowMillis());
+      if (verdict && !verdict->ok()) {
+        JsonAuthError e = JsonAuthErrorOf(*verdict, "firehose", 400);
+        return respond(JsonErrorResponse(e.type, e.status, e.message, request_id));
+      }
       if (authorization.empty()) {
         return respond(JsonErrorResponse("MissingAuthenticationTokenException", 403,
                                          "Missing Authentication Token", request_id));
@@ -53,6 +194,10 @@ void Router::Handle(http::HttpRequest request, http::Respond respond) {
         return respond(JsonErrorResponse("UnknownOperationException", 400, "", request_id));
       }
       std::string operation(target.substr(kFirehoseTargetPrefix.size()));
+      if (verdict) {
+        const auth::Caller caller = authenticator_->CallerOf(*verdict, request, /*secure_transport=*/false);
+        return firehose_->Handle(operation, std::move(request), std::move(respond), &caller);
+      }
       return firehose_->Handle(operation, std::move(request), std::move(respond));
     }
     case Route::kHealth: {
@@ -64,17 +209,31 @@ void Router::Handle(http::HttpRequest request, http::Respond respond) {
     }
     case Route::kMetrics:
       return respond(metrics_->Handle());
-    case Route::kLambda:
-      return lambda_->Handle(std::move(request), std::move(respond));
-    case Route::kS3:
-      return respond(s3_->Handle(request));
+    case Route::kLambda: {
+      auto verdict = Authenticate(request, "lambda", clock_->NowMillis());
+      if (!verdict) return lambda_->Handle(std::move(request), std::move(respond));
+      if (!verdict->ok()) {
+        JsonAuthError e = JsonAuthErrorOf(*verdict, "lambda", 403);
+        return respond(LambdaErrorResponse(e.type, e.status, e.message));
+      }
+      const auth::Caller caller = authenticator_->CallerOf(*verdict, request, /*secure_transport=*/false);
+      return lambda_->Handle(std::move(request), std::move(respond), &caller);
+    }
+    case Route::kS3: {
+      const int64_t now = clock_->NowMillis();
+      auto verdict = Authenticate(request, "s3", now);
+      if (!verdict) return respond(s3_->Handle(request));
+      if (!verdict->ok()) return respond(S3AuthError(request, *verdict, now));
+      const auth::Caller caller = authenticator_->CallerOf(*verdict, request, /*secure_transport=*/false);
+      return respond(s3_->Handle(request, &caller));
+    }
   }
 }
 
 http::HttpResponse Router::Throttled(const http::HttpRequest& head) const {
-  std::optional<SigV4Credential> credential;
+  std::optional<auth::SigV4Credential> credential;
   if (std::string_view authorization = head.Header("Authorization"); !authorization.empty()) {
-    credential = ParseSigV4Authorization(authorization);
+    credential = auth::ParseSigV4Authorization(authorization);
   }
   switch (RouteOf(head, credential)) {
     case Route::kFirehose:

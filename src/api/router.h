@@ -6,6 +6,9 @@
 //   anything else                           → S3 REST, path-style (the embedded store)
 // The signing service in the Authorization header's credential scope decides where the path
 // alone is ambiguous (a POST / signed for "firehose" without a target is a Firehose request).
+// With credentials configured, every Firehose, Lambda and S3 request must carry a valid SigV4
+// signature (auth/sigv4.h) scoped to its protocol; /health and /metrics stay open for load
+// balancers and scrapers.
 #pragma once
 
 #include <atomic>
@@ -15,7 +18,8 @@
 #include "api/lambda_handler.h"
 #include "api/metrics_handler.h"
 #include "api/s3_handler.h"
-#include "api/sigv4.h"
+#include "auth/authenticator.h"
+#include "common/clock.h"
 #include "http/http_server.h"
 
 namespace hydrant::api {
@@ -23,8 +27,15 @@ namespace hydrant::api {
 // Thread-safe.
 class Router {
  public:
-  Router(FirehoseHandler* firehose, S3Handler* s3, LambdaHandler* lambda, MetricsHandler* metrics)
-      : firehose_(firehose), s3_(s3), lambda_(lambda), metrics_(metrics) {}
+  // `authenticator` null or not enabled: requests are not authenticated.
+  Router(FirehoseHandler* firehose, S3Handler* s3, LambdaHandler* lambda, MetricsHandler* metrics,
+         const auth::Authenticator* authenticator = nullptr, const Clock* clock = SystemClock::Default())
+      : firehose_(firehose),
+        s3_(s3),
+        lambda_(lambda),
+        metrics_(metrics),
+        authenticator_(authenticator && authenticator->enabled() ? authenticator : nullptr),
+        clock_(clock) {}
   void Handle(http::HttpRequest request, http::Respond respond);
   // The protocol's throttling error for a request refused before its body was read (the
   // server's in-flight body budget is spent): Firehose ServiceUnavailableException, S3 SlowDown,
@@ -35,12 +46,18 @@ class Router {
 
  private:
   enum class Route { kFirehose, kHealth, kMetrics, kLambda, kS3 };
-  static Route RouteOf(const http::HttpRequest& request, const std::optional<SigV4Credential>& credential);
+  static Route RouteOf(const http::HttpRequest& request, const std::optional<auth::SigV4Credential>& credential);
+  // nullopt when requests are not authenticated.
+  std::optional<auth::Verdict> Authenticate(const http::HttpRequest& request, std::string_view service,
+                                            int64_t now) const;
+  http::HttpResponse S3AuthError(const http::HttpRequest& request, const auth::Verdict& verdict, int64_t now) const;
 
   FirehoseHandler* firehose_;
   S3Handler* s3_;
   LambdaHandler* lambda_;
   MetricsHandler* metrics_;
+  const auth::Authenticator* authenticator_;
+  const Clock* clock_;
   std::atomic<bool> draining_{false};
 };
 

@@ -254,12 +254,21 @@ struct Payload {
 
 class S3Call {
  public:
-  S3Call(store::ObjectStore* store, const http::HttpRequest& request)
-      : store_(store), req_(request), request_id_(RandomHex(16)) {
+  S3Call(store::ObjectStore* store, const http::HttpRequest& request, const auth::Caller* caller = nullptr)
+      : store_(store), req_(request), caller_(caller), request_id_(RandomHex(16)) {
     std::transform(request_id_.begin(), request_id_.end(), request_id_.begin(), ::toupper);
   }
 
   http::HttpResponse Run() { return Finish(Dispatch()); }
+
+  // An S3 error for this request, decided before it is dispatched (authentication).
+  http::HttpResponse Refuse(std::string code, int status, std::string message,
+                            std::vector<std::pair<std::string, std::string>> details) {
+    std::string path;
+    http::PercentDecode(req_.RawPath(), &path);
+    resource_ = path;
+    return Finish(Error(Fail(std::move(code), status, std::move(message), std::move(details))));
+  }
 
   // S3's throttling answer, for a request refused before its body was read.
   http::HttpResponse SlowDown() {
@@ -294,10 +303,22 @@ class S3Call {
     if (bucket_.empty()) {
       if (!key_.empty())
         return Error(Fail("InvalidBucketName", 400, "The specified bucket is not valid."));
-      if (m == "GET") return ListBuckets();
+      if (m == "GET") {
+        if (auto denied = Denied("s3:ListAllMyBuckets", "*")) return *denied;
+        return ListBuckets();
+      }
       return MethodNotAllowed();
     }
     std::optional<std::string_view> sub = Subresource();
+    if (auto denied = Denied(ActionOf(sub), key_.empty() ? "arn:aws:s3:::" + bucket_ : "arn:aws:s3:::" + bucket_ + "/" + key_)) {
+      return *denied;
+    }
+    if (std::string_view source = req_.Header("x-amz-copy-source"); !source.empty() && m == "PUT") {
+      std::string decoded;
+      http::PercentDecode(source.substr(0, source.find('?')), &decoded);
+      if (!decoded.empty() && decoded.front() == '/') decoded.erase(0, 1);
+      if (auto denied = Denied("s3:GetObject", "arn:aws:s3:::" + decoded)) return *denied;
+    }
     if (key_.empty()) {
       if (m == "GET") {
         if (sub == "location") return GetBucketLocation();
@@ -332,6 +353,38 @@ class S3Call {
   }
 
   // ---- Helpers ---------------------------------------------------------------------------
+
+  // The IAM action of the request (s3:GetObject, ...), from its method, key and subresource.
+  std::string_view ActionOf(std::optional<std::string_view> sub) const {
+    const std::string& m = req_.method;
+    if (key_.empty()) {
+      if (m == "GET" && sub == "location") return "s3:GetBucketLocation";
+      if (m == "GET" && sub == "versioning") return "s3:GetBucketVersioning";
+      if (m == "GET" || m == "HEAD") return "s3:ListBucket";
+      if (m == "PUT") return "s3:CreateBucket";
+      if (m == "DELETE") return "s3:DeleteBucket";
+      return "s3:DeleteObject";  // POST ?delete: checked again per key
+    }
+    if (m == "GET" || m == "HEAD") return "s3:GetObject";
+    if (m == "DELETE") return Has("uploadId") ? "s3:AbortMultipartUpload" : "s3:DeleteObject";
+    return "s3:PutObject";  // PUT, uploads, parts, completion, copies (their source is checked too)
+  }
+
+  // AccessDenied when the caller's policy does not allow `action` on `resource`.
+  std::optional<http::HttpResponse> Denied(std::string_view action, const std::string& resource) {
+    if (!caller_) return std::nullopt;
+    std::map<std::string, std::string> keys;
+    if (action == "s3:ListBucket") {
+      keys["s3:prefix"] = Param("prefix").value_or("");
+      if (auto delimiter = Param("delimiter")) keys["s3:delimiter"] = *delimiter;
+      if (auto max_keys = Param("max-keys")) keys["s3:max-keys"] = *max_keys;
+    }
+    // A multi-object delete is decided per key (DeleteObjects).
+    if (req_.method == "POST" && key_.empty()) return std::nullopt;
+    auto denial = caller_->Denied(action, resource, std::move(keys));
+    if (!denial) return std::nullopt;
+    return Error(Fail("AccessDenied", 403, *denial));
+  }
 
   bool Has(std::string_view name) const {
     return std::any_of(query_.begin(), query_.end(),
@@ -697,6 +750,16 @@ class S3Call {
     if (!bucket.ok()) return StoreFailure(bucket.status());
     std::string body = std::string("<DeleteResult xmlns=\"") + kS3Xmlns + "\">";
     for (const std::string& key : keys) {
+      if (caller_) {
+        if (auto denial = caller_->Denied("s3:DeleteObject", "arn:aws:s3:::" + bucket_ + "/" + key)) {
+          body += "<Error>";
+          AppendXmlElement(&body, "Key", key);
+          AppendXmlElement(&body, "Code", "AccessDenied");
+          AppendXmlElement(&body, "Message", *denial);
+          body += "</Error>";
+          continue;
+        }
+      }
       Status s = store_->DeleteObject(bucket_, key);
       if (s.ok()) {
         if (is_quiet) continue;
@@ -992,6 +1055,7 @@ class S3Call {
 
   store::ObjectStore* store_;
   const http::HttpRequest& req_;
+  const auth::Caller* caller_;
   std::string request_id_;
   std::string bucket_, key_, resource_;
   std::vector<std::pair<std::string, std::string>> query_;
@@ -999,8 +1063,15 @@ class S3Call {
 
 }  // namespace
 
-http::HttpResponse S3Handler::Handle(const http::HttpRequest& request) { return S3Call(store_, request).Run(); }
+http::HttpResponse S3Handler::Handle(const http::HttpRequest& request, const auth::Caller* caller) {
+  return S3Call(store_, request, caller).Run();
+}
 
 http::HttpResponse S3Handler::SlowDown(const http::HttpRequest& request) { return S3Call(store_, request).SlowDown(); }
+
+http::HttpResponse S3Handler::Refuse(const http::HttpRequest& request, std::string code, int status,
+                                     std::string message, std::vector<std::pair<std::string, std::string>> details) {
+  return S3Call(store_, request).Refuse(std::move(code), status, std::move(message), std::move(details));
+}
 
 }  // namespace hydrant::api

@@ -10,14 +10,19 @@
 // AbortMultipartUpload. Request bodies sent with Content-Encoding: aws-chunked (signed or
 // unsigned streaming, with or without trailers) are decoded. Content-MD5, a hex
 // x-amz-content-sha256 and x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256} (header or
-// trailer) are verified; verified checksums are echoed on the response. Signatures are not
-// checked here.
+// trailer) are verified; verified checksums are echoed on the response. Signatures are checked
+// before a request gets here (Router, auth/).
 // Every other S3 operation answers 501 NotImplemented. Errors are S3 XML
 // (<Error><Code/><Message/><Resource/><RequestId/></Error>) with S3's HTTP status; HEAD
 // errors carry no body. Every response has x-amz-request-id. Content-Length is left to the
 // HTTP server (body size, or head_content_length for HEAD).
 #pragma once
 
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "auth/authenticator.h"
 #include "http/http_types.h"
 #include "store/object_store.h"
 
@@ -30,9 +35,15 @@ class S3Handler {
 
   // Thread-safe; never fails (failures are S3 error responses). request.target is the raw
   // request target ("/bucket/key?query"); the Host header is only used in Location values.
-  http::HttpResponse Handle(const http::HttpRequest& request);
+  // `caller`: the verified sender, whose policy must allow the s3:<action> on the bucket or
+  // object (AccessDenied otherwise); null when requests are not authenticated.
+  http::HttpResponse Handle(const http::HttpRequest& request, const auth::Caller* caller = nullptr);
   // 503 SlowDown, for a request refused before its body was read (server busy).
   http::HttpResponse SlowDown(const http::HttpRequest& request);
+  // An S3 error answered instead of the request (authentication): <Code>, <Message>, then
+  // `details` as elements, <Resource> and <RequestId>.
+  http::HttpResponse Refuse(const http::HttpRequest& request, std::string code, int status, std::string message,
+                            std::vector<std::pair<std::string, std::string>> details = {});
 
  private:
   store::ObjectStore* store_;

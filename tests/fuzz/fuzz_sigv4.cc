@@ -7,10 +7,10 @@
 #include <string>
 #include <string_view>
 
-#include "api/sigv4.h"
+#include "auth/sigv4.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using hydrant::api::ParseSigV4Authorization;
+  using hydrant::auth::ParseSigV4Authorization;
   const std::string_view header(reinterpret_cast<const char*>(data), size);
   auto parsed = ParseSigV4Authorization(header);
   if (!parsed) return 0;

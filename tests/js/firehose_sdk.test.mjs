@@ -1,6 +1,8 @@
 // AWS SDK for JavaScript v3 against a running hydrant: Firehose calls, error classes, S3 read-back.
 // Run: HYDRANT_ENDPOINT=http://127.0.0.1:PORT node --test tests/js/firehose_sdk.test.mjs
-// (tests/e2e/test_js_sdk.py starts the server and runs this file.)
+// (tests/e2e/test_js_sdk.py starts the server and runs this file.) With HYDRANT_AUTH=1 the server
+// verifies signatures (its credentials are AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), and the
+// last block checks the errors a wrong key or secret gets.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -25,7 +27,10 @@ import {
 
 const endpoint = process.env.HYDRANT_ENDPOINT;
 if (!endpoint) throw new Error('set HYDRANT_ENDPOINT=http://127.0.0.1:PORT');
-const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' };
+const credentials = {
+  accessKeyId: process.env.AWS_ACCESS_KEY_ID || 'AKIDEXAMPLE',
+  secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY || 'secret',
+};
 const firehose = new FirehoseClient({ endpoint, region: 'ap-northeast-2', credentials });
 const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials });
 
@@ -213,5 +218,32 @@ describe('JS SDK v3 against hydrant', () => {
       await sleep(100);
     }
     assert.ok(err instanceof ResourceNotFoundException, `got ${err && err.name}`);
+  });
+});
+
+describe('signatures (HYDRANT_AUTH=1)', { skip: process.env.HYDRANT_AUTH !== '1' }, () => {
+  const wrongSecret = { ...credentials, secretAccessKey: `${credentials.secretAccessKey}-not` };
+  const unknownKey = { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'x' };
+
+  it('a wrong secret → InvalidSignatureException (Firehose) and SignatureDoesNotMatch (S3)', async () => {
+    const badFirehose = new FirehoseClient({ endpoint, region: 'ap-northeast-2', credentials: wrongSecret, maxAttempts: 1 });
+    const err = await rejection(() => badFirehose.send(new ListDeliveryStreamsCommand({})));
+    assert.equal(err.name, 'InvalidSignatureException', err.message);
+    assert.ok(err instanceof FirehoseServiceException);
+    assert.equal(err.$metadata.httpStatusCode, 400);
+    const badS3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: wrongSecret, maxAttempts: 1 });
+    const s3err = await rejection(() => badS3.send(new ListObjectsV2Command({ Bucket: 'any' })));
+    assert.equal(s3err.name, 'SignatureDoesNotMatch', s3err.message);
+    assert.equal(s3err.$metadata.httpStatusCode, 403);
+  });
+
+  it('an unknown key → UnrecognizedClientException (Firehose) and InvalidAccessKeyId (S3)', async () => {
+    const badFirehose = new FirehoseClient({ endpoint, region: 'ap-northeast-2', credentials: unknownKey, maxAttempts: 1 });
+    const err = await rejection(() => badFirehose.send(new ListDeliveryStreamsCommand({})));
+    assert.equal(err.name, 'UnrecognizedClientException', err.message);
+    assert.equal(err.message, 'The security token included in the request is invalid.');
+    const badS3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: unknownKey, maxAttempts: 1 });
+    const s3err = await rejection(() => badS3.send(new ListObjectsV2Command({ Bucket: 'any' })));
+    assert.equal(s3err.name, 'InvalidAccessKeyId', s3err.message);
   });
 });
