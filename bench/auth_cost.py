@@ -25,7 +25,7 @@ DURATION = os.environ.get("DURATION", "8")
 WARMUP = os.environ.get("WARMUP", "2")
 CONNECTIONS = os.environ.get("CONNECTIONS", "16")
 RECORD_SIZES = [int(s) for s in os.environ.get("RECORD_SIZES", "100,1024").split(",")]
-POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "firehose:*", "Resource": "*"}]}
+POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["firehose:*", "s3:*"], "Resource": "*"}]}
 
 
 def run_once(record_size, verified, config):
@@ -40,14 +40,16 @@ def run_once(record_size, verified, config):
         r = json.loads(out.strip().splitlines()[-1])
         return {"record_size": record_size, "verified": verified, "records_per_s": round(r["records_per_s"]),
                 "mib_per_s": round(r["payload_mib_per_s"], 1), "errors": r["errors_total"],
-                "p99_ms": r.get("latency_ms", {}).get("p99")}
+                "p99_ms": r.get("latency_ms", {}).get("p99"),
+                "server_cores": round(r.get("server_cpu_s", 0) / r["elapsed_s"], 2),
+                "loadgen_cores": round(r["loadgen_cpu_s"] / r["elapsed_s"], 2)}
     finally:
         server.stop()
 
 
 def main():
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
-        f.write("credentials:\n" + json.dumps([{"access_key_id": "test", "secret_access_key": "test",
+        f.write("credentials: " + json.dumps([{"access_key_id": "test", "secret_access_key": "test",
                                                 "policy": POLICY}]) + "\n")
         config = f.name
     summary = {}
