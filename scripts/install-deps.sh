@@ -11,6 +11,7 @@ PACKAGES=(
   libsnappy-dev python3-snappy unzip
   libhowardhinnant-date-dev tzdata
   clang libclang-rt-14-dev
+  chromium                 # the browser producer test (tests/e2e/test_cors.py)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -60,6 +60,9 @@ struct ServeOptions {
   json::value credentials;           // the `credentials:` list; null = none given
   std::string credentials_file;      // a file holding the list instead
   bool require_auth = false;         // refuse to start without credentials
+  std::string tls_cert;              // PEM certificate chain: the port speaks HTTPS only
+  std::string tls_key;               // its PEM private key
+  std::vector<std::string> cors_origins;  // cors: {allowed_origins: [...]}: browser pages allowed
 };
 
 // YAML → JSON. Quoted scalars stay strings; plain scalars become numbers/booleans/null when
@@ -139,6 +142,18 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
     if (root["credentials"]) options->credentials = YamlToJson(root["credentials"]);
     set_string("credentials_file", "--credentials-file", &options->credentials_file);
     if (root["require_auth"] && serve.count("--require-auth") == 0) options->require_auth = root["require_auth"].as<bool>();
+    set_string("tls_cert", "--tls-cert", &options->tls_cert);
+    set_string("tls_key", "--tls-key", &options->tls_key);
+    if (root["cors"]) {
+      if (!root["cors"].IsMap()) return Status::InvalidArgument("config file " + path + ": cors must be a mapping");
+      for (const auto& kv : root["cors"]) {
+        if (kv.first.as<std::string>() != "allowed_origins") {
+          return Status::InvalidArgument("config file " + path + ": unknown cors setting '" +
+                                         kv.first.as<std::string>() + "'");
+        }
+        for (const auto& origin : kv.second) options->cors_origins.push_back(origin.as<std::string>());
+      }
+    }
     if (root["streams"]) {
       for (const auto& s : root["streams"]) options->streams.push_back(YamlToJson(s));
     }
@@ -149,7 +164,7 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
                                      "io_threads", "buckets", "streams", "functions",
                                      "runtime_dir", "remote_buckets", "http_endpoint_timeout_seconds",
                                      "http_endpoint_ca_bundle", "credentials", "credentials_file",
-                                     "require_auth"};
+                                     "require_auth", "tls_cert", "tls_key", "cors"};
       std::string key = kv.first.as<std::string>();
       if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
         return Status::InvalidArgument("config file " + path + ": unknown setting '" + key + "'");
@@ -281,6 +296,7 @@ sigset_t BlockTerminationSignals() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);  // reloads the TLS certificate
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
@@ -310,6 +326,12 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   }
   http.io_threads = options.io_threads;
   http.max_inflight_body_bytes = options.max_inflight_body_bytes;
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    spdlog::error("--tls-cert and --tls-key go together (the certificate chain and its private key)");
+    return 2;
+  }
+  http.tls_cert_file = options.tls_cert;
+  http.tls_key_file = options.tls_key;
   auto credentials = LoadCredentials(options);
   if (!credentials.ok()) {
     spdlog::error("{}", credentials.status().message());
@@ -419,6 +441,7 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   api::LambdaHandler lambda(registry->get(), &invoker, options.region, options.account_id);
   api::MetricsHandler metrics(catalog->get(), &budget);
   api::Router router(&firehose, &s3, &lambda, &metrics, &authenticator, clock);
+  router.SetCorsOrigins(options.cors_origins);
   http.throttled = [&router](const http::HttpRequest& head) { return router.Throttled(head); };
   http::HttpServer server(http, [&router](http::HttpRequest request, http::Respond respond) {
     router.Handle(std::move(request), std::move(respond));
@@ -426,14 +449,25 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   auto port = server.Start();
   if (!port.ok()) {
     spdlog::error("{}", port.status().ToString());
-    return 1;
+    return port.status().code() == StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  if (!options.tls_cert.empty()) {
+    spdlog::info("serving HTTPS only (TLS 1.2 and 1.3) with {}; SIGHUP reloads it", options.tls_cert);
   }
   // Tests and scripts wait for this exact line.
   fprintf(stderr, "hydrant listening on %s:%u\n", http.host.c_str(), static_cast<unsigned>(*port));
   fflush(stderr);
 
   int signal_number = 0;
-  sigwait(&termination, &signal_number);
+  while (sigwait(&termination, &signal_number) == 0 && signal_number == SIGHUP) {
+    if (options.tls_cert.empty()) continue;
+    Status reloaded = server.ReloadTls();
+    if (reloaded.ok()) {
+      spdlog::info("SIGHUP: reloaded the TLS certificate {}; new connections use it", options.tls_cert);
+    } else {
+      spdlog::error("SIGHUP: {}; the previous certificate stays", reloaded.ToString());
+    }
+  }
   spdlog::info("received {}; draining: no new connections, delivering buffered records",
                signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
   router.SetDraining();
@@ -510,6 +544,9 @@ int main(int argc, char** argv) {
                     "YAML or JSON file with the access keys requests must be signed with (a list of "
                     "{access_key_id, secret_access_key, session_token, policy})");
   serve->add_flag("--require-auth", options.require_auth, "Refuse to start without credentials");
+  serve->add_option("--tls-cert", options.tls_cert,
+                    "PEM certificate chain: the port speaks HTTPS only (TLS 1.2 and 1.3); SIGHUP reloads it");
+  serve->add_option("--tls-key", options.tls_key, "PEM private key of --tls-cert");
   serve->add_option("--log-level", options.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

@@ -164,7 +164,38 @@ Router::Route Router::RouteOf(const http::HttpRequest& request, const std::optio
   return Route::kS3;
 }
 
+bool Router::CorsAllows(std::string_view origin) const {
+  if (origin.empty()) return false;
+  for (const std::string& allowed : cors_origins_) {
+    if (allowed == "*" || allowed == origin) return true;
+  }
+  return false;
+}
+
 void Router::Handle(http::HttpRequest request, http::Respond respond) {
+  if (std::string origin(request.Header("Origin")); CorsAllows(origin)) {
+    if (request.method == "OPTIONS" && !request.Header("Access-Control-Request-Method").empty()) {
+      // A browser's preflight: it carries no credentials, so it is answered before authentication.
+      http::HttpResponse preflight;
+      preflight.SetHeader("Access-Control-Allow-Origin", origin);
+      preflight.SetHeader("Access-Control-Allow-Methods", "GET, PUT, POST, DELETE, HEAD");
+      if (auto headers = request.Header("Access-Control-Request-Headers"); !headers.empty()) {
+        preflight.SetHeader("Access-Control-Allow-Headers", std::string(headers));
+      }
+      preflight.SetHeader("Access-Control-Max-Age", "600");
+      preflight.SetHeader("Vary", "Origin");
+      return respond(std::move(preflight));
+    }
+    // Every answer to an allowed origin, errors included, so the page can read them.
+    respond = [respond = std::move(respond), origin](http::HttpResponse response) {
+      response.SetHeader("Access-Control-Allow-Origin", origin);
+      response.SetHeader("Access-Control-Expose-Headers",
+                         "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, x-amz-request-id, x-amz-id-2, "
+                         "ETag, Date, Content-Length");
+      response.SetHeader("Vary", "Origin");
+      respond(std::move(response));
+    };
+  }
   std::string_view target = request.Header("X-Amz-Target");
   std::string_view authorization = request.Header("Authorization");
   std::optional<auth::SigV4Credential> credential;
@@ -195,7 +226,7 @@ void Router::Handle(http::HttpRequest request, http::Respond respond) {
       }
       std::string operation(target.substr(kFirehoseTargetPrefix.size()));
       if (verdict) {
-        const auth::Caller caller = authenticator_->CallerOf(*verdict, request, /*secure_transport=*/false);
+        const auth::Caller caller = authenticator_->CallerOf(*verdict, request, request.secure);
         return firehose_->Handle(operation, std::move(request), std::move(respond), &caller);
       }
       return firehose_->Handle(operation, std::move(request), std::move(respond));
@@ -216,7 +247,7 @@ void Router::Handle(http::HttpRequest request, http::Respond respond) {
         JsonAuthError e = JsonAuthErrorOf(*verdict, "lambda", 403);
         return respond(LambdaErrorResponse(e.type, e.status, e.message));
       }
-      const auth::Caller caller = authenticator_->CallerOf(*verdict, request, /*secure_transport=*/false);
+      const auth::Caller caller = authenticator_->CallerOf(*verdict, request, request.secure);
       return lambda_->Handle(std::move(request), std::move(respond), &caller);
     }
     case Route::kS3: {
@@ -224,7 +255,7 @@ void Router::Handle(http::HttpRequest request, http::Respond respond) {
       auto verdict = Authenticate(request, "s3", now);
       if (!verdict) return respond(s3_->Handle(request));
       if (!verdict->ok()) return respond(S3AuthError(request, *verdict, now));
-      const auth::Caller caller = authenticator_->CallerOf(*verdict, request, /*secure_transport=*/false);
+      const auth::Caller caller = authenticator_->CallerOf(*verdict, request, request.secure);
       return respond(s3_->Handle(request, &caller));
     }
   }

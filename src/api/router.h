@@ -13,6 +13,8 @@
 
 #include <atomic>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "api/firehose_handler.h"
 #include "api/lambda_handler.h"
@@ -43,6 +45,10 @@ class Router {
   http::HttpResponse Throttled(const http::HttpRequest& head) const;
   // While draining, /health answers 503 so load balancers stop sending.
   void SetDraining() { draining_ = true; }
+  // Browser pages from these origins ("https://app.example.com", or "*") may call every API:
+  // preflight OPTIONS requests are answered and responses carry Access-Control-* headers.
+  // Empty (the default): no CORS headers, OPTIONS goes to the protocols like any request.
+  void SetCorsOrigins(std::vector<std::string> origins) { cors_origins_ = std::move(origins); }
 
  private:
   enum class Route { kFirehose, kHealth, kMetrics, kLambda, kS3 };
@@ -50,6 +56,7 @@ class Router {
   // nullopt when requests are not authenticated.
   std::optional<auth::Verdict> Authenticate(const http::HttpRequest& request, std::string_view service,
                                             int64_t now) const;
+  bool CorsAllows(std::string_view origin) const;
   http::HttpResponse S3AuthError(const http::HttpRequest& request, const auth::Verdict& verdict, int64_t now) const;
 
   FirehoseHandler* firehose_;
@@ -59,6 +66,7 @@ class Router {
   const auth::Authenticator* authenticator_;
   const Clock* clock_;
   std::atomic<bool> draining_{false};
+  std::vector<std::string> cors_origins_;
 };
 
 }  // namespace hydrant::api

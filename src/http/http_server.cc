@@ -4,12 +4,16 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <array>
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <optional>
+#include <type_traits>
 #include <thread>
 #include <vector>
 
@@ -19,7 +23,9 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 constexpr int kAcceptRetryMillis = 100;
 constexpr uint64_t kChunkedReserveStep = 1 << 20;  // chunked bodies reserve budget in 1 MiB steps
@@ -43,31 +49,75 @@ class BodyBudget {
   std::atomic<uint64_t> used_{0};
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection: plain (beast::tcp_stream) or TLS (TlsStream, after detecting and completing
+// the handshake).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
   Session(tcp::socket socket, const HttpServerOptions& options, const Handler& handler, BodyBudget* budget)
+    requires(!kTls)
       : stream_(std::move(socket)), options_(options), handler_(handler), budget_(budget) {}
+  Session(tcp::socket socket, std::shared_ptr<ssl::context> tls, const HttpServerOptions& options,
+          const Handler& handler, BodyBudget* budget)
+    requires(kTls)
+      : tls_(std::move(tls)), stream_(std::move(socket), *tls_), options_(options), handler_(handler), budget_(budget) {}
   ~Session() { ReleaseBody(); }
 
   void Start() {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = Lowest().socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
-    stream_.socket().set_option(tcp::no_delay(true), ec);
+    Lowest().socket().set_option(tcp::no_delay(true), ec);
     // Beast reads at most the buffer's free capacity per call (64 KiB cap): without this a
     // 5 MB PutRecordBatch body arrives in ~500-byte reads.
     buffer_.reserve(64 * 1024);
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+    if constexpr (kTls) {
+      net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->DetectTls(); });
+    } else {
+      net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->ReadHeader(); });
+    }
   }
 
  private:
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
+  // A client speaking plain HTTP to the TLS port gets a plain 400 saying so, then the
+  // connection closes; a TLS client gets its handshake.
+  void DetectTls() {
+    Lowest().expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+    beast::async_detect_ssl(Lowest(), buffer_, [self = this->shared_from_this()](beast::error_code ec, bool tls) {
+      if (ec) return self->Close();
+      if (!tls) return self->RefusePlainHttp();
+      self->stream_.async_handshake(ssl::stream_base::server, self->buffer_.data(),
+                                    // (Boost 1.81 constrains this handler as if it took only the error.)
+                                    [self](beast::error_code ec, size_t used = 0) {
+                                      if (ec) return self->Lowest().close();  // not TLS we can speak
+                                      self->buffer_.consume(used);
+                                      self->ReadHeader();
+                                    });
+    });
+  }
+
+  void RefusePlainHttp() {
+    static const std::string kBody = "This port speaks HTTPS only: use https:// to reach it";
+    static const std::string kResponse = "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n"
+                                         "Content-Length: " + std::to_string(kBody.size()) + "\r\n\r\n" + kBody;
+    net::async_write(Lowest(), net::buffer(kResponse), [self = this->shared_from_this()](beast::error_code, size_t) {
+      beast::error_code ec;
+      self->Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+      self->Lowest().close();
+    });
+  }
+
   void ReadHeader() {
     parser_.emplace();
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(64 * 1024);
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+    Lowest().expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
     http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
                               self->OnHeader(ec);
                             });
   }
@@ -78,7 +128,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!ReserveBody(parser_->content_length().value_or(0))) return Throttle();
     if (beast::iequals(req[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
-      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, size_t) {
+      http::async_write(stream_, *cont, [self = this->shared_from_this(), cont](beast::error_code ec, size_t) {
         if (ec) return self->Close();
         self->ReadBody();
       });
@@ -90,12 +140,12 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadBody() {
     if (parser_->chunked()) return ReadChunkedBody();
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
   // A chunked body's length is unknown up front: read piece by piece, reserving as it grows.
   void ReadChunkedBody() {
-    http::async_read_some(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+    http::async_read_some(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->OnReadError(ec);
       uint64_t size = self->parser_->get().body().size();
       if (size > self->body_reserved_ &&
@@ -150,11 +200,11 @@ class Session : public std::enable_shared_from_this<Session> {
   void Linger() {
     if (!discard_) {
       beast::error_code ec;
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-      stream_.expires_after(std::chrono::seconds(kLingerSeconds));
+      Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+      Lowest().expires_after(std::chrono::seconds(kLingerSeconds));
       discard_ = std::make_unique<std::array<char, 16384>>();
     }
-    stream_.async_read_some(net::buffer(*discard_), [self = shared_from_this()](beast::error_code ec, size_t) {
+    stream_.async_read_some(net::buffer(*discard_), [self = this->shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->Close();
       self->Linger();
     });
@@ -194,9 +244,10 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(req.body());
     request.remote = remote_;
+    request.secure = kTls;
     // The handler may take a while (group commit); no read deadline while it runs.
-    stream_.expires_never();
-    handler_(std::move(request), [self = shared_from_this()](HttpResponse response) {
+    Lowest().expires_never();
+    handler_(std::move(request), [self = this->shared_from_this()](HttpResponse response) {
       net::post(self->stream_.get_executor(),
                 [self, response = std::move(response)]() mutable { self->Write(std::move(response)); });
     });
@@ -216,15 +267,15 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     auto serializer = std::make_shared<http::response_serializer<http::string_body>>(*res);
     if (response.head_only) serializer->split(true);
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+    Lowest().expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
     if (response.head_only) {
       http::async_write_header(stream_, *serializer,
-                               [self = shared_from_this(), res, serializer](beast::error_code ec, size_t) {
+                               [self = this->shared_from_this(), res, serializer](beast::error_code ec, size_t) {
                                  self->OnWrite(ec);
                                });
     } else {
       http::async_write(stream_, *serializer,
-                        [self = shared_from_this(), res, serializer](beast::error_code ec, size_t) {
+                        [self = this->shared_from_this(), res, serializer](beast::error_code ec, size_t) {
                           self->OnWrite(ec);
                         });
     }
@@ -238,11 +289,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close();
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().close();
   }
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<ssl::context> tls_;  // TLS: the certificate this connection was accepted with
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   const HttpServerOptions& options_;
@@ -265,6 +317,14 @@ struct HttpServer::Impl {
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+
+  std::mutex tls_mu;
+  std::shared_ptr<ssl::context> tls;  // the current certificate; null = plain HTTP
+
+  std::shared_ptr<ssl::context> Tls() {
+    std::lock_guard<std::mutex> lock(tls_mu);
+    return tls;
+  }
 
   std::optional<net::steady_timer> accept_retry;  // on the acceptor's strand
   uint64_t accept_failures = 0;                   // in a row; guarded by the acceptor's strand
@@ -289,7 +349,12 @@ struct HttpServer::Impl {
         spdlog::info("accepting connections again after {} failed accepts", accept_failures);
         accept_failures = 0;
       }
-      std::make_shared<Session>(std::move(socket), options, handler, &*body_budget)->Start();
+      if (auto context = Tls()) {
+        std::make_shared<Session<TlsStream>>(std::move(socket), std::move(context), options, handler, &*body_budget)
+            ->Start();
+      } else {
+        std::make_shared<Session<beast::tcp_stream>>(std::move(socket), options, handler, &*body_budget)->Start();
+      }
       Accept();
     });
   }
@@ -303,7 +368,38 @@ HttpServer::HttpServer(HttpServerOptions options, Handler handler) : impl_(new I
 
 HttpServer::~HttpServer() { Stop(); }
 
+namespace {
+
+// A TLS 1.2 / 1.3 server context with the certificate chain and key in PEM files.
+Result<std::shared_ptr<ssl::context>> LoadTls(const std::string& cert_file, const std::string& key_file) {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+  beast::error_code ec;
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                           ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
+                       ec);
+  if (!ec) context->use_certificate_chain_file(cert_file, ec);
+  if (ec) return Status::InvalidArgument("cannot load the TLS certificate " + cert_file + ": " + ec.message());
+  context->use_private_key_file(key_file, ssl::context::pem, ec);
+  if (ec) return Status::InvalidArgument("cannot load the TLS key " + key_file + ": " + ec.message());
+  if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
+    return Status::InvalidArgument("the TLS key " + key_file + " does not match the certificate " + cert_file);
+  }
+  return context;
+}
+
+}  // namespace
+
+Status HttpServer::ReloadTls() {
+  if (impl_->options.tls_cert_file.empty()) return Status::Ok();
+  auto context = LoadTls(impl_->options.tls_cert_file, impl_->options.tls_key_file);
+  if (!context.ok()) return context.status();
+  std::lock_guard<std::mutex> lock(impl_->tls_mu);
+  impl_->tls = std::move(*context);  // connections keep the context they were accepted with
+  return Status::Ok();
+}
+
 Result<uint16_t> HttpServer::Start() {
+  if (Status s = ReloadTls(); !s.ok()) return s;
   beast::error_code ec;
   auto address = net::ip::make_address(impl_->options.host, ec);
   if (ec) return Status::InvalidArgument("bad listen address '" + impl_->options.host + "'");

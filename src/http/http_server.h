@@ -28,6 +28,9 @@ struct HttpServerOptions {
   // does not fit is answered at once with `throttled(head)` and its connection closed.
   uint64_t max_inflight_body_bytes = 256ull << 20;
   std::function<HttpResponse(const HttpRequest& head)> throttled;  // empty: a plain 503
+  // PEM files of the certificate chain and its key: the port speaks HTTPS only (TLS 1.2, 1.3).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {
@@ -39,6 +42,9 @@ class HttpServer {
 
   // Binds and starts the I/O threads. Returns the bound port (useful with port 0).
   Result<uint16_t> Start();
+  // Reads the TLS certificate and key again (SIGHUP): new connections get them, open ones keep
+  // theirs. On an error the old certificate stays.
+  Status ReloadTls();
   // Stops accepting new connections; in-flight requests finish (up to a short grace period).
   void StopAccepting();
   // Stops every thread; pending responses are dropped.

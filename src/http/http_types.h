@@ -21,6 +21,7 @@ struct HttpRequest {
   std::map<std::string, std::string, CaseInsensitiveLess> headers;
   std::string body;
   std::string remote;   // peer address, for logs
+  bool secure = false;  // arrived over TLS
 
   // Header value or "" when absent.
   std::string_view Header(std::string_view name) const;

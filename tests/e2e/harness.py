@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -86,10 +87,11 @@ class Hydrant:
 
     def __init__(self, root, region=DEFAULT_SERVER_REGION, account_id=None, extra_args=(),
                  config_file=None, activation_delay_ms=None, max_buffered_bytes=None,
-                 data_dir_arg=None):
+                 data_dir_arg=None, tls=None):
         """data_dir_arg: what --data-dir says, read from root (the server's working directory):
         None = the absolute path of root/data, "./data" = relative, "" = no flag (the config file
-        names it)."""
+        names it). tls: (key, certificate, CA) PEM paths: the server speaks HTTPS with them and
+        every client here verifies it against the CA."""
         self.root = Path(root)
         self._data_dir_arg = data_dir_arg
         self.data_dir = self.root / "data"
@@ -105,6 +107,11 @@ class Hydrant:
             self._args += ["--stream-activation-delay-ms", str(activation_delay_ms)]
         if max_buffered_bytes is not None:
             self._args += ["--max-buffered-bytes", str(max_buffered_bytes)]
+        self.ca_bundle = None
+        if tls:
+            key, cert, ca = tls
+            self._args += ["--tls-cert", str(cert), "--tls-key", str(key)]
+            self.ca_bundle = str(ca)
         self._args += list(extra_args)
         self.process = None
         self.port = None
@@ -148,7 +155,7 @@ class Hydrant:
                 raise ServerStartError(f"hydrant did not print its listening line:\n{self.log_text()}")
             time.sleep(0.02)
         self.port = found
-        self.endpoint = f"http://127.0.0.1:{found}"
+        self.endpoint = f"{'https' if self.ca_bundle else 'http'}://127.0.0.1:{found}"
         wait_for(lambda: self._health_ok(), timeout=max(1.0, deadline - time.monotonic()),
                  interval=0.05, message="GET /health == 200")
         return self
@@ -157,7 +164,8 @@ class Hydrant:
         if self.process.poll() is not None:
             raise ServerStartError(f"hydrant exited with {self.process.returncode}:\n{self.log_text()}")
         try:
-            with urllib.request.urlopen(self.endpoint + "/health", timeout=2) as response:
+            context = ssl.create_default_context(cafile=self.ca_bundle) if self.ca_bundle else None
+            with urllib.request.urlopen(self.endpoint + "/health", timeout=2, context=context) as response:
                 return response.status == 200
         except (urllib.error.URLError, ConnectionError, OSError):
             return False
@@ -245,14 +253,14 @@ class Hydrant:
         config = Config(connect_timeout=5, read_timeout=read_timeout, retries=retries,
                         parameter_validation=parameter_validation)
         return boto3.session.Session().client(
-            "firehose", endpoint_url=self.endpoint, region_name=region,
+            "firehose", endpoint_url=self.endpoint, region_name=region, verify=self.ca_bundle,
             aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, config=config)
 
     def s3(self, region="us-east-1"):
         """A boto3 S3 client with path-style addressing for the embedded object store."""
         config = Config(connect_timeout=5, read_timeout=30, s3={"addressing_style": "path"})
         return boto3.session.Session().client(
-            "s3", endpoint_url=self.endpoint, region_name=region,
+            "s3", endpoint_url=self.endpoint, region_name=region, verify=self.ca_bundle,
             aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, config=config)
 
     def aws(self, *args, check=False, region=DEFAULT_CLIENT_REGION, input=None, timeout=120, env=None,
@@ -261,6 +269,8 @@ class Hydrant:
         cmd = ["aws"]
         if endpoint:
             cmd += ["--endpoint-url", self.endpoint]
+            if self.ca_bundle:
+                cmd += ["--ca-bundle", self.ca_bundle]
         cmd += ["--region", region, *args]
         result = subprocess.run(cmd, capture_output=True, text=True, input=input, timeout=timeout,
                                 env=self.client_env(**(env or {})), cwd=cwd)
