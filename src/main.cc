@@ -50,6 +50,7 @@ struct ServeOptions {
   uint64_t wal_segment_bytes = 64ull << 20;  // testing: small segments make rolls frequent
   int64_t http_endpoint_timeout_seconds = 180;  // the service waits 3 minutes for an endpoint
   std::string http_endpoint_ca_bundle;  // CAs https endpoints are verified against; "" = the system's
+  bool http_endpoint_insecure_skip_verify = false;  // https endpoints' certificates not verified
   int io_threads = 2;
   std::string log_level = "info";
   std::vector<std::string> buckets;  // created at start if missing
@@ -129,6 +130,8 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
     if (root["http_endpoint_timeout_seconds"] && serve.count("--http-endpoint-timeout-seconds") == 0)
       options->http_endpoint_timeout_seconds = root["http_endpoint_timeout_seconds"].as<int64_t>();
     set_string("http_endpoint_ca_bundle", "--http-endpoint-ca-bundle", &options->http_endpoint_ca_bundle);
+    if (root["http_endpoint_insecure_skip_verify"] && serve.count("--http-endpoint-insecure-skip-verify") == 0)
+      options->http_endpoint_insecure_skip_verify = root["http_endpoint_insecure_skip_verify"].as<bool>();
     if (root["buckets"]) {
       for (const auto& b : root["buckets"]) options->buckets.push_back(b.as<std::string>());
     }
@@ -163,7 +166,8 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
                                      "stream_activation_delay_ms", "max_active_partitions",
                                      "io_threads", "buckets", "streams", "functions",
                                      "runtime_dir", "remote_buckets", "http_endpoint_timeout_seconds",
-                                     "http_endpoint_ca_bundle", "credentials", "credentials_file",
+                                     "http_endpoint_ca_bundle", "http_endpoint_insecure_skip_verify",
+                                     "credentials", "credentials_file",
                                      "require_auth", "tls_cert", "tls_key", "cors"};
       std::string key = kv.first.as<std::string>();
       if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
@@ -237,6 +241,7 @@ Result<std::unique_ptr<destination::Destination>> BuildDestination(const stream:
                        ":deliverystream/" + metadata.config.name();
   context.http_timeout_ms = options.http_endpoint_timeout_seconds * 1000;
   context.http_ca_bundle = options.http_endpoint_ca_bundle;
+  context.http_skip_verify = options.http_endpoint_insecure_skip_verify;
   return metadata.config.kind().build(metadata.config.destination(), context);
 }
 
@@ -336,6 +341,9 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   if (!credentials.ok()) {
     spdlog::error("{}", credentials.status().message());
     return 2;
+  }
+  if (options.http_endpoint_insecure_skip_verify) {
+    spdlog::warn("--http-endpoint-insecure-skip-verify: the certificates of https endpoints are not verified");
   }
   if (credentials->empty() && options.require_auth) {
     spdlog::error("--require-auth is set but no credentials are configured (credentials: or credentials_file:)");
@@ -538,6 +546,8 @@ int main(int argc, char** argv) {
                     "How long an HTTP endpoint destination may take to answer one request")
       ->check(CLI::Range(int64_t{1}, int64_t{3600}))
       ->capture_default_str();
+  serve->add_flag("--http-endpoint-insecure-skip-verify", options.http_endpoint_insecure_skip_verify,
+                  "Do not verify https endpoints' certificates (logged at start; for testing only)");
   serve->add_option("--http-endpoint-ca-bundle", options.http_endpoint_ca_bundle,
                     "PEM file of the CAs https endpoints are verified against (default: the system's)");
   serve->add_option("--credentials-file", options.credentials_file,

@@ -41,6 +41,7 @@ struct BuildContext {
   std::string stream_arn;
   int64_t http_timeout_ms = 180'000;         // an HTTP destination's answer
   std::string http_ca_bundle;                // CAs https destinations are verified against
+  bool http_skip_verify = false;             // their certificates are not verified (explicit option)
 };
 
 struct KindOperations {

@@ -29,6 +29,7 @@ struct FunctionDefinition {
   std::string remote_secret_key;
   std::string remote_function;  // name or ARN at the remote end
   std::string remote_ca_bundle;  // PEM file of CAs an https endpoint is verified against; "" = the system's
+  bool remote_skip_verify = false;  // insecure_skip_verify: the endpoint's certificate is not verified
 };
 
 }  // namespace hydrant::functions

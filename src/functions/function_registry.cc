@@ -150,7 +150,8 @@ std::string DefinitionToJson(const FunctionDefinition& d) {
                  {"remote_access_key", d.remote_access_key},
                  {"remote_secret_key", d.remote_secret_key},
                  {"remote_function", d.remote_function},
-                 {"remote_ca_bundle", d.remote_ca_bundle}};
+                 {"remote_ca_bundle", d.remote_ca_bundle},
+                 {"remote_skip_verify", d.remote_skip_verify}};
   return json::serialize(o);
 }
 
@@ -184,6 +185,7 @@ Result<FunctionDefinition> DefinitionFromJson(std::string_view text) {
   str("remote_secret_key", &d.remote_secret_key);
   str("remote_function", &d.remote_function);
   str("remote_ca_bundle", &d.remote_ca_bundle);
+  if (auto* p = o.if_contains("remote_skip_verify"); p && p->is_bool()) d.remote_skip_verify = p->as_bool();
   if (auto* p = o.if_contains("environment"); p && p->is_object()) {
     for (const auto& [k, val] : p->as_object()) {
       if (val.is_string()) d.environment[std::string(k)] = std::string(val.as_string());
@@ -228,7 +230,10 @@ Result<FunctionDefinition> ParseDeclaredFunction(std::string_view text) {
     else if (key == "secret_access_key") s = str(&d.remote_secret_key);
     else if (key == "function") s = str(&d.remote_function);
     else if (key == "ca_bundle") s = str(&d.remote_ca_bundle);
-    else if (key == "environment") {
+    else if (key == "insecure_skip_verify") {
+      if (!value.is_bool()) return Status::InvalidArgument("function setting 'insecure_skip_verify' must be true or false");
+      d.remote_skip_verify = value.as_bool();
+    } else if (key == "environment") {
       if (!value.is_object()) return Status::InvalidArgument("function setting 'environment' must be a mapping");
       for (const auto& [k, val] : value.as_object()) {
         if (val.is_string()) d.environment[std::string(k)] = std::string(val.as_string());
@@ -499,6 +504,10 @@ std::vector<FunctionDefinition> FunctionRegistry::List() const {
 
 Status FunctionRegistry::RegisterDeclared(FunctionDefinition d) {
   HYDRANT_RETURN_IF_ERROR(Validate(d));
+  if (d.remote_skip_verify) {
+    spdlog::warn("function {}: insecure_skip_verify is set: the certificate of {} is not verified", d.name,
+                 d.remote_endpoint);
+  }
   if (d.remote_endpoint.empty()) {
     auto digest = DigestDirectory(d.code_dir);
     if (!digest.ok()) return Status::InvalidArgument("function " + d.name + ": " + digest.status().message());

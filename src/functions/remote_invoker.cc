@@ -25,6 +25,7 @@ InvokeResult RemoteInvoker::Invoke(const FunctionDefinition& d, std::string_view
   request.access_key_id = d.remote_access_key;
   request.secret_access_key = d.remote_secret_key;
   request.ca_bundle = d.remote_ca_bundle;
+  request.skip_verify = d.remote_skip_verify;
   request.connect_timeout_ms = 5000;
   request.timeout_ms = static_cast<int64_t>(d.timeout_seconds) * 1000 + 5000;
   http::OutboundResponse response = client_.Send(request);

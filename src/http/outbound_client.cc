@@ -95,6 +95,9 @@ OutboundResponse OutboundClient::Send(const OutboundRequest& request) {
   if (request.path_as_is) curl_easy_setopt(curl, CURLOPT_PATH_AS_IS, 1L);
   const std::string& ca_bundle = request.ca_bundle.empty() ? options_.ca_bundle : request.ca_bundle;
   if (!ca_bundle.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_bundle.c_str());
+  const bool verify = !(request.skip_verify || options_.skip_verify);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);  // pooled handles: set every time
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, AppendToString);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);

@@ -30,6 +30,7 @@ struct OutboundRequest {
   int64_t stall_timeout_ms = 0;  // abort when under 1 KiB/s for this long; 0 = no limit
   bool path_as_is = false;       // send the path as written ("." and ".." segments kept)
   std::string ca_bundle;         // PEM file of trusted CAs for this request; "" = the client's
+  bool skip_verify = false;      // do not verify the server's certificate (an explicit option)
 };
 
 struct OutboundResponse {
@@ -49,7 +50,8 @@ struct OutboundResponse {
 };
 
 struct OutboundClientOptions {
-  std::string ca_bundle;  // PEM file of trusted CAs; "" = the system's
+  std::string ca_bundle;     // PEM file of trusted CAs; "" = the system's
+  bool skip_verify = false;  // do not verify servers' certificates (an explicit, logged option)
 };
 
 // Thread-safe: concurrent requests each take a libcurl handle from a pool; a handle keeps its

@@ -305,7 +305,8 @@ def test_failed_records_wait_for_their_bucket(hydrant, receiver):
 
 def test_an_https_endpoint_is_verified_against_the_configured_ca_bundle(hydrant_factory, tmp_path):
     """A receiver with a certificate from a private CA: refused (and the data kept) without
-    --http-endpoint-ca-bundle, delivered with it."""
+    --http-endpoint-ca-bundle, delivered with it, and delivered without it when verification is
+    turned off explicitly (which the log says)."""
     from test_remote_s3 import private_ca_and_certificate
     key, cert, ca = private_ca_and_certificate(tmp_path)
     with FirehoseReceiver(tls=(cert, key)) as rx:
@@ -320,4 +321,9 @@ def test_an_https_endpoint_is_verified_against_the_configured_ca_bundle(hydrant_
         create_stream(trusting, name, http_destination(rx.url, bucket), bucket)
         put(trusting, name, [b"over tls"])
         assert rx.wait_for_records(1) == [b"over tls"]
+        unverifying = hydrant_factory(extra_args=["--http-endpoint-insecure-skip-verify"])
+        assert "the certificates of https endpoints are not verified" in unverifying.log_text()
+        create_stream(unverifying, name, http_destination(rx.url, bucket), bucket)
+        put(unverifying, name, [b"unverified"])
+        assert rx.wait_for_records(2) == [b"over tls", b"unverified"]
         assert rx.violations == []

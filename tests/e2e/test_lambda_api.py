@@ -299,7 +299,7 @@ functions:
 
 def test_remote_function_over_https_is_verified_against_its_ca_bundle(hydrant_factory, tmp_path):
     """A remote function's https endpoint with a certificate from a private CA: refused without
-    the function's ca_bundle, invoked with it."""
+    the function's ca_bundle, invoked with it, and invoked with insecure_skip_verify (logged)."""
     import ssl
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -333,12 +333,18 @@ functions:
   - {{name: trusted, endpoint: "{endpoint}", region: us-east-1, access_key_id: a, secret_access_key: b,
      ca_bundle: "{ca}"}}
   - {{name: untrusted, endpoint: "{endpoint}", region: us-east-1, access_key_id: a, secret_access_key: b}}
+  - {{name: unverified, endpoint: "{endpoint}", region: us-east-1, access_key_id: a, secret_access_key: b,
+     insecure_skip_verify: true}}
 """)
-        client = lambda_client(hydrant_factory(config_file=config))
+        server = hydrant_factory(config_file=config)
+        client = lambda_client(server)
         _, result = invoke(client, "trusted", {"n": 1})
         assert result == {"echo": {"n": 1}, "path": "/2015-03-31/functions/trusted/invocations"}
         with pytest.raises(client.exceptions.ServiceException) as refused:
             invoke(client, "untrusted", {"n": 2})
         assert "certificate" in str(refused.value)
+        assert "function unverified: insecure_skip_verify is set" in server.log_text()
+        _, result = invoke(client, "unverified", {"n": 3})
+        assert result["echo"] == {"n": 3}
     finally:
         httpd.shutdown()

@@ -263,7 +263,8 @@ def private_ca_and_certificate(directory):
 
 def test_https_endpoint_is_verified_against_the_configured_ca_bundle(hydrant_factory, s3rver_installed, tmp_path):
     """s3rver over TLS with a certificate from a private CA: without ca_bundle the certificate is
-    refused (and the data kept); with the CA's PEM as ca_bundle the objects arrive."""
+    refused (and the data kept); with the CA's PEM as ca_bundle the objects arrive; with
+    insecure_skip_verify (and a warning in the log) they arrive without it."""
     tls = private_ca_and_certificate(tmp_path)
     remote = S3rver(tmp_path / "tls-s3rver", tls=tls).start()
     try:
@@ -284,6 +285,15 @@ def test_https_endpoint_is_verified_against_the_configured_ca_bundle(hydrant_fac
         server.restart()
         objects = wait_remote_bytes(remote, sum(map(len, records)))
         assert b"".join(objects[k] for k in sorted(objects)) == b"".join(records)
+
+        assert server.stop() == 0
+        write_config(config, remote, insecure_skip_verify=True)
+        server.restart()
+        assert "insecure_skip_verify is set: the certificate of" in server.log_text()
+        more = [b"unverified-%d\n" % i for i in range(5)]
+        assert server.firehose().put_record_batch(
+            DeliveryStreamName="tls", Records=[{"Data": r} for r in more])["FailedPutCount"] == 0
+        wait_remote_bytes(remote, sum(map(len, records + more)))
     finally:
         remote.stop()
 

@@ -88,6 +88,7 @@ DeliveryResult HttpEndpointDelivery::Send(const Payload& payload) const {
   request.connect_timeout_ms = options_.connect_timeout_ms;
   request.timeout_ms = options_.request_timeout_ms;
   request.ca_bundle = options_.ca_bundle;
+  request.skip_verify = options_.skip_verify;
   request.headers = {
       "Content-Type: application/json",
       "X-Amz-Firehose-Protocol-Version: 1.0",

@@ -17,6 +17,7 @@ struct DeliveryOptions {
   int64_t request_timeout_ms = 180'000;   // the service waits 3 minutes for a response
   int64_t connect_timeout_ms = 10'000;
   std::string ca_bundle;                  // PEM file of trusted CAs; "" = the system's
+  bool skip_verify = false;               // endpoints' certificates are not verified
 };
 
 class HttpEndpointDelivery final : public Destination {

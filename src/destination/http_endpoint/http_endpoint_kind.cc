@@ -73,6 +73,7 @@ const KindOperations kKind = {
       options.stream_arn = context.stream_arn;
       options.request_timeout_ms = context.http_timeout_ms;
       options.ca_bundle = context.http_ca_bundle;
+      options.skip_verify = context.http_skip_verify;
       return std::unique_ptr<Destination>(new HttpEndpointDelivery(context.outbound, Typed(parsed), std::move(options)));
     },
 };

@@ -122,7 +122,7 @@ Result<RemoteS3Config> ParseRemoteS3Config(const json::value& value,
   static const char* kKnown[] = {"name", "endpoint", "region", "bucket", "path_style",
                                  "access_key_id", "secret_access_key", "session_token",
                                  "multipart_threshold_mb", "connect_timeout_seconds",
-                                 "stall_timeout_seconds", "ca_bundle"};
+                                 "stall_timeout_seconds", "ca_bundle", "insecure_skip_verify"};
   for (const auto& kv : entry) {
     if (std::find(std::begin(kKnown), std::end(kKnown), kv.key()) == std::end(kKnown)) {
       return Status::InvalidArgument(fmt::format("{}: unknown setting '{}'", where, std::string_view(kv.key())));
@@ -171,6 +171,10 @@ Result<RemoteS3Config> ParseRemoteS3Config(const json::value& value,
   HYDRANT_RETURN_IF_ERROR(GetText(entry, "ca_bundle", where, &c.ca_bundle));
   if (!c.ca_bundle.empty() && ::access(c.ca_bundle.c_str(), R_OK) != 0) {
     return Status::InvalidArgument(fmt::format("{}: ca_bundle {} cannot be read", where, c.ca_bundle));
+  }
+  if (const json::value* v = entry.if_contains("insecure_skip_verify"); v && !v->is_null()) {
+    if (!v->is_bool()) return Status::InvalidArgument(where + ": insecure_skip_verify must be true or false");
+    c.insecure_skip_verify = v->get_bool();
   }
   int64_t threshold_mb = static_cast<int64_t>(c.multipart_threshold_bytes >> 20);
   HYDRANT_RETURN_IF_ERROR(GetPositive(entry, "multipart_threshold_mb", where, 5, 5120, &threshold_mb));
@@ -227,7 +231,12 @@ DeliveryResult MapTransportError(std::string_view curl_error, const RemoteS3Conf
 RemoteS3Destination::RemoteS3Destination(RemoteS3Config config)
     : config_(std::move(config)),
       sigv4_("aws:amz:" + config_.region + ":s3"),
-      client_(http::OutboundClientOptions{.ca_bundle = config_.ca_bundle}) {}
+      client_(http::OutboundClientOptions{.ca_bundle = config_.ca_bundle, .skip_verify = config_.insecure_skip_verify}) {
+  if (config_.insecure_skip_verify) {
+    spdlog::warn("remote bucket {}: insecure_skip_verify is set: the certificate of {} is not verified", config_.name,
+                 config_.endpoint);
+  }
+}
 
 std::string RemoteS3Destination::ObjectUrl(const std::string& key, const std::string& query) const {
   // RFC 3986 encoding of each '/'-separated segment: the form S3's SigV4 canonical URI expects

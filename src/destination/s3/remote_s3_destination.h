@@ -35,6 +35,7 @@ struct RemoteS3Config {
   // PEM file of the CAs an https:// endpoint's certificate is verified against; "" = the
   // system's (self-hosted servers with a private CA).
   std::string ca_bundle;
+  bool insecure_skip_verify = false;  // the endpoint's certificate is not verified (logged at start)
 };
 
 // Reads one `remote_buckets:` entry (already converted from YAML to JSON). Keys: name, region
