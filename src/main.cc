@@ -18,6 +18,7 @@
 #include "api/model_validator.h"
 #include "api/router.h"
 #include "auth/authenticator.h"
+#include "common/cipher.h"
 #include "api/s3_handler.h"
 #include "common/clock.h"
 #include "common/env.h"
@@ -64,6 +65,7 @@ struct ServeOptions {
   std::string tls_cert;              // PEM certificate chain: the port speaks HTTPS only
   std::string tls_key;               // its PEM private key
   std::vector<std::string> cors_origins;  // cors: {allowed_origins: [...]}: browser pages allowed
+  std::map<std::string, std::string> kms_keys;  // kms_keys: [{arn, key_file}]: customer-managed keys
 };
 
 // YAML → JSON. Quoted scalars stay strings; plain scalars become numbers/booleans/null when
@@ -147,6 +149,14 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
     if (root["require_auth"] && serve.count("--require-auth") == 0) options->require_auth = root["require_auth"].as<bool>();
     set_string("tls_cert", "--tls-cert", &options->tls_cert);
     set_string("tls_key", "--tls-key", &options->tls_key);
+    if (root["kms_keys"]) {
+      for (const auto& entry : root["kms_keys"]) {
+        if (!entry.IsMap() || !entry["arn"] || !entry["key_file"] || entry.size() != 2) {
+          return Status::InvalidArgument("config file " + path + ": each kms_keys entry needs arn and key_file");
+        }
+        options->kms_keys[entry["arn"].as<std::string>()] = entry["key_file"].as<std::string>();
+      }
+    }
     if (root["cors"]) {
       if (!root["cors"].IsMap()) return Status::InvalidArgument("config file " + path + ": cors must be a mapping");
       for (const auto& kv : root["cors"]) {
@@ -168,7 +178,7 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
                                      "runtime_dir", "remote_buckets", "http_endpoint_timeout_seconds",
                                      "http_endpoint_ca_bundle", "http_endpoint_insecure_skip_verify",
                                      "credentials", "credentials_file",
-                                     "require_auth", "tls_cert", "tls_key", "cors"};
+                                     "require_auth", "tls_cert", "tls_key", "cors", "kms_keys"};
       std::string key = kv.first.as<std::string>();
       if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
         return Status::InvalidArgument("config file " + path + ": unknown setting '" + key + "'");
@@ -379,7 +389,13 @@ int Serve(ServeOptions options, const CLI::App& serve) {
                   options.data_dir, lock_path);
     return 1;
   }
-  store::ObjectStore store(env, JoinPath(options.data_dir, "buckets"), clock);
+  // Master keys of encryption at rest: Hydrant's own (made at first start) and the config's.
+  auto keys = KeyRing::Open(env, JoinPath(options.data_dir, "keys"), options.kms_keys);
+  if (!keys.ok()) {
+    spdlog::error("{}", keys.status().message());
+    return 2;
+  }
+  store::ObjectStore store(env, JoinPath(options.data_dir, "buckets"), clock, {.keys = keys->get()});
   if (Status s = store.Init(); !s.ok()) {
     spdlog::error("cannot open the object store: {}", s.ToString());
     return 1;

@@ -584,7 +584,18 @@ class S3Call {
       }
       if (!value.empty()) options.headers[name] = value;
     }
+    options.sse = std::string(Trim(req_.Header("x-amz-server-side-encryption")));
+    options.sse_kms_key_id = std::string(Trim(req_.Header("x-amz-server-side-encryption-aws-kms-key-id")));
     return options;
+  }
+
+  // x-amz-server-side-encryption (and the KMS key) of an encrypted object.
+  static void SetSseHeaders(const ObjectInfo& info, http::HttpResponse* response) {
+    if (info.sse.empty()) return;
+    response->SetHeader("x-amz-server-side-encryption", info.sse);
+    if (!info.sse_kms_key_id.empty()) {
+      response->SetHeader("x-amz-server-side-encryption-aws-kms-key-id", info.sse_kms_key_id);
+    }
   }
 
   // ---- Service and buckets -----------------------------------------------------------------
@@ -801,6 +812,7 @@ class S3Call {
     response->SetHeader("Accept-Ranges", "bytes");
     for (const auto& [name, value] : info.user_metadata)
       response->SetHeader("x-amz-meta-" + name, value);
+    SetSseHeaders(info, response);
   }
 
   // RFC 7232 preconditions in their order; an answer if one decides the request.
@@ -889,6 +901,7 @@ class S3Call {
     if (!info.ok()) return StoreFailure(info.status());
     http::HttpResponse response = Empty(200);
     response.SetHeader("ETag", info->etag);
+    SetSseHeaders(*info, &response);
     for (auto& [name, value] : echo) response.SetHeader(name, value);
     return response;
   }
@@ -944,6 +957,10 @@ class S3Call {
       options.content_type = source->info.content_type;
       options.user_metadata = source->info.user_metadata;
       options.headers = source->info.headers;
+      // The copy's encryption is the request's, as on S3 (not the source's).
+      const store::PutOptions requested = OptionsFromHeaders();
+      options.sse = requested.sse;
+      options.sse_kms_key_id = requested.sse_kms_key_id;
     }
     auto info = store_->PutObject(bucket_, key_, source->data, options);
     if (!info.ok()) return StoreFailure(info.status());
@@ -951,7 +968,9 @@ class S3Call {
     AppendXmlElement(&body, "LastModified", Iso(info->last_modified_millis));
     AppendXmlElement(&body, "ETag", info->etag);
     body += "</CopyObjectResult>";
-    return Xml(200, body);
+    http::HttpResponse response = Xml(200, body);
+    SetSseHeaders(*info, &response);
+    return response;
   }
 
   // ---- Multipart uploads -------------------------------------------------------------------
@@ -1044,7 +1063,9 @@ class S3Call {
     AppendXmlElement(&body, "Key", key_);
     AppendXmlElement(&body, "ETag", info->etag);
     body += "</CompleteMultipartUploadResult>";
-    return Xml(200, body);
+    http::HttpResponse response = Xml(200, body);
+    SetSseHeaders(*info, &response);
+    return response;
   }
 
   http::HttpResponse AbortUpload() {

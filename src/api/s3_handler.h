@@ -10,7 +10,9 @@
 // AbortMultipartUpload. Request bodies sent with Content-Encoding: aws-chunked (signed or
 // unsigned streaming, with or without trailers) are decoded. Content-MD5, a hex
 // x-amz-content-sha256 and x-amz-checksum-{crc32,crc32c,crc64nvme,sha1,sha256} (header or
-// trailer) are verified; verified checksums are echoed on the response. Signatures are checked
+// trailer) are verified; verified checksums are echoed on the response. Server-side encryption
+// (x-amz-server-side-encryption AES256 / aws:kms with a configured key) stores objects
+// encrypted and answers with the encryption headers. Signatures are checked
 // before a request gets here (Router, auth/).
 // Every other S3 operation answers 501 NotImplemented. Errors are S3 XML
 // (<Error><Code/><Message/><Resource/><RequestId/></Error>) with S3's HTTP status; HEAD

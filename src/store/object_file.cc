@@ -40,6 +40,12 @@ std::string EncodeObjectTrailer(const ObjectInfo& info) {
   meta["content_type"] = info.content_type;
   if (!info.user_metadata.empty()) meta["user_metadata"] = MapToJson(info.user_metadata);
   if (!info.headers.empty()) meta["headers"] = MapToJson(info.headers);
+  if (!info.sse.empty()) {
+    meta["sse"] = info.sse;
+    meta["sse_kms_key_id"] = info.sse_kms_key_id;
+    meta["sealed_data_key"] = HexEncode(info.sealed_data_key);
+    meta["stored_size"] = info.stored_size;
+  }
   std::string out = json::serialize(meta);
   uint64_t length = out.size();
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((length >> (8 * i)) & 0xFF));
@@ -88,6 +94,26 @@ Result<ObjectInfo> ReadObjectInfo(const RandomAccessFile& file) {
   if (ec || !JsonToMap(meta->if_contains("user_metadata"), &info.user_metadata) ||
       !JsonToMap(meta->if_contains("headers"), &info.headers)) {
     return Status::Corruption("object metadata has a malformed field");
+  }
+  if (const json::value* sse = meta->if_contains("sse")) {
+    const json::value* kms = meta->if_contains("sse_kms_key_id");
+    const json::value* sealed = meta->if_contains("sealed_data_key");
+    const json::value* stored = meta->if_contains("stored_size");
+    if (!sse->is_string() || !kms || !kms->is_string() || !sealed || !sealed->is_string() || !stored) {
+      return Status::Corruption("object metadata has a malformed encryption field");
+    }
+    info.sse = std::string(sse->get_string());
+    info.sse_kms_key_id = std::string(kms->get_string());
+    std::string_view hex = sealed->get_string();
+    auto digit = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
+    for (size_t i = 0; i + 1 < hex.size(); i += 2) {
+      int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+      if (hi < 0 || lo < 0) return Status::Corruption("object metadata has a malformed data key");
+      info.sealed_data_key.push_back(static_cast<char>(hi * 16 + lo));
+    }
+    info.stored_size = stored->to_number<uint64_t>(ec);
+    if (ec || info.stored_size != data_size) return Status::Corruption("encrypted object size disagrees with its file");
+    return info;
   }
   if (info.size != data_size) return Status::Corruption("object size disagrees with its file");
   return info;

@@ -2,6 +2,10 @@
 //
 //   [object data][metadata: JSON object][u64 metadata length, little-endian]["HYDOBJ1\n"]
 //
+// An object stored with server-side encryption holds, in place of its data, the data sealed
+// with AES-256-GCM (common/cipher.h) under a fresh data key; the data key, sealed with the
+// master key, is in the metadata.
+//
 // Data comes first, so a file starts with the object's own bytes (head/zcat work on it);
 // the fixed 16-byte trailer finds the metadata from the file size alone. Files are always
 // written whole under a temporary name and renamed into place, so data and metadata change
@@ -32,6 +36,12 @@ struct ObjectInfo {
   // Other headers stored with the object and returned on GET/HEAD (Content-Encoding,
   // Cache-Control, Content-Disposition, Content-Language, Expires), by canonical name.
   std::map<std::string, std::string> headers;
+  // Server-side encryption: "" (none), "AES256" (Hydrant's own key) or "aws:kms" (the key named
+  // by sse_kms_key_id, or Hydrant's own when that is empty).
+  std::string sse;
+  std::string sse_kms_key_id;
+  std::string sealed_data_key;  // the object's data key sealed with the master key
+  uint64_t stored_size = 0;     // bytes of sealed data in the file (size is the plaintext's)
 };
 
 // The bytes to write right after the object's data.

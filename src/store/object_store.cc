@@ -399,6 +399,38 @@ Status ObjectStore::Commit(const std::string& bucket, const std::string& temp,
   return s;
 }
 
+Result<std::string> ObjectStore::MasterKey(const std::string& sse, const std::string& kms_key_id) const {
+  if (sse != "AES256" && sse != "aws:kms") {
+    return MakeError(StoreError::kInvalidArgument, "The encryption method specified is not supported");
+  }
+  if (!options_.keys) return MakeError(StoreError::kInvalidArgument, "Server-side encryption is not available.");
+  if (sse == "aws:kms" && !kms_key_id.empty()) {
+    const std::string* key = options_.keys->Find(kms_key_id);
+    if (!key) return MakeError(StoreError::kKmsNotFound, "Invalid keyId '" + kms_key_id + "'");
+    return *key;
+  }
+  return options_.keys->own_key();
+}
+
+Result<std::string> ObjectStore::NewDataKey(const PutOptions& options, ObjectInfo* info) const {
+  auto master = MasterKey(options.sse, options.sse_kms_key_id);
+  if (!master.ok()) return master.status();
+  std::string data_key = RandomBytes(kCipherKeyBytes);
+  info->sse = options.sse;
+  info->sse_kms_key_id = options.sse == "aws:kms" ? options.sse_kms_key_id : "";
+  info->sealed_data_key = Seal(*master, data_key, "hydrant object data key");
+  return data_key;
+}
+
+Result<std::string> ObjectStore::Decrypt(const ObjectInfo& info, std::string_view stored,
+                                         const std::string& bucket, const std::string& key) const {
+  auto master = MasterKey(info.sse, info.sse_kms_key_id);
+  if (!master.ok()) return master.status();
+  auto data_key = Unseal(*master, info.sealed_data_key, "hydrant object data key");
+  if (!data_key.ok()) return data_key.status();
+  return Unseal(*data_key, stored, bucket + "/" + key);
+}
+
 Result<ObjectInfo> ObjectStore::PutObject(const std::string& bucket, const std::string& key,
                                           std::string_view data, const PutOptions& options) {
   HYDRANT_RETURN_IF_ERROR(ValidateBucketName(bucket));
@@ -415,6 +447,14 @@ Result<ObjectInfo> ObjectStore::PutObject(const std::string& bucket, const std::
   info.content_type = options.content_type.empty() ? kDefaultContentType : options.content_type;
   info.user_metadata = options.user_metadata;
   info.headers = options.headers;
+  std::string sealed;
+  if (!options.sse.empty()) {
+    auto data_key = NewDataKey(options, &info);
+    if (!data_key.ok()) return data_key.status();
+    sealed = Seal(*data_key, data, bucket + "/" + key);  // bound to its name: not movable
+    info.stored_size = sealed.size();
+    data = sealed;
+  }
   auto temp = TempPath(bucket);
   if (!temp.ok()) return temp.status();
   Status s = WriteWholeFile(env_, *temp, {data, EncodeObjectTrailer(info)});
@@ -481,6 +521,15 @@ Result<GetResult> ObjectStore::GetObject(const std::string& bucket, const std::s
     result.last = last;
   }
   uint64_t length = size == 0 ? 0 : last - first + 1;
+  if (!result.info.sse.empty()) {  // sealed whole: open it, then cut the range
+    std::string stored;
+    HYDRANT_RETURN_IF_ERROR((*file)->Read(0, result.info.stored_size, &stored));
+    auto plain = Decrypt(result.info, stored, bucket, key);
+    if (!plain.ok()) return plain.status();
+    if (plain->size() != size) return Status::Corruption("encrypted object holds another size than recorded");
+    result.data = plain->substr(first, length);
+    return result;
+  }
   HYDRANT_RETURN_IF_ERROR((*file)->Read(first, length, &result.data));
   if (result.data.size() != length) return Status::Corruption("object file shorter than its size");
   return result;
@@ -540,6 +589,11 @@ Result<std::string> ObjectStore::CreateMultipartUpload(const std::string& bucket
   pending.content_type = options.content_type.empty() ? kDefaultContentType : options.content_type;
   pending.user_metadata = options.user_metadata;
   pending.headers = options.headers;
+  if (!options.sse.empty()) {  // checked now, applied when the parts are assembled
+    HYDRANT_RETURN_IF_ERROR(MasterKey(options.sse, options.sse_kms_key_id).status());
+    pending.sse = options.sse;
+    pending.sse_kms_key_id = options.sse == "aws:kms" ? options.sse_kms_key_id : "";
+  }
   std::string upload_id = RandomHex(32);
   std::string dir = UploadDir(bucket, upload_id);
   std::shared_lock lock(bucket_mu_);
@@ -656,12 +710,24 @@ Result<ObjectInfo> ObjectStore::CompleteMultipartUpload(const std::string& bucke
   info.etag = Quote(HexEncode(Md5(digests)) + "-" + std::to_string(parts.size()));
   info.last_modified_millis = clock_->NowMillis();
 
+  // Encrypted uploads are sealed as they are assembled (parts wait in plaintext until then).
+  std::unique_ptr<SealStream> sealer;
+  if (!info.sse.empty()) {
+    auto data_key = NewDataKey({.content_type = "", .user_metadata = {}, .headers = {}, .sse = info.sse,
+                                .sse_kms_key_id = info.sse_kms_key_id},
+                               &info);
+    if (!data_key.ok()) return data_key.status();
+    sealer = std::make_unique<SealStream>(*data_key, bucket + "/" + key);
+    info.stored_size = total + kCipherNonceBytes + kCipherTagBytes;
+  }
+
   // Second pass, one part open at a time (an upload may have thousands).
   auto temp = TempPath(bucket);
   if (!temp.ok()) return temp.status();
   auto out = env_->NewWritableFile(*temp, /*truncate=*/true);
   if (!out.ok()) return out.status();
   Status s;
+  if (sealer) s = (*out)->Append(sealer->Begin());
   uint64_t written = 0;
   std::string buffer;
   for (size_t i = 0; i < parts.size() && s.ok(); ++i) {
@@ -673,11 +739,12 @@ Result<ObjectInfo> ObjectStore::CompleteMultipartUpload(const std::string& bucke
     }
     for (uint64_t offset = 0; offset < part_info.size && s.ok(); offset += kCopyChunkBytes) {
       s = (*file)->Read(offset, std::min(kCopyChunkBytes, part_info.size - offset), &buffer);
-      if (s.ok()) s = (*out)->Append(buffer);
+      if (s.ok()) s = (*out)->Append(sealer ? sealer->Update(buffer) : buffer);
     }
     written += part_info.size;
   }
   if (s.ok() && written != total) s = invalid_part;
+  if (s.ok() && sealer) s = (*out)->Append(sealer->Finish());
   if (s.ok()) s = (*out)->Append(EncodeObjectTrailer(info));
   if (s.ok()) s = (*out)->Sync();
   Status closed = (*out)->Close();

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/cipher.h"
 #include "common/clock.h"
 #include "common/env.h"
 #include "common/status.h"
@@ -42,6 +43,8 @@ struct PutOptions {
   std::string content_type;                          // "" stores kDefaultContentType, as S3 does
   std::map<std::string, std::string> user_metadata;  // see ObjectInfo
   std::map<std::string, std::string> headers;        // see ObjectInfo
+  std::string sse;             // "" | "AES256" | "aws:kms": stored encrypted (ObjectInfo::sse)
+  std::string sse_kms_key_id;  // aws:kms: the key's ARN; "" = Hydrant's own key
 };
 
 // An HTTP byte range as requested: "bytes=first-last", "bytes=first-" or "bytes=-suffix".
@@ -84,6 +87,8 @@ struct CompletedPart {
 struct ObjectStoreOptions {
   // Every part of a multipart upload but the last must be at least this big (S3: 5 MiB).
   uint64_t min_part_bytes = 5ull << 20;
+  // The master keys of server-side encryption; null: objects cannot be stored encrypted.
+  const KeyRing* keys = nullptr;
 };
 
 // Thread-safe. One process owns the root directory. Every failure is a Status; the
@@ -169,6 +174,14 @@ class ObjectStore {
                                 const std::string& upload_id);
   // A new temp file path in the bucket's staging area (kNoSuchBucket if the bucket is gone).
   Result<std::string> TempPath(const std::string& bucket);
+  // The master key for `sse` / `kms_key_id`: kKmsNotFound for a key the config does not name.
+  Result<std::string> MasterKey(const std::string& sse, const std::string& kms_key_id) const;
+  // Fills info's encryption fields and returns its data key (sealed into the metadata).
+  Result<std::string> NewDataKey(const PutOptions& options, ObjectInfo* info) const;
+  // The plaintext of the stored bytes of the encrypted object at bucket/key (the name they were
+  // sealed for: bytes moved to another name do not open).
+  Result<std::string> Decrypt(const ObjectInfo& info, std::string_view stored, const std::string& bucket,
+                              const std::string& key) const;
 
   Env* const env_;
   const std::string root_;

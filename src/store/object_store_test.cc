@@ -601,3 +601,45 @@ TEST_F(ObjectStoreTest, DeleteBucketDiscardsPendingUploads) {
 
 }  // namespace
 }  // namespace hydrant::store
+
+namespace hydrant::store {
+namespace {
+
+// Server-side encryption: sealed on disk, bound to its name, opened on read (ranges too).
+TEST(ObjectStoreEncryptionTest, SealedObjectsAreOpenedOnlyWhereTheyWereWritten) {
+  char tmpl[] = "/tmp/object_store_sse.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  auto keys = KeyRing::Open(Env::Default(), dir + "/keys", {});
+  ASSERT_TRUE(keys.ok());
+  FakeClock clock;
+  ObjectStore store(Env::Default(), dir + "/buckets", &clock, {.min_part_bytes = 5, .keys = keys->get()});
+  ASSERT_TRUE(store.Init().ok());
+  ASSERT_TRUE(store.CreateBucket("bucket").ok());
+  PutOptions sse;
+  sse.sse = "AES256";
+  const std::string body = "secret-marker and more bytes";
+  auto put = store.PutObject("bucket", "a/b", body, sse);
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  EXPECT_EQ(put->sse, "AES256");
+  EXPECT_EQ(put->size, body.size());
+  std::string on_disk = *Env::Default()->ReadFile(dir + "/buckets/bucket/a/b@");
+  EXPECT_EQ(on_disk.find("secret-marker"), std::string::npos);
+  EXPECT_EQ(store.GetObject("bucket", "a/b")->data, body);
+  EXPECT_EQ(store.GetObject("bucket", "a/b", ByteRange{.first = 7, .last = 12, .suffix = {}})->data, "marker");
+  EXPECT_EQ(store.HeadObject("bucket", "a/b")->sse, "AES256");
+  // Moved under another name, the sealed bytes do not open.
+  ASSERT_TRUE(Env::Default()->RenameFile(dir + "/buckets/bucket/a/b@", dir + "/buckets/bucket/c@").ok());
+  auto moved = store.GetObject("bucket", "c");
+  EXPECT_FALSE(moved.ok());
+  // Unknown methods and keys.
+  sse.sse = "AES128";
+  EXPECT_EQ(ErrorOf(store.PutObject("bucket", "x", body, sse).status()), StoreError::kInvalidArgument);
+  sse.sse = "aws:kms";
+  sse.sse_kms_key_id = "arn:aws:kms:us-east-1:123456789012:key/none";
+  EXPECT_EQ(ErrorOf(store.PutObject("bucket", "x", body, sse).status()), StoreError::kKmsNotFound);
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace hydrant::store

@@ -28,6 +28,7 @@ constexpr ErrorInfo kErrors[] = {
     {StoreError::kEntityTooSmall, "EntityTooSmall", StatusCode::kInvalidArgument},
     {StoreError::kEntityTooLarge, "EntityTooLarge", StatusCode::kInvalidArgument},
     {StoreError::kPreconditionFailed, "PreconditionFailed", StatusCode::kFailedPrecondition},
+    {StoreError::kKmsNotFound, "KMS.NotFoundException", StatusCode::kInvalidArgument},
 };
 
 const ErrorInfo& InfoOf(StoreError error) {

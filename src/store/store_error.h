@@ -25,6 +25,7 @@ enum class StoreError {
   kEntityTooSmall,           // kInvalidArgument
   kEntityTooLarge,           // kInvalidArgument
   kPreconditionFailed,       // kFailedPrecondition
+  kKmsNotFound,              // kInvalidArgument: "KMS.NotFoundException", an unknown KMS key
 };
 
 const char* ErrorName(StoreError error);

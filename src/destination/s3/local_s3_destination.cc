@@ -13,8 +13,16 @@ DeliveryResult LocalS3Destination::Write(const format::Object& object) {
   if (!object.content_encoding.empty()) {
     options.headers["Content-Encoding"] = object.content_encoding;
   }
+  if (!object.kms_key_arn.empty()) {  // the stream's KMSEncryptionConfig: SSE-KMS with that key
+    options.sse = "aws:kms";
+    options.sse_kms_key_id = object.kms_key_arn;
+  }
   Status status = store_->PutObject(object.bucket, object.key, object.body, options).status();
   if (status.ok()) return {Outcome::kDelivered, "", ""};
+  if (store::ErrorOf(status) == store::StoreError::kKmsNotFound) {
+    return {Outcome::kRetryable, "S3.KMS.NotFoundException",
+            store::ErrorMessage(status) + ": name it under kms_keys in the config"};
+  }
   if (status.code() == StatusCode::kNotFound) {
     return {Outcome::kRetryable, "S3.NoSuchBucket", "bucket " + object.bucket + " does not exist"};
   }
