@@ -15,7 +15,7 @@ JOBS ?= $(shell nproc)
 all: build
 
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh --test
 	@cd tests/js && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --silent; }
 
 build:

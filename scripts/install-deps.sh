@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Hydrant builds and tests with; a no-op when all are present.
+# `--test` adds what only the tests need (a browser for the web-page tests).
 set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
@@ -11,8 +12,10 @@ PACKAGES=(
   libsnappy-dev python3-snappy unzip
   libhowardhinnant-date-dev tzdata
   clang libclang-rt-14-dev
-  chromium                 # the browser producer test (tests/e2e/test_cors.py)
 )
+if [[ ${1:-} == --test ]]; then
+  PACKAGES+=(chromium)  # the browser producer test (tests/e2e/test_cors.py)
+fi
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
