@@ -35,24 +35,6 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view kEmptySha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-// SigV4's URI encoding: every byte but A-Z a-z 0-9 - _ . ~ as %XX (upper case).
-std::string UriEncode(std::string_view in, bool keep_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(in.size());
-  for (unsigned char c : in) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-        c == '.' || c == '~' || (keep_slash && c == '/')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 // The query as name/value pairs, decoded ('+' stays '+': SigV4 clients encode a space as %20).
 std::vector<std::pair<std::string, std::string>> RawQuery(std::string_view target) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -73,7 +55,7 @@ std::string CanonicalQuery(std::vector<std::pair<std::string, std::string>> para
   std::vector<std::pair<std::string, std::string>> encoded;
   for (auto& [name, value] : params) {
     if (name == "X-Amz-Signature") continue;
-    encoded.emplace_back(UriEncode(name, false), UriEncode(value, false));
+    encoded.emplace_back(http::PercentEncode(name), http::PercentEncode(value));  // SigV4 URI encoding
   }
   std::sort(encoded.begin(), encoded.end());
   std::string out;
@@ -403,7 +385,7 @@ Verdict SigV4Verifier::Verify(const http::HttpRequest& request, std::string_view
   const bool s3 = service == "s3";
   std::string_view raw_path = request.RawPath();
   std::string path = raw_path.empty() ? "/" : std::string(raw_path);
-  if (!s3) path = UriEncode(path, /*keep_slash=*/true);
+  if (!s3) path = http::PercentEncode(path, /*encode_slash=*/false);
   std::string payload_hash;
   if (s3) {
     payload_hash = presigned && request.Header("x-amz-content-sha256").empty()

@@ -104,12 +104,8 @@ Result<ObjectInfo> ReadObjectInfo(const RandomAccessFile& file) {
     }
     info.sse = std::string(sse->get_string());
     info.sse_kms_key_id = std::string(kms->get_string());
-    std::string_view hex = sealed->get_string();
-    auto digit = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1; };
-    for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-      int hi = digit(hex[i]), lo = digit(hex[i + 1]);
-      if (hi < 0 || lo < 0) return Status::Corruption("object metadata has a malformed data key");
-      info.sealed_data_key.push_back(static_cast<char>(hi * 16 + lo));
+    if (!HexDecode(sealed->get_string(), &info.sealed_data_key)) {
+      return Status::Corruption("object metadata has a malformed data key");
     }
     info.stored_size = stored->to_number<uint64_t>(ec);
     if (ec || info.stored_size != data_size) return Status::Corruption("encrypted object size disagrees with its file");
@@ -124,6 +120,22 @@ std::string Md5(std::string_view data) {
   unsigned int length = 0;
   EVP_Digest(data.data(), data.size(), digest, &length, EVP_md5(), nullptr);
   return std::string(reinterpret_cast<char*>(digest), length);
+}
+
+bool HexDecode(std::string_view hex, std::string* out) {
+  auto value = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) return false;
+  out->clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = value(hex[i]), lo = value(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
 }
 
 std::string HexEncode(std::string_view bytes) {

@@ -54,5 +54,7 @@ Result<ObjectInfo> ReadObjectInfo(const RandomAccessFile& file);
 // Raw 16-byte MD5 digest, and lower-case hex.
 std::string Md5(std::string_view data);
 std::string HexEncode(std::string_view bytes);
+// Lower-case hex back to bytes; false for an odd length or another character.
+bool HexDecode(std::string_view hex, std::string* out);
 
 }  // namespace hydrant::store

@@ -45,22 +45,6 @@ std::string PartName(int part_number) {
   return name;
 }
 
-bool HexDecode(std::string_view hex, std::string* out) {
-  auto value = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  if (hex.size() % 2 != 0) return false;
-  out->clear();
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = value(hex[i]), lo = value(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return true;
-}
-
 // Writes pieces, concatenated, to `path` and fsyncs it; removes the file on failure.
 Status WriteWholeFile(Env* env, const std::string& path,
                       std::initializer_list<std::string_view> pieces) {

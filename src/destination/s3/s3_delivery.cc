@@ -3,8 +3,8 @@
 
 #include <boost/json.hpp>
 
-#include "format/compression.h"
 #include "destination/s3/object_key.h"
+#include "destination/s3/side_objects.h"
 
 namespace hydrant::destination::s3 {
 namespace {
@@ -16,11 +16,8 @@ struct ObjectPayload final : Payload {
   uint64_t bytes() const override { return object.body.size(); }
 };
 
-struct ParsedPlan {
-  std::string bucket, key, compression;
-};
-
-Result<ParsedPlan> ParsePlan(std::string_view plan) {
+// The object a plan names; the S3 location's KMS key is the caller's to add.
+Result<ObjectTarget> ParsePlan(std::string_view plan) {
   boost::system::error_code ec;
   json::value v = json::parse(plan, ec);
   if (ec || !v.is_object()) return Status::Corruption("S3 plan is not a JSON object");
@@ -30,8 +27,10 @@ Result<ParsedPlan> ParsePlan(std::string_view plan) {
   if (!bucket || !key || !compression || !bucket->is_string() || !key->is_string() || !compression->is_string()) {
     return Status::Corruption("S3 plan lacks bucket, key or compression");
   }
-  return ParsedPlan{std::string(bucket->get_string()), std::string(key->get_string()),
-                    std::string(compression->get_string())};
+  return ObjectTarget{.bucket = std::string(bucket->get_string()),
+                      .key = std::string(key->get_string()),
+                      .compression = std::string(compression->get_string()),
+                      .kms_key_arn = ""};
 }
 
 }  // namespace
@@ -49,23 +48,22 @@ std::string S3Delivery::Plan(const BatchFacts& facts) const {
 
 Result<std::unique_ptr<Payload>> S3Delivery::Encode(std::string_view plan, std::span<const Record> records,
                                                     std::string* concatenated) const {
-  auto parsed = ParsePlan(plan);
-  if (!parsed.ok()) return parsed.status();
-  auto payload = std::make_unique<ObjectPayload>();
-  format::Object& object = payload->object;
-  object.bucket = std::move(parsed->bucket);
-  object.key = std::move(parsed->key);
-  object.kms_key_arn = config_.kms_key_arn;
+  auto target = ParsePlan(plan);
+  if (!target.ok()) return target.status();
+  target->kms_key_arn = config_.kms_key_arn;
   size_t bytes = 0;
   for (const Record& r : records) bytes += r.data.size();
+  std::string body;
   if (concatenated && concatenated->size() == bytes) {
-    object.body = std::move(*concatenated);  // the object is exactly the records back to back
+    body = std::move(*concatenated);  // the object is exactly the records back to back
   } else {
-    object.body.reserve(bytes);
-    for (const Record& r : records) object.body.append(r.data);
+    body.reserve(bytes);
+    for (const Record& r : records) body.append(r.data);
   }
-  object.records = records.size();
-  HYDRANT_RETURN_IF_ERROR(format::CompressObjectForKey(parsed->compression, &object));
+  auto object = MakeObject(*target, std::move(body), records.size());
+  if (!object.ok()) return object.status();
+  auto payload = std::make_unique<ObjectPayload>();
+  payload->object = std::move(*object);
   return std::unique_ptr<Payload>(std::move(payload));
 }
 

@@ -1,8 +1,8 @@
 // The S3 objects a stream writes beside its destination's sends: the source-record backup, a
 // copy of every record for a kind with AllData backup, dynamic partitions, and error output.
 // stream/ decides which objects a batch has; this file names them and makes their bytes
-// (records back to back, compressed as configured), as s3_delivery.cc does for an S3 stream's
-// data objects.
+// (records back to back, compressed as configured). MakeObject also makes an S3 stream's data
+// objects (s3_delivery.cc).
 #pragma once
 
 #include <cstdint>
