@@ -252,6 +252,7 @@ Result<std::unique_ptr<destination::Destination>> BuildDestination(const stream:
   context.http_timeout_ms = options.http_endpoint_timeout_seconds * 1000;
   context.http_ca_bundle = options.http_endpoint_ca_bundle;
   context.http_skip_verify = options.http_endpoint_insecure_skip_verify;
+  context.seal_at_rest = !metadata.encryption.key_ref.empty();
   return metadata.config.kind().build(metadata.config.destination(), context);
 }
 
@@ -440,6 +441,7 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   deps.clock = clock;
   deps.objects = bucket_router->get();
   deps.budget = &budget;
+  deps.keys = keys->get();
   deps.destinations = [&](const stream::StreamMetadata& m) {
     return BuildDestination(m, options, bucket_router->get(), &outbound);
   };

@@ -53,13 +53,13 @@ class ControlPlane {
     if (op == "TagDeliveryStream") return Tag(in);
     if (op == "UntagDeliveryStream") return Untag(in);
     if (op == "ListTagsForDeliveryStream") return ListTags(in);
-    if (op == "StartDeliveryStreamEncryption" || op == "StopDeliveryStreamEncryption") {
-      return Status::InvalidArgument(
-          "Server-side encryption of delivery streams is not supported by this Hydrant version; "
-          "records are stored unencrypted in the server's data directory.");
-    }
+    if (op == "StartDeliveryStreamEncryption") return StartEncryption(in);
+    if (op == "StopDeliveryStreamEncryption") return StopEncryption(in);
     return Status::InvalidArgument(std::string(op) + " is not supported by this Hydrant version.");
   }
+
+  // Set when the failure is InvalidKMSResourceException (a key the server does not have).
+  const std::string& kms_error_code() const { return kms_error_code_; }
 
  private:
   Result<std::shared_ptr<stream::DeliveryStream>> FindStream(const json::object& in) {
@@ -69,9 +69,40 @@ class ControlPlane {
     return stream;
   }
 
+  // DeliveryStreamEncryptionConfigurationInput (absent: AWS_OWNED_CMK, as Start defaults).
+  static Status ReadEncryptionInput(const json::object& in, stream::StreamEncryption* out) {
+    out->key_type = "AWS_OWNED_CMK";
+    out->key_arn.clear();
+    const json::value* input = in.if_contains("DeliveryStreamEncryptionConfigurationInput");
+    if (input == nullptr || !input->is_object()) return Status::Ok();
+    std::string type = StringMember(input->as_object(), "KeyType");
+    std::string arn = StringMember(input->as_object(), "KeyARN");
+    if (!type.empty()) out->key_type = type;
+    if (out->key_type == "CUSTOMER_MANAGED_CMK" && arn.empty()) {
+      return Status::InvalidArgument("KeyARN must be specified when KeyType is CUSTOMER_MANAGED_CMK.");
+    }
+    if (out->key_type == "AWS_OWNED_CMK" && !arn.empty()) {
+      return Status::InvalidArgument("KeyARN must not be specified when KeyType is AWS_OWNED_CMK.");
+    }
+    out->key_arn = arn;
+    return Status::Ok();
+  }
+
   Result<json::object> Create(const json::object& in) {
     auto config = stream::StreamConfig::FromCreateRequest(in);
     if (!config.ok()) return config.status();
+    stream::StreamEncryption encryption;
+    if (in.contains("DeliveryStreamEncryptionConfigurationInput")) {
+      HYDRANT_RETURN_IF_ERROR(ReadEncryptionInput(in, &encryption));
+      encryption.status = "ENABLED";
+      encryption.key_ref = encryption.TargetRef();
+      const KeyRing* keys = catalog_->keys();
+      if (keys == nullptr || keys->Master(encryption.key_ref) == nullptr) {
+        kms_error_code_ = "KMS.NotFoundException";
+        return Status::InvalidArgument("Key '" + encryption.key_ref +
+                                       "' does not exist (Hydrant knows the keys under kms_keys in its config)");
+      }
+    }
     std::vector<std::pair<std::string, std::string>> tags;
     if (const json::value* t = in.if_contains("Tags"); t && t->is_array()) {
       for (const auto& tag : t->as_array()) {
@@ -80,7 +111,7 @@ class ControlPlane {
       }
     }
     std::string name = config->name();
-    HYDRANT_RETURN_IF_ERROR(catalog_->Create(std::move(*config), std::move(tags)));
+    HYDRANT_RETURN_IF_ERROR(catalog_->Create(std::move(*config), std::move(tags), std::move(encryption)));
     spdlog::info("created delivery stream {}", name);
     return json::object{{"DeliveryStreamARN", catalog_->Arn(name)}};
   }
@@ -95,7 +126,7 @@ class ControlPlane {
     d["DeliveryStreamName"] = name;
     d["DeliveryStreamARN"] = catalog_->Arn(name);
     d["DeliveryStreamStatus"] = creating ? "CREATING" : "ACTIVE";
-    d["DeliveryStreamEncryptionConfiguration"] = json::object{{"Status", "DISABLED"}};
+    d["DeliveryStreamEncryptionConfiguration"] = DescribeEncryption(m.encryption);
     d["DeliveryStreamType"] = m.config.type();
     d["VersionId"] = std::to_string(m.version);
     d["CreateTimestamp"] = EpochSeconds(m.create_millis);
@@ -111,6 +142,49 @@ class ControlPlane {
     d["Destinations"] = std::move(destinations);
     d["HasMoreDestinations"] = false;
     return json::object{{"DeliveryStreamDescription", std::move(d)}};
+  }
+
+  static json::object DescribeEncryption(const stream::StreamEncryption& e) {
+    json::object out{{"Status", e.status}};
+    if (e.status != "DISABLED") {
+      out["KeyType"] = e.key_type;
+      if (e.key_type == "CUSTOMER_MANAGED_CMK") out["KeyARN"] = e.key_arn;
+    }
+    if (e.status == "ENABLING_FAILED") {
+      out["FailureDescription"] = json::object{{"Type", e.failure_type}, {"Details", e.failure_details}};
+    }
+    return out;
+  }
+
+  // Only an ACTIVE stream changes its encryption.
+  Result<std::shared_ptr<stream::DeliveryStream>> FindActiveStream(const json::object& in) {
+    auto stream = FindStream(in);
+    if (!stream.ok()) return stream.status();
+    if (catalog_->StatusOf(**stream) != stream::StreamStatus::kActive) {
+      return Status::ResourceInUse("Firehose " + StringMember(in, "DeliveryStreamName") +
+                                   " under account " + catalog_->options().account_id +
+                                   " is not ACTIVE (status CREATING).");
+    }
+    return stream;
+  }
+
+  Result<json::object> StartEncryption(const json::object& in) {
+    auto stream = FindActiveStream(in);
+    if (!stream.ok()) return stream.status();
+    stream::StreamEncryption asked;
+    HYDRANT_RETURN_IF_ERROR(ReadEncryptionInput(in, &asked));
+    HYDRANT_RETURN_IF_ERROR((*stream)->StartEncryption(asked.key_type, asked.key_arn));
+    spdlog::info("delivery stream {}: encryption {}", StringMember(in, "DeliveryStreamName"),
+                 (*stream)->metadata().encryption.status);
+    return json::object{};
+  }
+
+  Result<json::object> StopEncryption(const json::object& in) {
+    auto stream = FindActiveStream(in);
+    if (!stream.ok()) return stream.status();
+    HYDRANT_RETURN_IF_ERROR((*stream)->StopEncryption());
+    spdlog::info("delivery stream {}: encryption DISABLED", StringMember(in, "DeliveryStreamName"));
+    return json::object{};
   }
 
   Result<json::object> List(const json::object& in) {
@@ -233,6 +307,7 @@ class ControlPlane {
 
   stream::Catalog* catalog_;
   Clock* clock_;
+  std::string kms_error_code_;
 };
 
 }  // namespace
@@ -267,6 +342,14 @@ void FirehoseHandler::Handle(std::string_view operation, http::HttpRequest reque
   }
   ControlPlane control(catalog_, clock_);
   auto result = control.Run(operation, body.as_object());
+  if (!result.ok() && !control.kms_error_code().empty()) {
+    // InvalidKMSResourceException carries the KMS error's code beside its message.
+    http::HttpResponse res = JsonErrorResponse("InvalidKMSResourceException", 400, result.status().message(), request_id);
+    res.body = json::serialize(json::object{{"__type", "InvalidKMSResourceException"},
+                                            {"code", control.kms_error_code()},
+                                            {"message", result.status().message()}});
+    return respond(std::move(res));
+  }
   if (!result.ok()) return respond(JsonErrorResponse(result.status(), request_id));
   respond(JsonOk(json::serialize(*result), request_id));
 }
@@ -353,19 +436,20 @@ void FirehoseHandler::Put(bool batch, http::HttpRequest& request, const std::str
     out->append(record_id_salt_);
     AppendHex16(first_number + i, out);
   };
+  const bool encrypted = stream->encrypted();
   // The response is built before the append so the WAL's sync thread only sends it.
   auto build = [&](size_t accepted) {
     std::string body;
     if (!batch) {
       body = "{\"RecordId\":\"";
       append_record_id(&body, 0);
-      body += "\",\"Encrypted\":false}";
+      body += encrypted ? "\",\"Encrypted\":true}" : "\",\"Encrypted\":false}";
       return body;
     }
     body.reserve(64 + total * 56);
     body += "{\"FailedPutCount\":";
     body += std::to_string(total - accepted);
-    body += ",\"Encrypted\":false,\"RequestResponses\":[";
+    body += encrypted ? ",\"Encrypted\":true,\"RequestResponses\":[" : ",\"Encrypted\":false,\"RequestResponses\":[";
     for (size_t i = 0; i < total; ++i) {
       if (i) body += ',';
       if (i < accepted) {

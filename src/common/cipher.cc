@@ -90,6 +90,41 @@ Result<std::string> Unseal(std::string_view key, std::string_view sealed, std::s
   return out;
 }
 
+NonceCipher::NonceCipher(std::string_view key) : encrypt_(EVP_CIPHER_CTX_new()), decrypt_(EVP_CIPHER_CTX_new()) {
+  EVP_EncryptInit_ex(static_cast<EVP_CIPHER_CTX*>(encrypt_), EVP_aes_256_gcm(), nullptr, Bytes(key), nullptr);
+  EVP_DecryptInit_ex(static_cast<EVP_CIPHER_CTX*>(decrypt_), EVP_aes_256_gcm(), nullptr, Bytes(key), nullptr);
+}
+
+NonceCipher::~NonceCipher() {
+  EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(encrypt_));
+  EVP_CIPHER_CTX_free(static_cast<EVP_CIPHER_CTX*>(decrypt_));
+}
+
+void NonceCipher::Seal(std::string_view nonce, std::string_view aad, std::string_view plain, char* out) {
+  auto* ctx = static_cast<EVP_CIPHER_CTX*>(encrypt_);
+  int n = 0;
+  EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, Bytes(nonce));  // same key, new nonce
+  if (!aad.empty()) EVP_EncryptUpdate(ctx, nullptr, &n, Bytes(aad), static_cast<int>(aad.size()));
+  auto* dst = reinterpret_cast<unsigned char*>(out);
+  EVP_EncryptUpdate(ctx, dst, &n, Bytes(plain), static_cast<int>(plain.size()));
+  EVP_EncryptFinal_ex(ctx, dst + plain.size(), &n);
+  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kCipherTagBytes, dst + plain.size());
+}
+
+bool NonceCipher::Open(std::string_view nonce, std::string_view aad, std::string_view sealed, char* out) {
+  if (sealed.size() < kCipherTagBytes) return false;
+  auto* ctx = static_cast<EVP_CIPHER_CTX*>(decrypt_);
+  size_t body = sealed.size() - kCipherTagBytes;
+  int n = 0;
+  EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, Bytes(nonce));
+  if (!aad.empty()) EVP_DecryptUpdate(ctx, nullptr, &n, Bytes(aad), static_cast<int>(aad.size()));
+  EVP_DecryptUpdate(ctx, reinterpret_cast<unsigned char*>(out), &n, Bytes(sealed), static_cast<int>(body));
+  std::string tag(sealed.substr(body));
+  EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, kCipherTagBytes, tag.data());
+  unsigned char tail[16];
+  return EVP_DecryptFinal_ex(ctx, tail, &n) == 1;
+}
+
 namespace {
 
 // 32 raw bytes, or 64 hex digits (a trailing newline allowed).

@@ -42,6 +42,29 @@ class SealStream {
   std::string nonce_;
 };
 
+// AES-256-GCM with a caller-chosen nonce, for many small messages under one key (the WAL's
+// frames): the key schedule is set up once. The caller guarantees that no nonce repeats
+// under one key. Not thread-safe.
+class NonceCipher {
+ public:
+  explicit NonceCipher(std::string_view key);
+  ~NonceCipher();
+  NonceCipher(const NonceCipher&) = delete;
+  NonceCipher& operator=(const NonceCipher&) = delete;
+  // Writes plain.size() ciphertext bytes and the 16-byte tag to `out`.
+  void Seal(std::string_view nonce, std::string_view aad, std::string_view plain, char* out);
+  // `sealed` is ciphertext || tag; writes sealed.size() - 16 bytes to `out`. False when the
+  // tag does not verify.
+  bool Open(std::string_view nonce, std::string_view aad, std::string_view sealed, char* out);
+
+ private:
+  void* encrypt_;  // EVP_CIPHER_CTX
+  void* decrypt_;
+};
+
+// What data at rest names its master key by: Hydrant's own key, or a customer-managed key's ARN.
+inline constexpr std::string_view kOwnKeyRef = "AWS_OWNED_CMK";
+
 // The master keys: Hydrant's own, created at first start (32 random bytes in
 // <dir>/hydrant-own.key, mode 0600), and the customer-managed keys the config names by ARN (a
 // file of 32 raw bytes or 64 hex digits). Thread-safe once opened (read-only).
@@ -52,6 +75,8 @@ class KeyRing {
   const std::string& own_key() const { return own_; }
   // nullptr when the config names no key with that ARN.
   const std::string* Find(std::string_view arn) const;
+  // The master key a reference names (kOwnKeyRef or an ARN); nullptr when unknown.
+  const std::string* Master(std::string_view ref) const { return ref == kOwnKeyRef ? &own_ : Find(ref); }
 
  private:
   std::string own_;

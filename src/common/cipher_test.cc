@@ -22,6 +22,28 @@ TEST(CipherTest, SealsAndOpensOnlyWithTheSameKeyAndName) {
   EXPECT_NE(Seal(key, plain, ""), Seal(key, plain, ""));  // a fresh nonce each time
 }
 
+TEST(CipherTest, NonceCipherOpensOnlyWhatItSealedUnderTheSameNonceAndAad) {
+  const std::string key = RandomBytes(kCipherKeyBytes);
+  NonceCipher cipher(key);
+  const std::string nonce(kCipherNonceBytes, '\1'), other(kCipherNonceBytes, '\2');
+  const std::string plain = "marker-7f3a record";
+  std::string sealed(plain.size() + kCipherTagBytes, '\0');
+  cipher.Seal(nonce, "aad", plain, sealed.data());
+  EXPECT_EQ(sealed.find("marker"), std::string::npos);
+  std::string opened(plain.size(), '\0');
+  ASSERT_TRUE(cipher.Open(nonce, "aad", sealed, opened.data()));
+  EXPECT_EQ(opened, plain);
+  EXPECT_FALSE(cipher.Open(other, "aad", sealed, opened.data()));
+  EXPECT_FALSE(cipher.Open(nonce, "aaD", sealed, opened.data()));
+  EXPECT_FALSE(NonceCipher(RandomBytes(kCipherKeyBytes)).Open(nonce, "aad", sealed, opened.data()));
+  sealed[2] ^= 1;
+  EXPECT_FALSE(cipher.Open(nonce, "aad", sealed, opened.data()));
+  // The same as one Seal call with that nonce: a standard AES-256-GCM message.
+  std::string again(plain.size() + kCipherTagBytes, '\0');
+  cipher.Seal(other, "", plain, again.data());
+  EXPECT_EQ(*Unseal(key, other + again, ""), plain);
+}
+
 TEST(CipherTest, StreamSealsLikeOneCall) {
   const std::string key = RandomBytes(kCipherKeyBytes);
   SealStream stream(key, "k");

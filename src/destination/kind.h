@@ -42,6 +42,7 @@ struct BuildContext {
   int64_t http_timeout_ms = 180'000;         // an HTTP destination's answer
   std::string http_ca_bundle;                // CAs https destinations are verified against
   bool http_skip_verify = false;             // their certificates are not verified (explicit option)
+  bool seal_at_rest = false;                 // the stream is encrypted (format::Object::seal_at_rest)
 };
 
 struct KindOperations {

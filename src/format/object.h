@@ -19,6 +19,10 @@ struct Object {
   // EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN; "" = no SSE-KMS. Remote S3
   // destinations ask for SSE-KMS with this key; the embedded store does not encrypt.
   std::string kms_key_arn;
+  // Written by a stream with server-side encryption: the embedded store keeps it sealed
+  // (SSE-S3, AES256, unless kms_key_arn names a key), so none of the stream's records lie in
+  // plaintext in the data directory. Remote buckets apply their own encryption.
+  bool seal_at_rest = false;
 };
 
 }  // namespace hydrant::format

@@ -69,7 +69,8 @@ Status Catalog::Load() {
   return Status::Ok();
 }
 
-Status Catalog::Create(StreamConfig config, std::vector<std::pair<std::string, std::string>> tags) {
+Status Catalog::Create(StreamConfig config, std::vector<std::pair<std::string, std::string>> tags,
+                       StreamEncryption encryption) {
   const std::string name = config.name();
   std::unique_lock lock(mu_);
   if (streams_.count(name)) {
@@ -83,6 +84,7 @@ Status Catalog::Create(StreamConfig config, std::vector<std::pair<std::string, s
   StreamMetadata metadata{std::move(config)};
   metadata.create_millis = deps_.clock->NowMillis();
   metadata.tags = std::move(tags);
+  metadata.encryption = std::move(encryption);
 
   Env* env = deps_.env;
   std::string staging = JoinPath(StreamsDir(), kCreatingPrefix + RandomHex(12));

@@ -36,7 +36,10 @@ class Catalog {
   ~Catalog();
 
   // Creates and starts a stream. Errors: kResourceInUse (name taken), kLimitExceeded.
-  Status Create(StreamConfig config, std::vector<std::pair<std::string, std::string>> tags);
+  Status Create(StreamConfig config, std::vector<std::pair<std::string, std::string>> tags,
+                StreamEncryption encryption = {});
+  // The master keys streams can be encrypted with (null when none).
+  const KeyRing* keys() const { return deps_.keys; }
   // Stops a stream and removes its data. Errors: kNotFound, kResourceInUse (still CREATING).
   Status Delete(const std::string& name);
   // nullptr when there is no such stream.

@@ -191,11 +191,33 @@ DeliveryStream::~DeliveryStream() {
 
 Status DeliveryStream::Recover() {
   const std::string name = metadata_.config.name();
-  wal::Options options{deps_.env, JoinPath(dir_, "wal"), deps_.wal_segment_bytes};
+  // A key change a crash interrupted is completed: the log opens under the key asked for.
+  StreamEncryption& encryption = metadata_.encryption;
+  const bool changing = encryption.status == "ENABLING" || encryption.status == "DISABLING";
+  const std::string key_ref = encryption.status == "ENABLING_FAILED" ? encryption.key_ref : encryption.TargetRef();
+  wal::Options options{.env = deps_.env,
+                       .dir = JoinPath(dir_, "wal"),
+                       .max_segment_bytes = deps_.wal_segment_bytes,
+                       .keys = deps_.keys,
+                       .key_ref = key_ref};
   wal::RecoveryReport report;
   auto wal = wal::Wal::Open(options, &report);
-  if (!wal.ok()) return wal.status();
+  if (!wal.ok()) {
+    if (wal.status().code() == StatusCode::kInvalidArgument && !key_ref.empty()) {
+      return Status::FailedPrecondition("stream " + name + " is encrypted with the key " + key_ref +
+                                        ", which this server does not have (kms_keys in the config)");
+    }
+    return wal.status();
+  }
   wal_ = std::move(*wal);
+  if (changing) {
+    encryption.status = key_ref.empty() ? "DISABLED" : "ENABLED";
+    encryption.key_ref = key_ref;
+    HYDRANT_RETURN_IF_ERROR(deps_.env->WriteFileAtomic(JoinPath(dir_, "stream.json"), metadata_.ToJsonText()));
+    spdlog::info("stream {}: completed the encryption change interrupted by the last stop ({})", name,
+                 encryption.status);
+  }
+  encrypted_ = !key_ref.empty();
   if (report.truncated_bytes > 0) {
     spdlog::warn("stream {}: write-ahead log had a torn or corrupt tail; cut {} bytes ({}); "
                  "every record before it is kept",
@@ -258,14 +280,16 @@ size_t DeliveryStream::Reserve(std::span<const std::string_view> records) {
     heap_sizes.resize(records.size());
     sizes = heap_sizes.data();
   }
-  for (size_t i = 0; i < records.size(); ++i) sizes[i] = records[i].size() + wal::kFrameHeaderSize;
+  const uint64_t overhead = FrameOverhead();
+  for (size_t i = 0; i < records.size(); ++i) sizes[i] = records[i].size() + overhead;
   return deps_.budget->ReservePrefix({sizes, records.size()});
 }
 
 void DeliveryStream::Append(std::span<const std::string_view> records, int64_t arrival_millis,
                             PutCallback done) {
   uint64_t reserved = 0;
-  for (std::string_view record : records) reserved += record.size() + wal::kFrameHeaderSize;
+  const uint64_t overhead = FrameOverhead();
+  for (std::string_view record : records) reserved += record.size() + overhead;
   // Records the log refused never reach it, so their reservation is given back.
   (void)wal_->Append(records, arrival_millis,
                      [budget = deps_.budget, reserved, done = std::move(done)](Status s) {
@@ -331,6 +355,62 @@ Status DeliveryStream::UpdateMetadata(const std::function<Status(StreamMetadata*
   if (main_.activity) main_.activity->Wake();
   if (backup_.activity) backup_.activity->Wake();
   return Status::Ok();
+}
+
+Status DeliveryStream::RekeyLog(const std::string& key_ref) {
+  std::promise<Status> rekeyed;
+  wal_->Rekey(key_ref, [&rekeyed](Status s) { rekeyed.set_value(std::move(s)); });
+  return rekeyed.get_future().get();
+}
+
+Status DeliveryStream::StartEncryption(const std::string& key_type, const std::string& key_arn) {
+  std::lock_guard change(encryption_mu_);
+  const std::string ref = key_type == "CUSTOMER_MANAGED_CMK" ? key_arn : std::string(kOwnKeyRef);
+  if (deps_.keys == nullptr || deps_.keys->Master(ref) == nullptr) {
+    // As KMS answers for a key that does not exist; the previous key stays in use.
+    spdlog::warn("stream {}: cannot start encryption: no key {} (name it under kms_keys in the config)",
+                 metadata().config.name(), ref);
+    return UpdateMetadata([&](StreamMetadata* m) {
+      m->encryption.status = "ENABLING_FAILED";
+      m->encryption.key_type = key_type;
+      m->encryption.key_arn = key_arn;
+      m->encryption.failure_type = "KMS_KEY_NOT_FOUND";
+      m->encryption.failure_details = "Key '" + ref + "' does not exist";
+      return Status::Ok();
+    });
+  }
+  HYDRANT_RETURN_IF_ERROR(UpdateMetadata([&](StreamMetadata* m) {
+    m->encryption.status = "ENABLING";
+    m->encryption.key_type = key_type;
+    m->encryption.key_arn = key_arn;
+    m->encryption.failure_type.clear();
+    m->encryption.failure_details.clear();
+    return Status::Ok();
+  }));
+  HYDRANT_RETURN_IF_ERROR(RekeyLog(ref));
+  encrypted_ = true;
+  return UpdateMetadata([&](StreamMetadata* m) {
+    m->encryption.status = "ENABLED";
+    m->encryption.key_ref = ref;
+    return Status::Ok();
+  });
+}
+
+Status DeliveryStream::StopEncryption() {
+  std::lock_guard change(encryption_mu_);
+  HYDRANT_RETURN_IF_ERROR(UpdateMetadata([&](StreamMetadata* m) {
+    m->encryption.status = "DISABLING";
+    m->encryption.failure_type.clear();
+    m->encryption.failure_details.clear();
+    return Status::Ok();
+  }));
+  HYDRANT_RETURN_IF_ERROR(RekeyLog(""));
+  encrypted_ = false;
+  return UpdateMetadata([&](StreamMetadata* m) {
+    m->encryption.status = "DISABLED";
+    m->encryption.key_ref.clear();
+    return Status::Ok();
+  });
 }
 
 DeliveryStats DeliveryStream::stats() const {
@@ -721,10 +801,11 @@ Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& ba
   return prepared;
 }
 
-bool DeliveryStream::WriteObjects(const std::vector<format::Object>& objects, size_t* next,
+bool DeliveryStream::WriteObjects(std::vector<format::Object>& objects, size_t* next,
                                   std::string* error) {
   for (; *next < objects.size(); ++*next) {
-    const format::Object& object = objects[*next];
+    format::Object& object = objects[*next];
+    object.seal_at_rest = encrypted();
     destination::DeliveryResult result = deps_.objects->Write(object);
     std::lock_guard<std::mutex> lock(mu_);
     if (result.outcome != destination::Outcome::kDelivered) {

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "buffer/buffer_policy.h"
+#include "common/cipher.h"
 #include "common/clock.h"
 #include "common/env.h"
 #include "common/status.h"
@@ -30,6 +31,7 @@
 #include "stream/retry_backoff.h"
 #include "stream/stream_metadata.h"
 #include "wal/wal.h"
+#include "wal/wal_format.h"
 
 namespace hydrant::stream {
 
@@ -52,6 +54,8 @@ struct DeliveryStreamDeps {
   // Writes S3 objects: the error output, backups, and dynamic partitioning's objects.
   destination::ObjectWriter* objects = nullptr;  // not owned
   DiskBudget* budget = nullptr;                      // not owned
+  // Master keys of server-side encryption (null: streams cannot be encrypted). Not owned.
+  const KeyRing* keys = nullptr;
   uint64_t wal_segment_bytes = 64ull << 20;
   int64_t max_retry_backoff_millis = 120'000;  // RetryBackoff::kMaxMillis; tests shorten it
   // The service keeps undelivered data for 24 hours, then discards it; so does Hydrant.
@@ -147,6 +151,17 @@ class DeliveryStream {
   const destination::KindOperations& destination_kind() const { return kind_; }
   // Replaces the metadata (UpdateDestination, tags); persists it before returning.
   Status UpdateMetadata(const std::function<Status(StreamMetadata*)>& mutate);
+
+  // StartDeliveryStreamEncryption: from the next record on, records are stored encrypted under
+  // the key (`key_type` AWS_OWNED_CMK, or CUSTOMER_MANAGED_CMK with `key_arn`): ENABLING, then
+  // ENABLED once the log's new segment is durable. A key the server does not have ends in
+  // ENABLING_FAILED (KMS_KEY_NOT_FOUND) and the stream keeps its previous key. A crash between
+  // the two steps is completed at the next start.
+  Status StartEncryption(const std::string& key_type, const std::string& key_arn);
+  // StopDeliveryStreamEncryption: DISABLING, then DISABLED once new records are plaintext.
+  Status StopEncryption();
+  // Whether records put now are stored encrypted (PutRecord's `Encrypted`).
+  bool encrypted() const { return encrypted_.load(std::memory_order_relaxed); }
 
   // Delivers everything buffered (one attempt per batch); the lanes then stay idle.
   void Drain();
@@ -266,7 +281,12 @@ class DeliveryStream {
   // The all-data backup of a delivered batch (the stream's S3 location, its Prefix).
   Result<format::Object> AllDataObject(const PlannedBatch& batch, std::span<const destination::Record> records);
   // Writes objects[next...] in order; false at the first failure (`error` says which).
-  bool WriteObjects(const std::vector<format::Object>& objects, size_t* next, std::string* error);
+  // What the log adds to each record (its frame header, and the tag when encrypted).
+  uint64_t FrameOverhead() const { return wal::kFrameHeaderSize + (encrypted() ? kCipherTagBytes : 0); }
+  // Objects of an encrypted stream are sealed at rest in the embedded store.
+  bool WriteObjects(std::vector<format::Object>& objects, size_t* next, std::string* error);
+  // Moves the log to `key_ref` and waits until its new segment is durable.
+  Status RekeyLog(const std::string& key_ref);
   // The stream's destination, built again after a configuration change. Thread-safe.
   Result<std::shared_ptr<const destination::Destination>> CurrentDestination();
   // Journals the in-flight batch as delivered and, with `then_plan`, plans that one in the same
@@ -327,6 +347,8 @@ class DeliveryStream {
   // The destination lane's batch cut ahead while the in-flight one is delivered.
   std::optional<InFlightSummary> ahead_summary_;      // guarded by mu_
   PutCounters put_counters_;
+  std::mutex encryption_mu_;       // one Start/StopEncryption at a time
+  std::atomic<bool> encrypted_{false};
 };
 
 }  // namespace hydrant::stream

@@ -1,6 +1,8 @@
 // PartitionBuffers: per-partition byte buffers with spill files.
 #include "stream/partition_buffers.h"
 
+#include "wal/wal_format.h"
+
 namespace hydrant::stream {
 
 Result<std::unique_ptr<PartitionBuffers>> PartitionBuffers::Open(Env* env, std::string dir,
@@ -44,9 +46,13 @@ Status PartitionBuffers::Spill(PartitionBuffer* buffer) {
   }
   auto file = env_->NewWritableFile(buffer->spool_path, /*truncate=*/buffer->spilled == 0);
   if (!file.ok()) return file.status();
-  HYDRANT_RETURN_IF_ERROR((*file)->Append(buffer->tail));
+  std::string chunk(4, '\0');
+  chunk += Seal(key_, buffer->tail, buffer->spool_path);
+  wal::EncodeFixed32(chunk.data(), static_cast<uint32_t>(chunk.size() - 4));
+  HYDRANT_RETURN_IF_ERROR((*file)->Append(chunk));
   HYDRANT_RETURN_IF_ERROR((*file)->Close());
   buffer->spilled += buffer->tail.size();
+  buffer->spool_bytes += chunk.size();
   memory_bytes_ -= buffer->tail.size();
   buffer->tail.clear();
   buffer->tail.shrink_to_fit();
@@ -58,12 +64,24 @@ Result<std::string> PartitionBuffers::ReadAll(const PartitionBuffer& buffer) {
   if (buffer.spilled > 0) {
     auto spooled = env_->ReadFile(buffer.spool_path);
     if (!spooled.ok()) return spooled.status();
-    if (spooled->size() != buffer.spilled) {
+    if (spooled->size() != buffer.spool_bytes) {
       return Status::Internal("spool file " + buffer.spool_path + " has " +
                               std::to_string(spooled->size()) + " bytes, expected " +
-                              std::to_string(buffer.spilled));
+                              std::to_string(buffer.spool_bytes));
     }
-    body = std::move(*spooled);
+    body.reserve(buffer.spilled + buffer.tail.size());
+    std::string_view rest = *spooled;
+    while (rest.size() >= 4) {
+      const size_t size = wal::DecodeFixed32(rest.data());
+      if (size > rest.size() - 4) break;
+      auto plain = Unseal(key_, rest.substr(4, size), buffer.spool_path);
+      if (!plain.ok()) return Status::Internal("spool file " + buffer.spool_path + ": " + plain.status().message());
+      body += *plain;
+      rest.remove_prefix(4 + size);
+    }
+    if (!rest.empty() || body.size() != buffer.spilled) {
+      return Status::Internal("spool file " + buffer.spool_path + " is not what was spilled");
+    }
   }
   body.reserve(body.size() + buffer.tail.size());
   body += buffer.tail;

@@ -4,7 +4,9 @@
 // ones spilled to a spool file under `dir`, so hundreds of partitions keep memory bounded. Spool
 // files are a cache, not a log: after a restart the stream rebuilds every buffer from its WAL
 // (which keeps each record until the object holding it is delivered), so spools are never
-// synced and are deleted when the buffers are opened. Not thread-safe: one delivery loop.
+// synced and are deleted when the buffers are opened. Spilled bytes are sealed (AES-256-GCM)
+// with a key made at Open and never written anywhere: a spool cannot be read after the process
+// ends, and no record lies in plaintext on disk. Not thread-safe: one delivery loop.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/cipher.h"
 #include "common/env.h"
 #include "common/status.h"
 #include "wal/wal.h"
@@ -32,7 +35,8 @@ struct PartitionBuffer {
   // Private to PartitionBuffers.
   std::string tail;  // bytes not spilled yet
   std::string spool_path;
-  uint64_t spilled = 0;
+  uint64_t spilled = 0;        // plaintext bytes in the spool
+  uint64_t spool_bytes = 0;    // its size: sealed chunks, each after its 4-byte length
 };
 
 class PartitionBuffers {
@@ -71,12 +75,13 @@ class PartitionBuffers {
 
  private:
   PartitionBuffers(Env* env, std::string dir, size_t spill_at_bytes)
-      : env_(env), dir_(std::move(dir)), spill_at_bytes_(spill_at_bytes) {}
+      : env_(env), dir_(std::move(dir)), spill_at_bytes_(spill_at_bytes), key_(RandomBytes(kCipherKeyBytes)) {}
   Status Spill(PartitionBuffer* buffer);
 
   Env* env_;
   const std::string dir_;
   const size_t spill_at_bytes_;
+  const std::string key_;  // seals the spools; in memory only
   std::map<std::string, PartitionBuffer> buffers_;
   size_t data_partitions_ = 0;
   uint64_t memory_bytes_ = 0;

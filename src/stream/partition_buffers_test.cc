@@ -36,6 +36,10 @@ TEST_F(PartitionBuffersTest, SpillsBeyondTheThresholdAndReadsBackInOrder) {
   ASSERT_TRUE(b.Append(e, "failed\n", 900, {1, 50}, {1, 51}).ok());
   EXPECT_LT(b.memory_bytes(), 16u + 16u);  // at most one partial tail per buffer
   EXPECT_GT(a->spilled, 0u);
+  // Spilled bytes are sealed: no record is in the spool in plaintext.
+  auto spooled = env_->ReadFile(a->spool_path);
+  ASSERT_TRUE(spooled.ok());
+  EXPECT_EQ(spooled->find("record-"), std::string::npos);
   auto body = b.ReadAll(*a);
   ASSERT_TRUE(body.ok());
   EXPECT_EQ(*body, expected);

@@ -87,10 +87,8 @@ Result<StreamConfig> StreamConfig::FromCreateRequest(const json::object& request
     return Status::InvalidArgument(
         "DatabaseSourceConfiguration is only applicable for DatabaseAsSource stream type");
   }
-  if (Find(request, "DeliveryStreamEncryptionConfigurationInput")) {
-    return Unsupported(
-        "Server-side encryption of the stream (DeliveryStreamEncryptionConfigurationInput)");
-  }
+  // DeliveryStreamEncryptionConfigurationInput is the stream's encryption, not part of its
+  // configuration: the Firehose handler takes it (StreamMetadata::encryption).
 
   auto destination_member = DestinationOf(request, /*update=*/false);
   if (!destination_member.ok()) return destination_member.status();

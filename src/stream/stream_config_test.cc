@@ -282,10 +282,6 @@ TEST(StreamConfigTest, OnlyDirectPutStreams) {
       "RoleARN": "arn:aws:iam::123456789012:role/r"})");
   EXPECT_EQ(CreateError(request),
             "KinesisSourceStreamConfig is only applicable for KinesisStreamAsSource stream type");
-
-  request = CreateRequest(Seed());
-  request["DeliveryStreamEncryptionConfigurationInput"] = Obj(R"({"KeyType": "AWS_OWNED_CMK"})");
-  EXPECT_THAT(CreateError(request), HasSubstr("DeliveryStreamEncryptionConfigurationInput"));
 }
 
 TEST(StreamConfigTest, EveryCompressionFormatIsAccepted) {

@@ -3,8 +3,15 @@
 
 #include <boost/json.hpp>
 
+#include "common/cipher.h"
+
 namespace hydrant::stream {
 namespace json = boost::json;
+
+std::string StreamEncryption::TargetRef() const {
+  if (status == "DISABLED" || status == "DISABLING") return "";
+  return key_type == "CUSTOMER_MANAGED_CMK" ? key_arn : std::string(kOwnKeyRef);
+}
 
 std::string StreamMetadata::ToJsonText() const {
   json::object o;
@@ -15,6 +22,14 @@ std::string StreamMetadata::ToJsonText() const {
   json::array t;
   for (const auto& [k, v] : tags) t.push_back(json::array{json::string(k), json::string(v)});
   o["tags"] = std::move(t);
+  if (encryption.status != "DISABLED" || !encryption.key_type.empty()) {
+    o["encryption"] = json::object{{"status", encryption.status},
+                                   {"key_type", encryption.key_type},
+                                   {"key_arn", encryption.key_arn},
+                                   {"failure_type", encryption.failure_type},
+                                   {"failure_details", encryption.failure_details},
+                                   {"key_ref", encryption.key_ref}};
+  }
   return json::serialize(o);
 }
 
@@ -33,6 +48,16 @@ Result<StreamMetadata> StreamMetadata::FromJsonText(std::string_view text) {
     for (const auto& t : o.at("tags").as_array()) {
       m.tags.emplace_back(json::value_to<std::string>(t.as_array().at(0)),
                           json::value_to<std::string>(t.as_array().at(1)));
+    }
+    if (auto* e = o.if_contains("encryption")) {
+      const auto& eo = e->as_object();
+      auto get = [&](const char* name) { return json::value_to<std::string>(eo.at(name)); };
+      m.encryption = StreamEncryption{.status = get("status"),
+                                      .key_type = get("key_type"),
+                                      .key_arn = get("key_arn"),
+                                      .failure_type = get("failure_type"),
+                                      .failure_details = get("failure_details"),
+                                      .key_ref = get("key_ref")};
     }
     return m;
   } catch (const std::exception& e) {

@@ -13,8 +13,9 @@ constexpr size_t kMaxChunk = 1 << 20;
 
 }  // namespace
 
-SegmentReader::SegmentReader(const RandomAccessFile& file, uint64_t offset, uint64_t limit)
-    : file_(file), offset_(offset), limit_(limit), chunk_(kFirstChunk) {}
+SegmentReader::SegmentReader(const RandomAccessFile& file, uint64_t offset, uint64_t limit,
+                             uint8_t frame_type)
+    : file_(file), offset_(offset), limit_(limit), frame_type_(frame_type), chunk_(kFirstChunk) {}
 
 bool SegmentReader::Next(Frame* frame) {
   if (!status_.ok() || offset_ >= limit_) return false;
@@ -22,10 +23,13 @@ bool SegmentReader::Next(Frame* frame) {
   if (!Fill(kFrameHeaderSize)) return false;
   const char* p = buffer_.data() + (offset_ - buffer_offset_);
   FrameHeader header = DecodeFrameHeader(p);
-  if (header.length > kMaxRecordBytes) {
+  if (header.length > kMaxRecordBytes + (frame_type_ == kSealedRecord ? kCipherTagBytes : 0)) {
     return Fail("frame length " + std::to_string(header.length) + " exceeds the maximum");
   }
-  if (header.type != kFullRecord) return Fail("unknown frame type " + std::to_string(header.type));
+  if (header.type != frame_type_) {
+    return Fail("frame type " + std::to_string(header.type) + " in a segment of type " +
+                std::to_string(frame_type_) + " frames");
+  }
   uint64_t frame_size = kFrameHeaderSize + uint64_t{header.length};
   if (limit_ - offset_ < frame_size) return Fail("truncated frame");
   if (!Fill(frame_size)) return false;

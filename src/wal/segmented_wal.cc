@@ -5,6 +5,7 @@
 #include <climits>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -37,7 +38,9 @@ class SegmentedWal final : public Wal {
       : env_(env),
         dir_(std::move(dir)),
         max_segment_bytes_(options.max_segment_bytes),
-        repair_retry_(options.repair_retry_millis) {}
+        repair_retry_(options.repair_retry_millis),
+        keys_(options.keys),
+        key_ref_(options.key_ref) {}
   ~SegmentedWal() override { (void)Close(); }
 
   // Scans, verifies and repairs the segments, then opens the last one for appending.
@@ -48,6 +51,7 @@ class SegmentedWal final : public Wal {
 
   LogPosition Append(std::span<const std::string_view> records, int64_t arrival_millis,
                      AppendCallback done) override;
+  void Rekey(std::string key_ref, AppendCallback done) override;
   void SetDurableListener(DurableListener listener) override;
   LogPosition Begin() const override;
   LogPosition DurableEnd() const override;
@@ -61,11 +65,13 @@ class SegmentedWal final : public Wal {
   struct Segment {
     uint64_t number;
     uint64_t size;  // bytes written and synced; for all but the last, the end of its last frame
+    uint64_t header_size = kSegmentHeaderSize;  // where its first frame starts
+    std::shared_ptr<const std::string> data_key{};  // encrypted segments only
   };
   // Within a group's bytes, where a new segment starts (its header is at `at`).
   struct Roll {
     size_t at;
-    uint64_t segment;
+    Segment segment;  // size 0
   };
   // Appends framed since the last group was taken by the sync thread.
   struct Group {
@@ -82,6 +88,10 @@ class SegmentedWal final : public Wal {
   std::string SegmentPath(uint64_t number) const { return JoinPath(dir_, SegmentFileName(number)); }
   Status RecoverSegment(uint64_t number, RecoveryReport* report);
   Status CreateSegment(uint64_t number);
+  // A new segment under key_ref_: its header, and (encrypted) its data key. Sets writer_.
+  Result<std::string> NewSegmentHeader(Segment* segment);
+  // Starts segment next_.segment + 1 in the pending group. Requires mu_.
+  Status RollLocked();
   // One round of group commit: repair a failed log, write and sync the pending group, or free
   // the buffers of a log that went idle.
   void SyncStep();
@@ -97,6 +107,7 @@ class SegmentedWal final : public Wal {
   const std::string dir_;
   const uint64_t max_segment_bytes_;
   const std::chrono::milliseconds repair_retry_;
+  const KeyRing* const keys_;
 
   mutable std::mutex mu_;
   Group pending_;                 // guarded by mu_
@@ -108,6 +119,10 @@ class SegmentedWal final : public Wal {
   bool released_ = true;          // guarded by mu_: the group buffers are freed
   std::chrono::steady_clock::time_point last_commit_;  // guarded by mu_
   std::shared_ptr<const DurableListener> listener_;  // guarded by mu_
+  std::string key_ref_;                     // guarded by mu_: what new segments are sealed with
+  std::unique_ptr<NonceCipher> writer_;     // guarded by mu_: the current segment's, if sealed
+  uint64_t current_header_size_ = kSegmentHeaderSize;  // guarded by mu_
+  bool roll_before_next_ = false;           // guarded by mu_: the current segment takes no more
 
   // Owned by the running SyncStep (by Recover/Close when none runs).
   Group writing_;
@@ -130,12 +145,18 @@ Status SegmentedWal::Recover(RecoveryReport* report) {
   std::sort(numbers.begin(), numbers.end());
   for (uint64_t number : numbers) HYDRANT_RETURN_IF_ERROR(RecoverSegment(number, report));
 
-  if (segments_.empty()) {
-    HYDRANT_RETURN_IF_ERROR(CreateSegment(1));
-    HYDRANT_RETURN_IF_ERROR(file_->Append(EncodeSegmentHeader()));
+  // An encrypted segment is never appended to again (its nonces are offsets), nor is a
+  // plaintext one when records are to be encrypted now: a new segment starts.
+  if (segments_.empty() || segments_.back().data_key || !key_ref_.empty()) {
+    Segment segment{.number = segments_.empty() ? 1 : segments_.back().number + 1, .size = 0};
+    auto header = NewSegmentHeader(&segment);
+    if (!header.ok()) return header.status();
+    HYDRANT_RETURN_IF_ERROR(CreateSegment(segment.number));
+    HYDRANT_RETURN_IF_ERROR(file_->Append(*header));
     HYDRANT_RETURN_IF_ERROR(file_->Sync());
-    file_size_ = kSegmentHeaderSize;
-    segments_.push_back({1, kSegmentHeaderSize});
+    file_size_ = segment.size = header->size();
+    current_header_size_ = segment.header_size;
+    segments_.push_back(std::move(segment));
   } else {
     auto file = env_->NewWritableFile(SegmentPath(segments_.back().number), /*truncate=*/false);
     if (!file.ok()) return file.status();
@@ -154,20 +175,41 @@ Status SegmentedWal::RecoverSegment(uint64_t number, RecoveryReport* report) {
   if (!file.ok()) return file.status();
   auto size = (*file)->Size();
   if (!size.ok()) return size.status();
-  std::string header;
-  HYDRANT_RETURN_IF_ERROR((*file)->Read(0, kSegmentHeaderSize, &header));
+  std::string head;
+  HYDRANT_RETURN_IF_ERROR((*file)->Read(0, kMaxSegmentHeaderSize, &head));
+  const SegmentHeader header = DecodeSegmentHeader(head);
+  Segment segment{.number = number, .size = 0};
 
   std::string problem;
   uint64_t end = 0;
-  if (header.size() < kSegmentHeaderSize) {
-    problem = "torn segment header";
-  } else if (std::string_view(header).substr(0, kSegmentMagic.size()) != kSegmentMagic) {
-    problem = "bad segment magic";
-  } else if (uint32_t version = DecodeFixed32(header.data() + 8); version != kFormatVersion) {
+  if (header.torn) {
+    problem = head.size() >= kSegmentMagic.size() &&
+                      std::string_view(head).substr(0, kSegmentMagic.size()) != kSegmentMagic
+                  ? "bad segment magic"
+                  : "torn segment header";
+  } else if (header.version != kFormatVersion && header.version != kSealedFormatVersion) {
     return Status::FailedPrecondition(path + ": unsupported WAL format version " +
-                                      std::to_string(version));
+                                      std::to_string(header.version));
   } else {
-    SegmentReader reader(**file, kSegmentHeaderSize, *size);
+    if (header.version == kSealedFormatVersion) {
+      const std::string* master = keys_ ? keys_->Master(header.key_ref) : nullptr;
+      if (master == nullptr) {
+        return Status::FailedPrecondition(
+            path + " is encrypted with the key " + header.key_ref +
+            ", which this server does not have: give its key file under kms_keys in the config "
+            "(records stay on disk until then)");
+      }
+      auto data_key = Unseal(*master, header.sealed_key, header.key_ref);
+      if (!data_key.ok()) {
+        return Status::FailedPrecondition(
+            path + " does not open with the key " + header.key_ref +
+            ": the key file is not the one the records were written with");
+      }
+      segment.header_size = header.size;
+      segment.data_key = std::make_shared<const std::string>(std::move(*data_key));
+    }
+    SegmentReader reader(**file, segment.header_size, *size,
+                         segment.data_key ? kSealedRecord : kFullRecord);
     Frame frame;
     while (reader.Next(&frame)) ++report->records;
     if (!reader.status().ok()) {
@@ -183,12 +225,14 @@ Status SegmentedWal::RecoverSegment(uint64_t number, RecoveryReport* report) {
     report->detail += SegmentFileName(number) + ": " + problem + ", cut " +
                       std::to_string(*size - end) + " bytes";
     if (end == 0) {
+      // Nothing in it was acknowledged: it becomes an empty plaintext segment.
       auto out = env_->NewWritableFile(path, /*truncate=*/true);
       if (!out.ok()) return out.status();
       HYDRANT_RETURN_IF_ERROR((*out)->Append(EncodeSegmentHeader()));
       HYDRANT_RETURN_IF_ERROR((*out)->Sync());
       HYDRANT_RETURN_IF_ERROR((*out)->Close());
       end = kSegmentHeaderSize;
+      segment = Segment{.number = number, .size = 0};
     } else {
       HYDRANT_RETURN_IF_ERROR(env_->TruncateFile(path, end));
       auto out = env_->NewWritableFile(path, /*truncate=*/false);
@@ -197,7 +241,37 @@ Status SegmentedWal::RecoverSegment(uint64_t number, RecoveryReport* report) {
       HYDRANT_RETURN_IF_ERROR((*out)->Close());
     }
   }
-  segments_.push_back({number, end});
+  segment.size = end;
+  segments_.push_back(std::move(segment));
+  return Status::Ok();
+}
+
+Result<std::string> SegmentedWal::NewSegmentHeader(Segment* segment) {
+  if (key_ref_.empty()) {
+    writer_.reset();
+    segment->header_size = kSegmentHeaderSize;
+    segment->data_key.reset();
+    return EncodeSegmentHeader();
+  }
+  const std::string* master = keys_ ? keys_->Master(key_ref_) : nullptr;
+  if (master == nullptr) return Status::InvalidArgument("no master key " + key_ref_);
+  auto data_key = std::make_shared<const std::string>(RandomBytes(kCipherKeyBytes));
+  std::string header = EncodeSealedSegmentHeader(key_ref_, Seal(*master, *data_key, key_ref_));
+  writer_ = std::make_unique<NonceCipher>(*data_key);
+  segment->header_size = header.size();
+  segment->data_key = std::move(data_key);
+  return header;
+}
+
+Status SegmentedWal::RollLocked() {
+  Segment segment{.number = next_.segment + 1, .size = 0};
+  auto header = NewSegmentHeader(&segment);
+  if (!header.ok()) return header.status();
+  pending_.rolls.push_back({pending_.bytes.size(), segment});
+  pending_.bytes += *header;
+  next_ = LogPosition{segment.number, header->size()};
+  current_header_size_ = header->size();
+  roll_before_next_ = false;
   return Status::Ok();
 }
 
@@ -219,9 +293,9 @@ LogPosition SegmentedWal::Append(std::span<const std::string_view> records, int6
     too_large |= record.size() > kMaxRecordBytes;
     data_bytes += record.size();
   }
-  const uint64_t frame_bytes = data_bytes + records.size() * kFrameHeaderSize;
-
   std::unique_lock lock(mu_);
+  const uint64_t frame_bytes =
+      data_bytes + records.size() * (kFrameHeaderSize + (key_ref_.empty() ? 0 : kCipherTagBytes));
   LogPosition first = next_;
   if (closing_ || too_large) {
     lock.unlock();
@@ -240,13 +314,24 @@ LogPosition SegmentedWal::Append(std::span<const std::string_view> records, int6
     return first;
   }
   if (!records.empty()) {
-    if (next_.offset > kSegmentHeaderSize && next_.offset + frame_bytes > max_segment_bytes_) {
-      pending_.rolls.push_back({pending_.bytes.size(), next_.segment + 1});
-      pending_.bytes += EncodeSegmentHeader();
-      next_ = LogPosition{next_.segment + 1, kSegmentHeaderSize};
+    if (roll_before_next_ ||
+        (next_.offset > current_header_size_ && next_.offset + frame_bytes > max_segment_bytes_)) {
+      if (Status rolled = RollLocked(); !rolled.ok()) {
+        lock.unlock();
+        if (done) done(std::move(rolled));
+        return first;
+      }
     }
     first = next_;
-    for (std::string_view record : records) AppendFrame(&pending_.bytes, arrival_millis, record);
+    if (writer_) {
+      uint64_t offset = next_.offset;
+      for (std::string_view record : records) {
+        AppendSealedFrame(&pending_.bytes, arrival_millis, record, writer_.get(), next_.segment, offset);
+        offset += kFrameHeaderSize + record.size() + kCipherTagBytes;
+      }
+    } else {
+      for (std::string_view record : records) AppendFrame(&pending_.bytes, arrival_millis, record);
+    }
     next_.offset += frame_bytes;
     pending_.records += records.size();
     pending_.data_bytes += data_bytes;
@@ -256,6 +341,32 @@ LogPosition SegmentedWal::Append(std::span<const std::string_view> records, int6
   lock.unlock();
   sync_->Wake();
   return first;
+}
+
+void SegmentedWal::Rekey(std::string key_ref, AppendCallback done) {
+  std::unique_lock lock(mu_);
+  Status refused;
+  if (closing_) {
+    refused = Status::FailedPrecondition("WAL is closed");
+  } else if (!status_.ok()) {
+    refused = status_;
+  } else if (!key_ref.empty() && (keys_ == nullptr || keys_->Master(key_ref) == nullptr)) {
+    refused = Status::InvalidArgument("no master key " + key_ref);
+  } else {
+    std::string previous = std::exchange(key_ref_, std::move(key_ref));
+    if (Status rolled = RollLocked(); !rolled.ok()) {
+      key_ref_ = std::move(previous);
+      refused = rolled;
+    }
+  }
+  if (!refused.ok()) {
+    lock.unlock();
+    if (done) done(std::move(refused));
+    return;
+  }
+  if (done) pending_.callbacks.push_back(std::move(done));
+  lock.unlock();
+  sync_->Wake();
 }
 
 void SegmentedWal::SyncStep() {
@@ -330,7 +441,7 @@ bool SegmentedWal::CommitPending(std::unique_lock<std::mutex>& lock) {
   }
   lock.unlock();
 
-  if (status.ok() && !writing_.bytes.empty() && listener && *listener) {
+  if (status.ok() && writing_.records > 0 && listener && *listener) {
     (*listener)(DurableGroup{.end = writing_.end,
                              .records = writing_.records,
                              .data_bytes = writing_.data_bytes,
@@ -363,10 +474,10 @@ Status SegmentedWal::WriteGroup(const Group& group) {
     // The old segment is complete and synced before the new one receives anything.
     HYDRANT_RETURN_IF_ERROR(WriteAndSync(bytes.substr(start, roll.at - start)));
     HYDRANT_RETURN_IF_ERROR(file_->Close());
-    HYDRANT_RETURN_IF_ERROR(CreateSegment(roll.segment));
+    HYDRANT_RETURN_IF_ERROR(CreateSegment(roll.segment.number));
     {
       std::lock_guard lock(mu_);
-      segments_.push_back({roll.segment, 0});
+      segments_.push_back(roll.segment);
     }
     start = roll.at;
   }
@@ -412,6 +523,10 @@ Status SegmentedWal::Repair() {
   file_size_ = durable.offset;
   std::lock_guard lock(mu_);
   segments_.back().size = file_size_;
+  current_header_size_ = segments_.back().header_size;
+  // The failed group's frames may have reached the disk: their offsets (nonces) are not used
+  // again under the same data key. A plaintext segment is appended to as before.
+  if (segments_.back().data_key || !key_ref_.empty()) roll_before_next_ = true;
   return Status::Ok();
 }
 
@@ -423,7 +538,7 @@ void SegmentedWal::SetDurableListener(DurableListener listener) {
 
 LogPosition SegmentedWal::Begin() const {
   std::lock_guard lock(mu_);
-  return LogPosition{segments_.front().number, kSegmentHeaderSize};
+  return LogPosition{segments_.front().number, segments_.front().header_size};
 }
 
 LogPosition SegmentedWal::DurableEnd() const {
@@ -436,6 +551,8 @@ Status SegmentedWal::Read(LogPosition from,
   struct Span {
     uint64_t segment;
     uint64_t limit;  // durable end within the segment
+    uint64_t header_size;
+    std::shared_ptr<const std::string> data_key;
   };
   std::vector<Span> spans;
   {
@@ -448,8 +565,9 @@ Status SegmentedWal::Read(LogPosition from,
     for (const Segment& segment : segments_) {
       if (segment.number < from.segment) continue;
       if (segment.number > durable_end_.segment) break;
-      spans.push_back({segment.number, segment.number == durable_end_.segment ? durable_end_.offset
-                                                                              : segment.size});
+      spans.push_back({segment.number,
+                       segment.number == durable_end_.segment ? durable_end_.offset : segment.size,
+                       segment.header_size, segment.data_key});
     }
   }
   if (spans.empty() || spans.front().segment != from.segment) {
@@ -459,20 +577,31 @@ Status SegmentedWal::Read(LogPosition from,
     return Status::InvalidArgument("read position is past the end of its segment");
   }
 
+  std::string plain;  // an encrypted frame's record
   for (size_t i = 0; i < spans.size(); ++i) {
-    uint64_t offset =
-        i == 0 ? std::max<uint64_t>(from.offset, kSegmentHeaderSize) : kSegmentHeaderSize;
+    uint64_t offset = i == 0 ? std::max<uint64_t>(from.offset, spans[i].header_size) : spans[i].header_size;
     if (offset >= spans[i].limit) continue;
     const std::string name = SegmentFileName(spans[i].segment);
     auto file = env_->NewRandomAccessFile(JoinPath(dir_, name));
     if (!file.ok()) return file.status();
-    SegmentReader reader(**file, offset, spans[i].limit);
+    std::optional<NonceCipher> cipher;
+    if (spans[i].data_key) cipher.emplace(*spans[i].data_key);
+    SegmentReader reader(**file, offset, spans[i].limit, cipher ? kSealedRecord : kFullRecord);
     Frame frame;
     while (reader.Next(&frame)) {
       RecordView view{.position = {spans[i].segment, frame.offset},
                       .next = {spans[i].segment, frame.next},
                       .arrival_millis = frame.arrival_millis,
                       .data = frame.data};
+      if (cipher) {
+        plain.resize(frame.data.size() - kCipherTagBytes);
+        if (!cipher->Open(SealedFrameNonce(spans[i].segment, frame.offset),
+                          SealedFrameAad(frame.arrival_millis), frame.data, plain.data())) {
+          return Status::Corruption(name + ": the frame at offset " + std::to_string(frame.offset) +
+                                    " does not decrypt");
+        }
+        view.data = plain;
+      }
       if (!visit(view)) return Status::Ok();
     }
     if (!reader.status().ok()) {

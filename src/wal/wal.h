@@ -17,6 +17,12 @@
 //    is truncated away and reported; everything before it is kept. In an earlier segment,
 //    the rest of that segment after a bad frame is cut and the following segments are kept.
 //  - ReleaseBefore(p) deletes whole segments that lie before p's segment.
+//  - Encryption (server-side encryption of a stream): with Options::key_ref set, each new
+//    segment gets a fresh data key, sealed by that master key in its header, and every frame
+//    in it is sealed with the data key (wal_format.h). Rekey() changes the key new records are
+//    written with by starting a new segment; earlier segments keep theirs and stay readable
+//    while their master keys are in Options::keys. A segment whose master key is missing or
+//    does not open its data key makes Open fail (FailedPrecondition), never cuts it.
 // Thread-safety: every method may be called from any thread.
 // The byte layout is documented in wal_format.h and docs/wal-format.md.
 #pragma once
@@ -28,6 +34,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/cipher.h"
 #include "common/env.h"
 #include "common/status.h"
 #include "common/task_pool.h"
@@ -71,6 +78,10 @@ struct Options {
   std::string dir;                        // created if missing; holds the segment files
   uint64_t max_segment_bytes = 64ull << 20;
   uint64_t repair_retry_millis = 1000;  // after a failed repair, the wait before the next one
+  // The master keys encrypted segments name (may be null when nothing is encrypted), and the
+  // one new segments are sealed with: "" = plaintext, else kOwnKeyRef or a KMS key ARN.
+  const KeyRing* keys = nullptr;
+  std::string key_ref{};
 };
 
 class Wal {
@@ -96,7 +107,13 @@ class Wal {
   virtual LogPosition Append(std::span<const std::string_view> records, int64_t arrival_millis,
                              AppendCallback done) = 0;
 
-  // Called on the sync thread after every successful group commit. Set before the first Append.
+  // From the next record on, records are written under `key_ref` ("" = plaintext) in a new
+  // segment; `done` runs once that segment's header is durable (records appended after Rekey
+  // returns are written under the new key). InvalidArgument at once when `keys` lacks it.
+  virtual void Rekey(std::string key_ref, AppendCallback done) = 0;
+
+  // Called on the sync thread after every successful group commit that stored records. Set
+  // before the first Append.
   virtual void SetDurableListener(DurableListener listener) = 0;
 
   // The first retained position and the durable end (after the last acknowledged record).

@@ -56,6 +56,76 @@ std::string EncodeSegmentHeader() {
   return header;
 }
 
+std::string EncodeSealedSegmentHeader(std::string_view key_ref, std::string_view sealed_key) {
+  std::string header(18, '\0');
+  header.replace(0, kSegmentMagic.size(), kSegmentMagic);
+  EncodeFixed32(header.data() + 8, kSealedFormatVersion);
+  const size_t size = 18 + key_ref.size() + sealed_key.size() + 4;
+  EncodeFixed32(header.data() + 12, static_cast<uint32_t>(size));
+  header[16] = static_cast<char>(key_ref.size() & 0xff);
+  header[17] = static_cast<char>(key_ref.size() >> 8);
+  header += key_ref;
+  header += sealed_key;
+  char crc[4];
+  EncodeFixed32(crc, MaskCrc(Crc32c(header)));
+  header.append(crc, 4);
+  return header;
+}
+
+SegmentHeader DecodeSegmentHeader(std::string_view bytes) {
+  SegmentHeader header;
+  if (bytes.size() < kSegmentHeaderSize || bytes.substr(0, kSegmentMagic.size()) != kSegmentMagic) {
+    header.torn = true;
+    return header;
+  }
+  header.version = DecodeFixed32(bytes.data() + 8);
+  header.size = kSegmentHeaderSize;
+  if (header.version != kSealedFormatVersion) return header;
+  const size_t size = DecodeFixed32(bytes.data() + 12);
+  const size_t sealed_bytes = kCipherNonceBytes + kCipherKeyBytes + kCipherTagBytes;
+  if (size > kMaxSegmentHeaderSize || size < 18 + sealed_bytes + 4 || bytes.size() < size ||
+      UnmaskCrc(DecodeFixed32(bytes.data() + size - 4)) != Crc32c(bytes.substr(0, size - 4))) {
+    header.torn = true;
+    return header;
+  }
+  const size_t ref_size = static_cast<uint8_t>(bytes[16]) | static_cast<size_t>(static_cast<uint8_t>(bytes[17])) << 8;
+  if (18 + ref_size + sealed_bytes + 4 != size) {
+    header.torn = true;
+    return header;
+  }
+  header.size = size;
+  header.key_ref = std::string(bytes.substr(18, ref_size));
+  header.sealed_key = std::string(bytes.substr(18 + ref_size, sealed_bytes));
+  return header;
+}
+
+std::string SealedFrameNonce(uint64_t segment, uint64_t offset) {
+  std::string nonce(kCipherNonceBytes, '\0');
+  EncodeFixed64(nonce.data(), offset);
+  EncodeFixed32(nonce.data() + 8, static_cast<uint32_t>(segment));
+  return nonce;
+}
+
+std::string SealedFrameAad(int64_t arrival_millis) {
+  std::string aad(8, '\0');
+  EncodeFixed64(aad.data(), static_cast<uint64_t>(arrival_millis));
+  return aad;
+}
+
+void AppendSealedFrame(std::string* dst, int64_t arrival_millis, std::string_view data,
+                       NonceCipher* cipher, uint64_t segment, uint64_t offset) {
+  const size_t start = dst->size();
+  const uint32_t length = static_cast<uint32_t>(data.size() + kCipherTagBytes);
+  dst->resize(start + kFrameHeaderSize + length);
+  char* header = dst->data() + start;
+  EncodeFixed32(header + 4, length);
+  header[8] = static_cast<char>(kSealedRecord);
+  EncodeFixed64(header + 9, static_cast<uint64_t>(arrival_millis));
+  cipher->Seal(SealedFrameNonce(segment, offset), SealedFrameAad(arrival_millis), data,
+               header + kFrameHeaderSize);
+  EncodeFixed32(header, MaskCrc(Crc32c(std::string_view(header + 4, kFrameHeaderSize - 4 + length))));
+}
+
 void AppendFrame(std::string* dst, int64_t arrival_millis, std::string_view data) {
   char header[kFrameHeaderSize];
   EncodeFixed32(header + 4, static_cast<uint32_t>(data.size()));

@@ -9,11 +9,22 @@
 //   | segment header (16)  | frame 1 | frame 2 | ... | frame n |
 //   +----------------------+---------+---------+-----+---------+
 //
-// Segment header, 16 bytes:
+// Segment header of a plaintext segment, 16 bytes:
 //   offset size field
 //        0    8 magic     "HYDRANTW" (48 59 44 52 41 4E 54 57)
 //        8    4 version   uint32, 1
 //       12    4 reserved  uint32, written as 0, ignored by version-1 readers
+//
+// Segment header of an encrypted segment (a stream with server-side encryption), h bytes:
+//        0    8 magic       "HYDRANTW"
+//        8    4 version     uint32, 2
+//       12    4 h           uint32, the header's size (at most kMaxSegmentHeaderSize)
+//       16    2 r           uint16, length of the key reference
+//       18    r key_ref     the master key: "AWS_OWNED_CMK" (Hydrant's own) or a KMS key ARN
+//     18+r   60 sealed_key  the segment's data key (32 random bytes) sealed with the master key
+//                           (common/cipher.h Seal: nonce, ciphertext, tag; aad = key_ref)
+//      h-4    4 crc         MaskCrc(CRC32C of bytes 0 .. h-4): a torn header is told apart
+//                           from a key that does not open it
 //
 // Frame, 17-byte header then the record's bytes (one frame per record, never split):
 //   offset size field
@@ -22,6 +33,12 @@
 //        8    1 type            uint8, kFullRecord (1); any other value is corruption
 //        9    8 arrival_millis  int64, milliseconds since the Unix epoch
 //       17    n data            the record, byte for byte (n = length, may be 0)
+//
+// In an encrypted segment every frame has type kSealedRecord (2) and its data is the record
+// sealed with the segment's data key: AES-256-GCM ciphertext (n - 16 bytes) then the 16-byte
+// tag; nonce = offset of the frame (uint64) || segment number (low 32 bits), aad = arrival_millis
+// (8 bytes). An encrypted segment is never appended to after a restart or a failed write, so
+// no offset (nonce) is used twice under its key.
 //
 // The CRC covers everything after itself (length, type, arrival, data), so a bit flip in
 // any of them, a zero-filled region or a half-written frame is detected. It is masked as in
@@ -37,13 +54,18 @@
 #include <string>
 #include <string_view>
 
+#include "common/cipher.h"
+
 namespace hydrant::wal {
 
 inline constexpr std::string_view kSegmentMagic = "HYDRANTW";
 inline constexpr uint32_t kFormatVersion = 1;
 inline constexpr size_t kSegmentHeaderSize = 16;
 inline constexpr size_t kFrameHeaderSize = 17;
+inline constexpr uint32_t kSealedFormatVersion = 2;
+inline constexpr size_t kMaxSegmentHeaderSize = 1024;
 inline constexpr uint8_t kFullRecord = 1;
+inline constexpr uint8_t kSealedRecord = 2;
 // Larger length fields are corruption; Append refuses larger records.
 inline constexpr uint32_t kMaxRecordBytes = 16u << 20;
 
@@ -76,9 +98,33 @@ inline uint64_t DecodeFixed64(const char* p) {
 
 // The 16-byte header of a version-1 segment.
 std::string EncodeSegmentHeader();
+// The header of an encrypted (version-2) segment.
+std::string EncodeSealedSegmentHeader(std::string_view key_ref, std::string_view sealed_key);
+
+// A segment header read back. `torn` when it is incomplete or fails its CRC (then the segment
+// holds nothing that was acknowledged); otherwise `version` says which kind it is.
+struct SegmentHeader {
+  bool torn = false;
+  uint32_t version = 0;
+  size_t size = 0;          // where the first frame starts
+  std::string key_ref;      // version 2
+  std::string sealed_key;   // version 2
+};
+// `bytes` is the start of the segment file (at least kMaxSegmentHeaderSize bytes when the
+// file is that long).
+SegmentHeader DecodeSegmentHeader(std::string_view bytes);
 
 // Appends one frame holding `data` to *dst. data.size() must be <= kMaxRecordBytes.
 void AppendFrame(std::string* dst, int64_t arrival_millis, std::string_view data);
+
+// The nonce and the authenticated data of a sealed frame (see above).
+std::string SealedFrameNonce(uint64_t segment, uint64_t offset);
+std::string SealedFrameAad(int64_t arrival_millis);
+
+// Appends one frame holding `data` sealed by `cipher` (the segment's data key), for a frame
+// starting at `offset` of `segment`.
+void AppendSealedFrame(std::string* dst, int64_t arrival_millis, std::string_view data,
+                       NonceCipher* cipher, uint64_t segment, uint64_t offset);
 
 // A frame's header fields, decoded but not yet checked against its CRC.
 struct FrameHeader {

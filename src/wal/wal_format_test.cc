@@ -108,7 +108,7 @@ TEST_F(SegmentReaderTest, ReadsManySmallFramesWithFewReads) {
   }
   auto file = Write(bytes);
   uint64_t reads_before = env_.random_read_count();
-  SegmentReader reader(*file, 0, bytes.size());
+  SegmentReader reader(*file, 0, bytes.size(), kFullRecord);
   Frame frame;
   size_t n = 0;
   uint64_t expected_offset = 0;
@@ -134,7 +134,7 @@ TEST_F(SegmentReaderTest, ReadsFramesLargerThanAChunk) {
   AppendFrame(&bytes, 2, big);
   AppendFrame(&bytes, 3, "tail");
   auto file = Write(bytes);
-  SegmentReader reader(*file, 0, bytes.size());
+  SegmentReader reader(*file, 0, bytes.size(), kFullRecord);
   Frame frame;
   ASSERT_TRUE(reader.Next(&frame));
   EXPECT_EQ(frame.data, "small");
@@ -154,7 +154,7 @@ TEST_F(SegmentReaderTest, StopsAtTheFirstBadFrameWithCorruption) {
   AppendFrame(&bytes, 3, "three");
   bytes[second + kFrameHeaderSize] ^= 1;
   auto file = Write(bytes);
-  SegmentReader reader(*file, 0, bytes.size());
+  SegmentReader reader(*file, 0, bytes.size(), kFullRecord);
   Frame frame;
   ASSERT_TRUE(reader.Next(&frame));
   EXPECT_FALSE(reader.Next(&frame));
@@ -177,12 +177,12 @@ TEST_F(SegmentReaderTest, RejectsHugeLengthAndUnknownTypeAndShortFrames) {
   type[8] = 2;
   std::vector<Case> cases = {{"huge length", huge},
                              {"length past end", past_end},
-                             {"unknown type", type},
+                             {"sealed frame in a plaintext segment", type},
                              {"short header", good.substr(0, 10)},
                              {"short payload", good.substr(0, good.size() - 1)}};
   for (const Case& c : cases) {
     auto file = Write(c.bytes);
-    SegmentReader reader(*file, 0, c.bytes.size());
+    SegmentReader reader(*file, 0, c.bytes.size(), kFullRecord);
     Frame frame;
     EXPECT_FALSE(reader.Next(&frame)) << c.name;
     EXPECT_EQ(reader.status().code(), StatusCode::kCorruption) << c.name;

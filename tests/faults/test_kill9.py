@@ -9,6 +9,7 @@ acknowledged record exactly once, nothing invented, no batch under two keys.
 Replay a failing timing with HYDRANT_FAULT_SEED=<printed seed>.
 """
 import signal
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -129,3 +130,62 @@ def test_kill9_right_after_a_checkpoint(hydrant_factory, rng):
             time.sleep(rng.uniform(0.0, 0.03))
             kill_and_restart(server, i, kills)
     finish(server, "ckpt", ledger)
+
+
+def test_kill9_during_encryption_changes(hydrant_factory, rng, tmp_path):
+    """12 kills while Start/StopDeliveryStreamEncryption move the stream between plaintext, Hydrant's
+    own key and a customer-managed key under load: after each restart the stream is ENABLED or
+    DISABLED (a change a kill interrupted is completed, one that was answered stays done), puts
+    report the state, and at the end every acknowledged record is delivered exactly once."""
+    key_arn = "arn:aws:kms:us-east-1:123456789012:key/00000000-1111-2222-3333-444444444444"
+    (tmp_path / "cmk.key").write_text("ab" * 32)
+    config = tmp_path / "hydrant.yaml"
+    config.write_text(f"kms_keys:\n  - {{arn: \"{key_arn}\", key_file: \"{tmp_path / 'cmk.key'}\"}}\n")
+    server = hydrant_factory(config_file=config, extra_args=["--wal-segment-bytes", str(SEGMENT_BYTES)])
+    server.s3().create_bucket(Bucket="enc")
+    server.create_s3_stream("enc", "enc", size_mb=1, interval_s=1)
+    changes = [("start", {"KeyType": "AWS_OWNED_CMK"}), ("start", {"KeyType": "CUSTOMER_MANAGED_CMK", "KeyARN": key_arn}),
+               ("stop", None)]
+    ledger, kills, answered = Ledger(), [], 0
+    with Producer(server, "enc", ledger, tag="enc", threads=2, batch=(1, 40)):
+        for i in range(12):
+            kind, key = changes[i % 3]
+            result, sent = {}, threading.Event()
+            client = server.firehose(max_attempts=1)
+            client.meta.events.register("before-send.firehose.*", lambda **_: sent.set())
+
+            def change():
+                try:
+                    if kind == "start":
+                        client.start_delivery_stream_encryption(
+                            DeliveryStreamName="enc", DeliveryStreamEncryptionConfigurationInput=key)
+                    else:
+                        client.stop_delivery_stream_encryption(DeliveryStreamName="enc")
+                    result["ok"] = True
+                except Exception as e:  # the kill cut the call
+                    result["error"] = e
+
+            caller = threading.Thread(target=change)
+            caller.start()
+            assert sent.wait(10)
+            # The change takes a few fsyncs (ENABLING persisted, the log's new segment, ENABLED).
+            time.sleep(rng.uniform(0.0, 0.012))
+            kill_and_restart(server, i, kills)
+            caller.join()
+            description = server.firehose().describe_delivery_stream(DeliveryStreamName="enc")
+            state = description["DeliveryStreamDescription"]["DeliveryStreamEncryptionConfiguration"]
+            assert state["Status"] in ("ENABLED", "DISABLED"), state
+            if result.get("ok"):
+                answered += 1
+                assert state["Status"] == ("ENABLED" if kind == "start" else "DISABLED"), (i, kind, state)
+                if kind == "start":
+                    assert state["KeyType"] == key["KeyType"] and state.get("KeyARN") == key.get("KeyARN"), state
+            probe = b"probe-%d\n" % i
+            with ledger.lock:
+                ledger.attempted.add(probe)
+            put = server.firehose().put_record(DeliveryStreamName="enc", Record={"Data": probe})
+            with ledger.lock:
+                ledger.acknowledged.add(probe)
+            assert put["Encrypted"] is (state["Status"] == "ENABLED")
+    print(f"changes answered before their kill: {answered} of 12")
+    finish(server, "enc", ledger)

@@ -16,6 +16,8 @@ DeliveryResult LocalS3Destination::Write(const format::Object& object) {
   if (!object.kms_key_arn.empty()) {  // the stream's KMSEncryptionConfig: SSE-KMS with that key
     options.sse = "aws:kms";
     options.sse_kms_key_id = object.kms_key_arn;
+  } else if (object.seal_at_rest) {
+    options.sse = "AES256";
   }
   Status status = store_->PutObject(object.bucket, object.key, object.body, options).status();
   if (status.ok()) return {Outcome::kDelivered, "", ""};

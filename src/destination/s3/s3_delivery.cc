@@ -64,6 +64,7 @@ Result<std::unique_ptr<Payload>> S3Delivery::Encode(std::string_view plan, std::
   if (!object.ok()) return object.status();
   auto payload = std::make_unique<ObjectPayload>();
   payload->object = std::move(*object);
+  payload->object.seal_at_rest = seal_at_rest_;
   return std::unique_ptr<Payload>(std::move(payload));
 }
 

@@ -17,7 +17,8 @@ std::string ObjectPlan(const std::string& bucket, const std::string& key, const 
 class S3Delivery final : public Destination {
  public:
   // `writer` is not owned and outlives this.
-  S3Delivery(ObjectWriter* writer, S3Destination config) : writer_(writer), config_(std::move(config)) {}
+  S3Delivery(ObjectWriter* writer, S3Destination config, bool seal_at_rest = false)
+      : writer_(writer), config_(std::move(config)), seal_at_rest_(seal_at_rest) {}
 
   // The key <Prefix>[YYYY/MM/DD/HH/]<stream>-<version>-YYYY-MM-DD-HH-MM-SS-<batch id><extension>.
   std::string Plan(const BatchFacts& facts) const override;
@@ -33,6 +34,7 @@ class S3Delivery final : public Destination {
  private:
   ObjectWriter* writer_;
   const S3Destination config_;
+  const bool seal_at_rest_;
 };
 
 }  // namespace hydrant::destination::s3

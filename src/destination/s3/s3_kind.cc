@@ -64,7 +64,7 @@ const KindOperations kKind = {
       return Describe(stored, Typed(parsed));
     },
     .build = [](const ParsedDestination& parsed, const BuildContext& context) -> Result<std::unique_ptr<Destination>> {
-      return std::unique_ptr<Destination>(new S3Delivery(context.objects, Typed(parsed)));
+      return std::unique_ptr<Destination>(new S3Delivery(context.objects, Typed(parsed), context.seal_at_rest));
     },
 };
 
