@@ -99,19 +99,6 @@ SegmentHeader DecodeSegmentHeader(std::string_view bytes) {
   return header;
 }
 
-std::string SealedFrameNonce(uint64_t segment, uint64_t offset) {
-  std::string nonce(kCipherNonceBytes, '\0');
-  EncodeFixed64(nonce.data(), offset);
-  EncodeFixed32(nonce.data() + 8, static_cast<uint32_t>(segment));
-  return nonce;
-}
-
-std::string SealedFrameAad(int64_t arrival_millis) {
-  std::string aad(8, '\0');
-  EncodeFixed64(aad.data(), static_cast<uint64_t>(arrival_millis));
-  return aad;
-}
-
 void AppendSealedFrame(std::string* dst, int64_t arrival_millis, std::string_view data,
                        NonceCipher* cipher, uint64_t segment, uint64_t offset) {
   const size_t start = dst->size();

@@ -117,9 +117,21 @@ SegmentHeader DecodeSegmentHeader(std::string_view bytes);
 // Appends one frame holding `data` to *dst. data.size() must be <= kMaxRecordBytes.
 void AppendFrame(std::string* dst, int64_t arrival_millis, std::string_view data);
 
-// The nonce and the authenticated data of a sealed frame (see above).
-std::string SealedFrameNonce(uint64_t segment, uint64_t offset);
-std::string SealedFrameAad(int64_t arrival_millis);
+// The nonce and the authenticated data of a sealed frame (see above), in caller's buffers
+// (no allocation per record).
+struct SealedFrameNonce {
+  SealedFrameNonce(uint64_t segment, uint64_t offset) {
+    EncodeFixed64(bytes, offset);
+    EncodeFixed32(bytes + 8, static_cast<uint32_t>(segment));
+  }
+  operator std::string_view() const { return {bytes, sizeof(bytes)}; }
+  char bytes[kCipherNonceBytes];
+};
+struct SealedFrameAad {
+  explicit SealedFrameAad(int64_t arrival_millis) { EncodeFixed64(bytes, static_cast<uint64_t>(arrival_millis)); }
+  operator std::string_view() const { return {bytes, sizeof(bytes)}; }
+  char bytes[8];
+};
 
 // Appends one frame holding `data` sealed by `cipher` (the segment's data key), for a frame
 // starting at `offset` of `segment`.
