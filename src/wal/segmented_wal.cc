@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -88,7 +90,11 @@ class SegmentedWal final : public Wal {
   std::string SegmentPath(uint64_t number) const { return JoinPath(dir_, SegmentFileName(number)); }
   Status RecoverSegment(uint64_t number, RecoveryReport* report);
   Status CreateSegment(uint64_t number);
-  // A new segment under key_ref_: its header, and (encrypted) its data key. Sets writer_.
+  // Append's encrypted path, called with `lock` held and the group's counters updated: reserves
+  // the frames' bytes, seals them with the lock released, copies them in. Returns unlocked.
+  void SealOutsideLock(std::unique_lock<std::mutex>& lock, std::span<const std::string_view> records,
+                       int64_t arrival_millis, LogPosition first, uint64_t frame_bytes, AppendCallback done);
+  // A new segment under key_ref_: its header, and (encrypted) its data key. Sets writer_key_.
   Result<std::string> NewSegmentHeader(Segment* segment);
   // Starts segment next_.segment + 1 in the pending group. Requires mu_.
   Status RollLocked();
@@ -120,7 +126,15 @@ class SegmentedWal final : public Wal {
   std::chrono::steady_clock::time_point last_commit_;  // guarded by mu_
   std::shared_ptr<const DurableListener> listener_;  // guarded by mu_
   std::string key_ref_;                     // guarded by mu_: what new segments are sealed with
-  std::unique_ptr<NonceCipher> writer_;     // guarded by mu_: the current segment's, if sealed
+  std::shared_ptr<const std::string> writer_key_;  // guarded by mu_: the current segment's data key
+  // Encrypted appends reserve their frames' bytes under mu_ and seal them outside it (GCM is
+  // the costly part); a group is written only once its appends have copied their frames in.
+  // Generations tell the pending group from the one being written (swapped under mu_).
+  uint64_t generation_ = 1;          // guarded by mu_: pending_'s
+  uint64_t writing_generation_ = 0;  // guarded by mu_: writing_'s
+  int pending_sealing_ = 0;          // guarded by mu_: appends sealing into pending_
+  int writing_sealing_ = 0;          // guarded by mu_: appends sealing into writing_
+  std::condition_variable sealed_;   // writing_sealing_ reached 0
   uint64_t current_header_size_ = kSegmentHeaderSize;  // guarded by mu_
   bool roll_before_next_ = false;           // guarded by mu_: the current segment takes no more
 
@@ -248,7 +262,7 @@ Status SegmentedWal::RecoverSegment(uint64_t number, RecoveryReport* report) {
 
 Result<std::string> SegmentedWal::NewSegmentHeader(Segment* segment) {
   if (key_ref_.empty()) {
-    writer_.reset();
+    writer_key_.reset();
     segment->header_size = kSegmentHeaderSize;
     segment->data_key.reset();
     return EncodeSegmentHeader();
@@ -257,7 +271,7 @@ Result<std::string> SegmentedWal::NewSegmentHeader(Segment* segment) {
   if (master == nullptr) return Status::InvalidArgument("no master key " + key_ref_);
   auto data_key = std::make_shared<const std::string>(RandomBytes(kCipherKeyBytes));
   std::string header = EncodeSealedSegmentHeader(key_ref_, Seal(*master, *data_key, key_ref_));
-  writer_ = std::make_unique<NonceCipher>(*data_key);
+  writer_key_ = data_key;
   segment->header_size = header.size();
   segment->data_key = std::move(data_key);
   return header;
@@ -323,24 +337,68 @@ LogPosition SegmentedWal::Append(std::span<const std::string_view> records, int6
       }
     }
     first = next_;
-    if (writer_) {
-      uint64_t offset = next_.offset;
-      for (std::string_view record : records) {
-        AppendSealedFrame(&pending_.bytes, arrival_millis, record, writer_.get(), next_.segment, offset);
-        offset += kFrameHeaderSize + record.size() + kCipherTagBytes;
-      }
-    } else {
-      for (std::string_view record : records) AppendFrame(&pending_.bytes, arrival_millis, record);
-    }
     next_.offset += frame_bytes;
     pending_.records += records.size();
     pending_.data_bytes += data_bytes;
     pending_.oldest_arrival_millis = std::min(pending_.oldest_arrival_millis, arrival_millis);
+    if (writer_key_) {
+      SealOutsideLock(lock, records, arrival_millis, first, frame_bytes, std::move(done));
+      sync_->Wake();
+      return first;
+    }
+    for (std::string_view record : records) AppendFrame(&pending_.bytes, arrival_millis, record);
   }
   if (done) pending_.callbacks.push_back(std::move(done));
   lock.unlock();
   sync_->Wake();
   return first;
+}
+
+namespace {
+
+// The appending thread's cipher for a segment's data key (a key schedule per thread and segment).
+NonceCipher& ThreadCipher(const std::shared_ptr<const std::string>& key) {
+  thread_local std::shared_ptr<const std::string> cached_key;
+  thread_local std::unique_ptr<NonceCipher> cipher;
+  if (cached_key != key) {
+    cipher = std::make_unique<NonceCipher>(*key);
+    cached_key = key;
+  }
+  return *cipher;
+}
+
+}  // namespace
+
+void SegmentedWal::SealOutsideLock(std::unique_lock<std::mutex>& lock,
+                                   std::span<const std::string_view> records, int64_t arrival_millis,
+                                   LogPosition first, uint64_t frame_bytes, AppendCallback done) {
+  const size_t at = pending_.bytes.size();
+  pending_.bytes.resize(at + frame_bytes);
+  if (done) pending_.callbacks.push_back(std::move(done));
+  const uint64_t generation = generation_;
+  ++pending_sealing_;
+  std::shared_ptr<const std::string> key = writer_key_;
+  lock.unlock();
+
+  thread_local std::string sealed;
+  sealed.clear();
+  NonceCipher& cipher = ThreadCipher(key);
+  uint64_t offset = first.offset;
+  for (std::string_view record : records) {
+    AppendSealedFrame(&sealed, arrival_millis, record, &cipher, first.segment, offset);
+    offset += kFrameHeaderSize + record.size() + kCipherTagBytes;
+  }
+
+  lock.lock();
+  if (generation == generation_) {
+    std::memcpy(pending_.bytes.data() + at, sealed.data(), sealed.size());
+    --pending_sealing_;
+  } else if (generation == writing_generation_) {
+    std::memcpy(writing_.bytes.data() + at, sealed.data(), sealed.size());
+    if (--writing_sealing_ == 0) sealed_.notify_all();
+  }  // else its group failed before it was written, and its append failed with it
+  if (sealed.capacity() > kMaxIdleBufferBytes) std::string().swap(sealed);
+  lock.unlock();
 }
 
 void SegmentedWal::Rekey(std::string key_ref, AppendCallback done) {
@@ -416,6 +474,9 @@ bool SegmentedWal::CommitPending(std::unique_lock<std::mutex>& lock) {
   // Appends arriving from here on go into the next group.
   pending_.end = next_;
   std::swap(pending_, writing_);
+  writing_generation_ = generation_++;
+  writing_sealing_ = std::exchange(pending_sealing_, 0);
+  sealed_.wait(lock, [this] { return writing_sealing_ == 0; });
   std::shared_ptr<const DurableListener> listener = listener_;
   lock.unlock();
 
@@ -429,6 +490,8 @@ bool SegmentedWal::CommitPending(std::unique_lock<std::mutex>& lock) {
     // their appends fail with it.
     for (AppendCallback& done : pending_.callbacks) writing_.callbacks.push_back(std::move(done));
     pending_ = Group{};
+    ++generation_;  // appends still sealing into the dropped group leave it alone
+    pending_sealing_ = 0;
     if (repaired.ok()) {
       next_ = LogPosition{segments_.back().number, segments_.back().size};
     } else {

@@ -9,6 +9,8 @@
 //     bit 1), then the damaged segment (the last, or the first with bit 2) is cut at the cut
 //     offset and has one byte XORed with the mask. Every record whose frame lies wholly before
 //     the damage must come back, in order, and nothing but a prefix of each segment's records.
+//     Bit 3: the segments are encrypted (version 2, Hydrant's own key), as a stream with
+//     server-side encryption writes them; the same rules hold.
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/cipher.h"
 #include "common/env.h"
 #include "wal/wal.h"
 #include "wal/wal_format.h"
@@ -53,6 +56,16 @@ void WriteFile(const std::string& path, std::string_view bytes) {
   Check(file.ok() && (*file)->Append(bytes).ok() && (*file)->Close().ok(), "write segment");
 }
 
+// The master keys: Hydrant's own, made once in the scratch directory.
+const hydrant::KeyRing& Keys() {
+  static const hydrant::KeyRing* keys = [] {
+    auto ring = hydrant::KeyRing::Open(Env::Default(), Dir() + "/keys", {});
+    Check(ring.ok(), "key ring");
+    return ring->release();
+  }();
+  return *keys;
+}
+
 struct Recovered {
   std::vector<std::pair<uint64_t, std::string>> records;  // (segment, data)
   wal::RecoveryReport report;
@@ -61,7 +74,7 @@ struct Recovered {
 // Opens the log in `dir`, reads every record; nullopt if Open fails.
 std::optional<Recovered> OpenAndRead(const std::string& dir, std::string_view append = {}) {
   Recovered out;
-  wal::Options options{.env = Env::Default(), .dir = dir};
+  wal::Options options{.env = Env::Default(), .dir = dir, .keys = &Keys()};
   auto log = wal::Wal::Open(options, &out.report);
   if (!log.ok()) return std::nullopt;
   hydrant::Status read = (*log)->Read((*log)->Begin(), [&](const wal::RecordView& r) {
@@ -131,11 +144,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // intact[s]: records of segment s whose frames lie wholly before its damage.
   std::vector<size_t> intact(segments.size());
   bool version_hit = false;
+  const bool sealed = flags & 8;
+  const std::string key_ref(hydrant::kOwnKeyRef);
   for (size_t s = 0; s < segments.size(); ++s) {
-    std::string bytes = wal::EncodeSegmentHeader();
+    const std::string data_key(hydrant::kCipherKeyBytes, static_cast<char>(s + 1));
+    hydrant::NonceCipher cipher(data_key);
+    std::string bytes = sealed ? wal::EncodeSealedSegmentHeader(key_ref, hydrant::Seal(Keys().own_key(), data_key, key_ref))
+                               : wal::EncodeSegmentHeader();
     std::vector<size_t> ends;
     for (size_t i = 0; i < segments[s].size(); ++i) {
-      wal::AppendFrame(&bytes, 1000 + static_cast<int64_t>(i), segments[s][i]);
+      if (sealed) {
+        wal::AppendSealedFrame(&bytes, 1000 + static_cast<int64_t>(i), segments[s][i], &cipher, s + 1, bytes.size());
+      } else {
+        wal::AppendFrame(&bytes, 1000 + static_cast<int64_t>(i), segments[s][i]);
+      }
       ends.push_back(bytes.size());
     }
     size_t damage = bytes.size();
