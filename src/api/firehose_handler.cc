@@ -18,6 +18,7 @@ using stream::StreamMetadata;
 
 constexpr char kDestinationId[] = "destinationId-000000000001";
 constexpr size_t kMaxTagsPerStream = 50;
+constexpr size_t kMaxStreamsPerKey = 500;  // streams one customer-managed key may encrypt
 
 http::HttpResponse JsonOk(std::string body, const std::string& request_id) {
   http::HttpResponse res;
@@ -88,6 +89,20 @@ class ControlPlane {
     return Status::Ok();
   }
 
+  // The service lets one customer-managed key encrypt at most 500 streams.
+  Status CheckKeyUse(const stream::StreamEncryption& asked, const std::string& stream_name) {
+    if (asked.key_type != "CUSTOMER_MANAGED_CMK") return Status::Ok();
+    size_t streams = 0;
+    for (const std::string& name : catalog_->ListNames()) {
+      if (name == stream_name) continue;
+      auto other = catalog_->Find(name);
+      if (other && other->metadata().encryption.key_ref == asked.key_arn) ++streams;
+    }
+    if (streams < kMaxStreamsPerKey) return Status::Ok();
+    return Status::LimitExceeded("The KMS key " + asked.key_arn + " already encrypts " +
+                                 std::to_string(kMaxStreamsPerKey) + " delivery streams, the most allowed.");
+  }
+
   Result<json::object> Create(const json::object& in) {
     auto config = stream::StreamConfig::FromCreateRequest(in);
     if (!config.ok()) return config.status();
@@ -102,6 +117,7 @@ class ControlPlane {
         return Status::InvalidArgument("Key '" + encryption.key_ref +
                                        "' does not exist (Hydrant knows the keys under kms_keys in its config)");
       }
+      HYDRANT_RETURN_IF_ERROR(CheckKeyUse(encryption, config->name()));
     }
     std::vector<std::pair<std::string, std::string>> tags;
     if (const json::value* t = in.if_contains("Tags"); t && t->is_array()) {
@@ -173,6 +189,7 @@ class ControlPlane {
     if (!stream.ok()) return stream.status();
     stream::StreamEncryption asked;
     HYDRANT_RETURN_IF_ERROR(ReadEncryptionInput(in, &asked));
+    HYDRANT_RETURN_IF_ERROR(CheckKeyUse(asked, StringMember(in, "DeliveryStreamName")));
     HYDRANT_RETURN_IF_ERROR((*stream)->StartEncryption(asked.key_type, asked.key_arn));
     spdlog::info("delivery stream {}: encryption {}", StringMember(in, "DeliveryStreamName"),
                  (*stream)->metadata().encryption.status);

@@ -363,14 +363,37 @@ Status DeliveryStream::RekeyLog(const std::string& key_ref) {
   return rekeyed.get_future().get();
 }
 
+namespace {
+
+constexpr size_t kMaxEncryptionChangesPerDay = 25;
+constexpr int64_t kDayMillis = 24ll * 3600 * 1000;
+
+// Counts one Start/StopDeliveryStreamEncryption call against the service's 25 per 24 hours.
+Status CountEncryptionChange(StreamMetadata* m, int64_t now_millis) {
+  std::vector<int64_t>& calls = m->encryption.change_millis;
+  std::erase_if(calls, [&](int64_t at) { return at <= now_millis - kDayMillis; });
+  if (calls.size() >= kMaxEncryptionChangesPerDay) {
+    return Status::LimitExceeded("Delivery stream " + m->config.name() + " has had " +
+                                 std::to_string(kMaxEncryptionChangesPerDay) +
+                                 " StartDeliveryStreamEncryption and StopDeliveryStreamEncryption calls "
+                                 "in the last 24 hours, the most allowed.");
+  }
+  calls.push_back(now_millis);
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status DeliveryStream::StartEncryption(const std::string& key_type, const std::string& key_arn) {
   std::lock_guard change(encryption_mu_);
+  const int64_t now = deps_.clock->NowMillis();
   const std::string ref = key_type == "CUSTOMER_MANAGED_CMK" ? key_arn : std::string(kOwnKeyRef);
   if (deps_.keys == nullptr || deps_.keys->Master(ref) == nullptr) {
     // As KMS answers for a key that does not exist; the previous key stays in use.
     spdlog::warn("stream {}: cannot start encryption: no key {} (name it under kms_keys in the config)",
                  metadata().config.name(), ref);
     return UpdateMetadata([&](StreamMetadata* m) {
+      HYDRANT_RETURN_IF_ERROR(CountEncryptionChange(m, now));
       m->encryption.status = "ENABLING_FAILED";
       m->encryption.key_type = key_type;
       m->encryption.key_arn = key_arn;
@@ -380,6 +403,7 @@ Status DeliveryStream::StartEncryption(const std::string& key_type, const std::s
     });
   }
   HYDRANT_RETURN_IF_ERROR(UpdateMetadata([&](StreamMetadata* m) {
+    HYDRANT_RETURN_IF_ERROR(CountEncryptionChange(m, now));
     m->encryption.status = "ENABLING";
     m->encryption.key_type = key_type;
     m->encryption.key_arn = key_arn;
@@ -398,7 +422,9 @@ Status DeliveryStream::StartEncryption(const std::string& key_type, const std::s
 
 Status DeliveryStream::StopEncryption() {
   std::lock_guard change(encryption_mu_);
+  const int64_t now = deps_.clock->NowMillis();
   HYDRANT_RETURN_IF_ERROR(UpdateMetadata([&](StreamMetadata* m) {
+    HYDRANT_RETURN_IF_ERROR(CountEncryptionChange(m, now));
     m->encryption.status = "DISABLING";
     m->encryption.failure_type.clear();
     m->encryption.failure_details.clear();

@@ -28,7 +28,8 @@ std::string StreamMetadata::ToJsonText() const {
                                    {"key_arn", encryption.key_arn},
                                    {"failure_type", encryption.failure_type},
                                    {"failure_details", encryption.failure_details},
-                                   {"key_ref", encryption.key_ref}};
+                                   {"key_ref", encryption.key_ref},
+                                   {"change_millis", json::value_from(encryption.change_millis)}};
   }
   return json::serialize(o);
 }
@@ -58,6 +59,9 @@ Result<StreamMetadata> StreamMetadata::FromJsonText(std::string_view text) {
                                       .failure_type = get("failure_type"),
                                       .failure_details = get("failure_details"),
                                       .key_ref = get("key_ref")};
+      if (auto* c = eo.if_contains("change_millis")) {
+        m.encryption.change_millis = json::value_to<std::vector<int64_t>>(*c);
+      }
     }
     return m;
   } catch (const std::exception& e) {

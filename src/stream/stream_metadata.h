@@ -24,6 +24,9 @@ struct StreamEncryption {
   // The master key records are written with now ("" = plaintext, kOwnKeyRef or a key ARN);
   // after ENABLING_FAILED, still the previous one.
   std::string key_ref;
+  // When Start/StopDeliveryStreamEncryption were called in the last 24 hours (the service
+  // allows 25).
+  std::vector<int64_t> change_millis{};
 
   // The master key the last request asks for.
   std::string TargetRef() const;

@@ -151,6 +151,25 @@ def test_start_and_stop_encryption_with_every_record_delivered(keyed, tmp_path):
     assert info.value.response["Error"]["Code"] == "ResourceNotFoundException"
 
 
+def test_25_encryption_changes_a_day_then_limit_exceeded(keyed):
+    firehose, bucket, name = keyed.firehose(), unique_name("b"), unique_name("st")
+    keyed.s3().create_bucket(Bucket=bucket)
+    keyed.create_s3_stream(name, bucket)
+    for i in range(25):
+        if i % 2 == 0:
+            firehose.start_delivery_stream_encryption(DeliveryStreamName=name)
+        else:
+            firehose.stop_delivery_stream_encryption(DeliveryStreamName=name)
+    with pytest.raises(firehose.exceptions.LimitExceededException) as info:
+        firehose.stop_delivery_stream_encryption(DeliveryStreamName=name)
+    assert "25" in info.value.response["Error"]["Message"]
+    assert encryption_of(firehose, name)["Status"] == "ENABLED"  # the 25th call stands
+    keyed.restart()  # the count is kept
+    with pytest.raises(ClientError) as info:
+        keyed.firehose().start_delivery_stream_encryption(DeliveryStreamName=name)
+    assert info.value.response["Error"]["Code"] == "LimitExceededException"
+
+
 def test_no_record_of_an_encrypted_stream_is_readable_in_the_data_directory(keyed):
     """Under load, with records waiting in the log, spilled by dynamic partitioning and delivered
     to the embedded store, the data directory never holds a record's marker."""
