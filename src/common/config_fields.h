@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <span>
 #include <boost/json.hpp>
 #include <cstdint>
 #include <optional>
@@ -26,9 +27,8 @@ Status GetObject(const boost::json::object& object, std::string_view key, const 
 Status GetArray(const boost::json::object& object, std::string_view key, const boost::json::array** out);
 
 // The present members of `names` in `source`, copied into `out` in the order of `names`.
-template <size_t N>
-void CopyMembers(const boost::json::object& source, const std::array<std::string_view, N>& names,
-                 boost::json::object* out) {
+inline void CopyMembers(const boost::json::object& source, std::span<const std::string_view> names,
+                        boost::json::object* out) {
   for (std::string_view name : names) {
     if (const boost::json::value* v = Find(source, name)) (*out)[name] = *v;
   }

@@ -21,6 +21,12 @@ enum class Outcome {
   kFailed,     // failed for good (e.g. HTTP 413): not retried, goes to the error output
 };
 
+// Why one record of an attempt was not delivered, when the destination says so per record.
+struct RecordError {
+  std::string code;     // e.g. "400" (the status an OpenSearch bulk item answered)
+  std::string message;  // e.g. the item's error, as JSON
+};
+
 // The result of one attempt. `records`, when not empty, holds one outcome per record of the
 // attempt, in order (a destination that accepts part of a batch); otherwise every record has
 // `outcome`.
@@ -29,6 +35,8 @@ struct DeliveryResult {
   std::string error_code;     // CloudWatch-style code, e.g. "S3.NoSuchBucket"
   std::string error_message;  // for logs and the error output
   std::vector<Outcome> records{};
+  // With `records`: each record's own error (empty code: the attempt's error_code/message).
+  std::vector<RecordError> record_errors{};
 };
 
 // A record as a destination receives it: after the processors, with where it came from.
@@ -36,7 +44,12 @@ struct Record {
   std::string_view data;
   int64_t arrival_millis = 0;
   std::string_view record_id;  // stable across every attempt and restart (its place in the log)
+  // Which output of that stored record this is (a de-aggregated or split record has several:
+  // 0, 1, ...); (record_id, subsequence) is unique within a batch and stable across attempts.
+  uint32_t subsequence = 0;
 };
+
+struct DeliveryFailure;
 
 // What a destination may use to plan a batch; the same facts come back after a restart.
 struct BatchFacts {
@@ -81,6 +94,9 @@ class Destination {
   // S3BackupMode AllData (and the other kinds' "all" modes): every delivered record is also
   // written to the stream's S3 location.
   virtual bool backup_all() const { return false; }
+  // One record's document in the error output (failed_record.h's layout unless the kind has its
+  // own, such as OpenSearch's esDocumentId and esIndexName), followed by "\n".
+  virtual void AppendFailedRecord(const Record& record, const DeliveryFailure& failure, std::string* out) const;
 };
 
 }  // namespace hydrant::destination

@@ -7,6 +7,10 @@
 
 namespace hydrant::destination {
 
+void Destination::AppendFailedRecord(const Record& record, const DeliveryFailure& failure, std::string* out) const {
+  destination::AppendFailedRecord(record, failure, out);
+}
+
 void AppendFailedRecord(const Record& record, const DeliveryFailure& failure, std::string* out) {
   boost::json::object doc;
   doc.reserve(8);
@@ -17,8 +21,8 @@ void AppendFailedRecord(const Record& record, const DeliveryFailure& failure, st
   doc.emplace("attemptEndingTimestamp", failure.attempt_ending_millis);
   doc.emplace("rawData", Base64Encode(record.data));
   // The service's dataId is the record's sequence number; Hydrant's is its place in the log.
-  doc.emplace("subsequenceNumber", 0);
-  doc.emplace("dataId", std::string(record.record_id) + ".0");
+  doc.emplace("subsequenceNumber", record.subsequence);
+  doc.emplace("dataId", std::string(record.record_id) + "." + std::to_string(record.subsequence));
   out->append(boost::json::serialize(doc));
   out->push_back('\n');
 }

@@ -781,11 +781,15 @@ Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& ba
     std::map<std::string, std::string> failed;  // error output type → one JSON line per record
     for (const processor::Record& record : input) {
       switch (record.result) {
-        case processor::RecordResult::kOk:
-          records->ok.push_back({record.data, record.arrival_millis, record.record_id});
+        case processor::RecordResult::kOk: {
+          // The outputs of one stored record are consecutive: number them.
+          const bool same = !records->ok.empty() && records->ok.back().record_id == record.record_id;
+          const uint32_t subsequence = same ? records->ok.back().subsequence + 1 : 0;
+          records->ok.push_back({record.data, record.arrival_millis, record.record_id, subsequence});
           ++prepared.records_ok;
           prepared.bytes_ok += record.data.size();
           break;
+        }
         case processor::RecordResult::kDropped: ++prepared.records_dropped; break;
         case processor::RecordResult::kProcessingFailed: {
           const std::string& type =
@@ -969,10 +973,17 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
           if (outcome == destination::Outcome::kDelivered) {
             ++delivered;
             if (!records.empty()) delivered_bytes += records[a.pending[k]].data.size();
-          } else if (outcome == destination::Outcome::kFailed) {
-            a.failed.push_back({a.pending[k], a.sends, result.error_code, result.error_message, now});
           } else {
-            retry.push_back(a.pending[k]);
+            // The record's own error when the destination gives one, else the attempt's.
+            const bool own = k < result.record_errors.size() && !result.record_errors[k].code.empty();
+            destination::RecordError error{own ? result.record_errors[k].code : result.error_code,
+                                           own ? result.record_errors[k].message : result.error_message};
+            if (outcome == destination::Outcome::kFailed) {
+              a.failed.push_back({a.pending[k], a.sends, std::move(error.code), std::move(error.message), now});
+            } else {
+              retry.push_back(a.pending[k]);
+              a.last_record_error[a.pending[k]] = std::move(error);
+            }
           }
         }
         // Records released after encoding were taken all at once.
@@ -1013,8 +1024,8 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
       if (!a.failed.empty()) {
         std::string body;
         for (const Attempts::Failure& f : a.failed) {
-          destination::AppendFailedRecord(a.prepared->records->ok[f.index],
-                                          {f.attempts, f.code, f.message, f.ending_millis}, &body);
+          (*destination)->AppendFailedRecord(a.prepared->records->ok[f.index],
+                                             {f.attempts, f.code, f.message, f.ending_millis}, &body);
         }
         a.prepared->objects.push_back(ErrorObject(metadata(), batch,
                                                   std::string((*destination)->failed_output_type()), std::move(body)));
@@ -1055,7 +1066,14 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
                     "{} s and go to the error output; last error: {}",
                     name, a.pending.size(), batch.sequence, *window / 1000, error);
       const int64_t now = deps_.clock->NowMillis();
-      for (size_t i : a.pending) a.failed.push_back({i, a.sends, a.last_code, a.last_message, now});
+      for (size_t i : a.pending) {
+        auto last = a.last_record_error.find(i);
+        if (last != a.last_record_error.end()) {
+          a.failed.push_back({i, a.sends, last->second.code, last->second.message, now});
+        } else {
+          a.failed.push_back({i, a.sends, a.last_code, a.last_message, now});
+        }
+      }
       a.pending.clear();
       a.sent = true;
       error.clear();

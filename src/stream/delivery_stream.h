@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -205,6 +206,7 @@ class DeliveryStream {
     };
     std::vector<Failure> failed;
     std::string last_code, last_message;
+    std::map<size_t, destination::RecordError> last_record_error;  // a retried record's own last error
     int sends = 0;
     bool sent = false;      // every record delivered or failed for good
     bool finished = false;  // the error output and the all-data backup built

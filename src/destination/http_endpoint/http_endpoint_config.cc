@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/config_fields.h"
+#include "destination/destination_config.h"
 #include "processor/processing_config.h"
 
 namespace hydrant::destination::http_endpoint {
@@ -41,7 +42,6 @@ constexpr std::array<std::string_view, 7> kMergedMembers = {
     "ProcessingConfiguration", "RetryOptions",   "SecretsManagerConfiguration"};
 
 constexpr int64_t kMaxBufferMb = 64;  // HttpEndpointBufferingSizeInMBs
-constexpr int64_t kMaxRetrySeconds = 7200;  // HttpEndpointRetryDurationInSeconds
 // Where the processor stage's model-constraint messages point.
 constexpr std::string_view kProcessingPath = "httpEndpointDestinationConfiguration.processingConfiguration";
 
@@ -59,38 +59,6 @@ Status CheckUrl(std::string_view url) {
   }
   if (rest.empty() || rest.find_first_of("/?#") == 0) {
     return Status::InvalidArgument("EndpointConfiguration.Url must name a host after its scheme");
-  }
-  return Status::Ok();
-}
-
-Status CheckBufferingHints(const json::object& hints, s3::BufferingHints* out) {
-  std::optional<int64_t> size, interval;
-  HYDRANT_RETURN_IF_ERROR(GetInt(hints, "SizeInMBs", &size));
-  HYDRANT_RETURN_IF_ERROR(GetInt(hints, "IntervalInSeconds", &interval));
-  // The model validator enforces these ranges; repeated so the runtime never sees a 0 MB buffer.
-  if (size && (*size < 1 || *size > kMaxBufferMb)) {
-    return Status::InvalidArgument(
-        fmt::format("BufferingHints.SizeInMBs must be between 1 and {}", kMaxBufferMb));
-  }
-  if (interval && (*interval < 0 || *interval > 900)) {
-    return Status::InvalidArgument("BufferingHints.IntervalInSeconds must be between 0 and 900");
-  }
-  if (size) out->size_mb = *size;
-  if (interval) out->interval_seconds = *interval;
-  return Status::Ok();
-}
-
-// The model: both names are "required if CloudWatch logging is enabled".
-Status CheckCloudWatchLogging(const json::object& logging) {
-  std::optional<bool> enabled;
-  std::optional<std::string> group, stream;
-  HYDRANT_RETURN_IF_ERROR(GetBool(logging, "Enabled", &enabled));
-  HYDRANT_RETURN_IF_ERROR(GetString(logging, "LogGroupName", &group));
-  HYDRANT_RETURN_IF_ERROR(GetString(logging, "LogStreamName", &stream));
-  if (enabled.value_or(false) && (group.value_or("").empty() || stream.value_or("").empty())) {
-    return Status::InvalidArgument(
-        "CloudWatchLoggingOptions: LogGroupName and LogStreamName are required when CloudWatch "
-        "logging is enabled");
   }
   return Status::Ok();
 }
@@ -129,22 +97,6 @@ Status CheckRequest(const json::object& request, HttpEndpointDestination* d) {
   return Status::Ok();
 }
 
-// The processors to run, or nullopt when processing is absent, disabled or empty. The processor
-// stage owns the rules for types, parameters and their order; without dynamic partitioning (an
-// S3-only feature) it refuses MetadataExtraction.
-Result<std::optional<json::object>> CheckProcessing(const json::object& processing) {
-  std::optional<bool> enabled;
-  const json::array* processors = nullptr;
-  HYDRANT_RETURN_IF_ERROR(GetBool(processing, "Enabled", &enabled));
-  HYDRANT_RETURN_IF_ERROR(GetArray(processing, "Processors", &processors));
-  if (!processors || processors->empty() || !enabled.value_or(true)) return std::optional<json::object>();
-  processor::ValidationContext context;
-  context.member_path = kProcessingPath;
-  context.dynamic_partitioning_enabled = false;
-  HYDRANT_RETURN_IF_ERROR(processor::ValidateProcessingConfiguration(processing, context));
-  return std::optional<json::object>(processing);
-}
-
 // SecretsManagerConfiguration: accepted (and echoed) only while it is disabled.
 Status CheckSecretsManager(const json::object& secrets) {
   std::optional<bool> enabled;
@@ -154,20 +106,6 @@ Status CheckSecretsManager(const json::object& secrets) {
     return Unsupported("Secrets Manager authentication (SecretsManagerConfiguration with Enabled true)");
   }
   return Status::Ok();
-}
-
-json::object CloudWatchDescription(const json::object& destination) {
-  json::object out;
-  const json::object* options = nullptr;
-  if (const json::value* given = Find(destination, "CloudWatchLoggingOptions"); given && given->is_object()) {
-    options = &given->get_object();
-  }
-  const json::value* enabled = options ? Find(*options, "Enabled") : nullptr;
-  out["Enabled"] = enabled ? *enabled : json::value(false);
-  if (options) {
-    CopyMembers(*options, std::array<std::string_view, 2>{"LogGroupName", "LogStreamName"}, &out);
-  }
-  return out;
 }
 
 }  // namespace
@@ -221,23 +159,15 @@ Result<HttpEndpointDestination> Parse(const json::object& stored) {
   d.name = name.value_or("");
   d.access_key = access_key.value_or("");
 
-  if (hints) HYDRANT_RETURN_IF_ERROR(CheckBufferingHints(*hints, &d.buffering));
+  if (hints) HYDRANT_RETURN_IF_ERROR(CheckBufferingHints(*hints, kMaxBufferMb, &d.buffering));
   if (logging) HYDRANT_RETURN_IF_ERROR(CheckCloudWatchLogging(*logging));
   if (request) HYDRANT_RETURN_IF_ERROR(CheckRequest(*request, &d));
   if (processing) {
-    auto processors = CheckProcessing(*processing);
+    auto processors = CheckProcessing(*processing, kProcessingPath);
     if (!processors.ok()) return processors.status();
     d.processing = std::move(*processors);
   }
-  if (retry) {
-    std::optional<int64_t> duration;
-    HYDRANT_RETURN_IF_ERROR(GetInt(*retry, "DurationInSeconds", &duration));
-    if (duration && (*duration < 0 || *duration > kMaxRetrySeconds)) {
-      return Status::InvalidArgument(
-          fmt::format("RetryOptions.DurationInSeconds must be between 0 and {}", kMaxRetrySeconds));
-    }
-    if (duration) d.retry_seconds = *duration;
-  }
+  if (retry) HYDRANT_RETURN_IF_ERROR(CheckRetryOptions(*retry, &d.retry_seconds));
   if (backup_mode && *backup_mode != "FailedDataOnly" && *backup_mode != "AllData") {
     return Status::InvalidArgument("S3BackupMode must be FailedDataOnly or AllData");
   }
