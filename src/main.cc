@@ -22,6 +22,7 @@
 #include "api/s3_handler.h"
 #include "common/clock.h"
 #include "common/env.h"
+#include "destination/opensearch/opensearch_kind.h"
 #include "destination/s3/bucket_router.h"
 #include "destination/s3/local_s3_destination.h"
 #include "functions/function_registry.h"
@@ -56,6 +57,7 @@ struct ServeOptions {
   std::string log_level = "info";
   std::vector<std::string> buckets;  // created at start if missing
   json::array remote_buckets;        // buckets delivered to external S3 endpoints
+  json::array opensearch_domains;    // OpenSearch domains and clusters: endpoint and authentication
   json::array streams;               // CreateDeliveryStream requests from the config file
   json::array functions;             // Lambda functions declared in the config file
   std::string runtime_dir;           // Lambda bootstraps; "" = runtime/ beside the executable
@@ -140,6 +142,9 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
     if (root["remote_buckets"]) {
       for (const auto& b : root["remote_buckets"]) options->remote_buckets.push_back(YamlToJson(b));
     }
+    if (root["opensearch_domains"]) {
+      for (const auto& d : root["opensearch_domains"]) options->opensearch_domains.push_back(YamlToJson(d));
+    }
     if (root["functions"]) {
       for (const auto& f : root["functions"]) options->functions.push_back(YamlToJson(f));
     }
@@ -178,7 +183,8 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
                                      "runtime_dir", "remote_buckets", "http_endpoint_timeout_seconds",
                                      "http_endpoint_ca_bundle", "http_endpoint_insecure_skip_verify",
                                      "credentials", "credentials_file",
-                                     "require_auth", "tls_cert", "tls_key", "cors", "kms_keys"};
+                                     "require_auth", "tls_cert", "tls_key", "cors", "kms_keys",
+                                     "opensearch_domains"};
       std::string key = kv.first.as<std::string>();
       if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
         return Status::InvalidArgument("config file " + path + ": unknown setting '" + key + "'");
@@ -243,7 +249,8 @@ Result<stream::ProcessorChain> BuildProcessorChain(const stream::StreamMetadata&
 Result<std::unique_ptr<destination::Destination>> BuildDestination(const stream::StreamMetadata& metadata,
                                                                    const ServeOptions& options,
                                                                    destination::ObjectWriter* objects,
-                                                                   http::OutboundClient* outbound) {
+                                                                   http::OutboundClient* outbound,
+                                                                   std::span<const destination::ServerAccess> servers) {
   destination::BuildContext context;
   context.objects = objects;
   context.outbound = outbound;
@@ -253,6 +260,8 @@ Result<std::unique_ptr<destination::Destination>> BuildDestination(const stream:
   context.http_ca_bundle = options.http_endpoint_ca_bundle;
   context.http_skip_verify = options.http_endpoint_insecure_skip_verify;
   context.seal_at_rest = !metadata.encryption.key_ref.empty();
+  context.stream_create_millis = metadata.create_millis;
+  context.servers = servers;
   return metadata.config.kind().build(metadata.config.destination(), context);
 }
 
@@ -432,6 +441,11 @@ int Serve(ServeOptions options, const CLI::App& serve) {
     spdlog::error("config file: {}", bucket_router.status().ToString());
     return 2;
   }
+  auto opensearch_domains = destination::opensearch::ParseDomains(options.opensearch_domains);
+  if (!opensearch_domains.ok()) {
+    spdlog::error("config file: {}", opensearch_domains.status().message());
+    return 2;
+  }
   stream::DiskBudget budget(options.max_buffered_bytes, env, options.data_dir,
                             options.min_free_disk_bytes);
   // One outbound client (pooled connections) for every stream that delivers over HTTP.
@@ -443,7 +457,7 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   deps.budget = &budget;
   deps.keys = keys->get();
   deps.destinations = [&](const stream::StreamMetadata& m) {
-    return BuildDestination(m, options, bucket_router->get(), &outbound);
+    return BuildDestination(m, options, bucket_router->get(), &outbound, *opensearch_domains);
   };
   deps.max_active_partitions = options.max_active_partitions;
   deps.wal_segment_bytes = options.wal_segment_bytes;

@@ -34,6 +34,16 @@ struct ParsedDestination {
   std::shared_ptr<const void> typed;  // the kind's own parsed configuration (its folder reads it)
 };
 
+// A server the config file describes for destinations that reach it by name or URL (an OpenSearch
+// domain): its endpoint and how to authenticate.
+struct ServerAccess {
+  std::string name;                // what a stream names it by (a DomainARN); "" = by endpoint only
+  std::string endpoint;            // base URL
+  std::string username, password;  // HTTP basic, when username is set
+  std::string sigv4_service;       // e.g. "es", "aoss": requests are SigV4-signed
+  std::string region, access_key_id, secret_access_key;
+};
+
 // What building a stream's destination may use besides its configuration.
 struct BuildContext {
   ObjectWriter* objects = nullptr;           // S3 writes (embedded store, remote buckets)
@@ -43,6 +53,8 @@ struct BuildContext {
   std::string http_ca_bundle;                // CAs https destinations are verified against
   bool http_skip_verify = false;             // their certificates are not verified (explicit option)
   bool seal_at_rest = false;                 // the stream is encrypted (format::Object::seal_at_rest)
+  int64_t stream_create_millis = 0;          // with stream_arn: this stream, not an earlier namesake
+  std::span<const ServerAccess> servers;     // the config file's servers (opensearch_domains)
 };
 
 struct KindOperations {

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "destination/http_endpoint/http_endpoint_kind.h"
+#include "destination/opensearch/opensearch_kind.h"
 #include "destination/s3/s3_kind.h"
 
 namespace hydrant::destination {
@@ -13,11 +14,13 @@ std::span<const DestinationKind> DestinationKinds() {
       {"S3DestinationConfiguration", "S3DestinationUpdate", &s3::kKind},  // legacy: the S3 members only
       {"ExtendedS3DestinationConfiguration", "ExtendedS3DestinationUpdate", &s3::kKind},
       {"RedshiftDestinationConfiguration", "RedshiftDestinationUpdate", nullptr},
-      {"ElasticsearchDestinationConfiguration", "ElasticsearchDestinationUpdate", nullptr},
-      {"AmazonopensearchserviceDestinationConfiguration", "AmazonopensearchserviceDestinationUpdate", nullptr},
+      {"ElasticsearchDestinationConfiguration", "ElasticsearchDestinationUpdate", &opensearch::kElasticsearchKind},
+      {"AmazonopensearchserviceDestinationConfiguration", "AmazonopensearchserviceDestinationUpdate",
+       &opensearch::kOpenSearchKind},
       {"SplunkDestinationConfiguration", "SplunkDestinationUpdate", nullptr},
       {"HttpEndpointDestinationConfiguration", "HttpEndpointDestinationUpdate", &http_endpoint::kKind},
-      {"AmazonOpenSearchServerlessDestinationConfiguration", "AmazonOpenSearchServerlessDestinationUpdate", nullptr},
+      {"AmazonOpenSearchServerlessDestinationConfiguration", "AmazonOpenSearchServerlessDestinationUpdate",
+       &opensearch::kServerlessKind},
       {"SnowflakeDestinationConfiguration", "SnowflakeDestinationUpdate", nullptr},
       {"IcebergDestinationConfiguration", "IcebergDestinationUpdate", nullptr},
   }};

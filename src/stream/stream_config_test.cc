@@ -267,8 +267,10 @@ TEST(StreamConfigTest, OtherDestinationsAreNotSupportedYet) {
       "SplunkDestinationConfiguration"));
   EXPECT_EQ(message,
             "SplunkDestinationConfiguration (this version serves S3DestinationConfiguration, "
-            "ExtendedS3DestinationConfiguration, HttpEndpointDestinationConfiguration) is not "
-            "supported by this version of Hydrant yet");
+            "ExtendedS3DestinationConfiguration, ElasticsearchDestinationConfiguration, "
+            "AmazonopensearchserviceDestinationConfiguration, HttpEndpointDestinationConfiguration, "
+            "AmazonOpenSearchServerlessDestinationConfiguration) is not supported by this version of "
+            "Hydrant yet");
 }
 
 TEST(StreamConfigTest, OnlyDirectPutStreams) {
