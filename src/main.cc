@@ -50,6 +50,7 @@ struct ServeOptions {
   uint64_t max_inflight_body_bytes = 256ull << 20;
   size_t max_active_partitions = 500;  // dynamic partitioning's per-stream quota
   uint64_t wal_segment_bytes = 64ull << 20;  // testing: small segments make rolls frequent
+  int64_t splunk_ack_timeout_ms = 0;          // testing: a shorter HEC acknowledgement timeout
   int64_t http_endpoint_timeout_seconds = 180;  // the service waits 3 minutes for an endpoint
   std::string http_endpoint_ca_bundle;  // CAs https endpoints are verified against; "" = the system's
   bool http_endpoint_insecure_skip_verify = false;  // https endpoints' certificates not verified
@@ -262,6 +263,7 @@ Result<std::unique_ptr<destination::Destination>> BuildDestination(const stream:
   context.seal_at_rest = !metadata.encryption.key_ref.empty();
   context.stream_create_millis = metadata.create_millis;
   context.servers = servers;
+  context.splunk_ack_timeout_ms = options.splunk_ack_timeout_ms;
   return metadata.config.kind().build(metadata.config.destination(), context);
 }
 
@@ -572,6 +574,10 @@ int main(int argc, char** argv) {
   // Hidden (empty group): fault-injection tests roll WAL segments every few KiB.
   serve->add_option("--wal-segment-bytes", options.wal_segment_bytes, "WAL segment size in bytes")
       ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 40))
+      ->group("");
+  // Hidden: tests of Splunk's acknowledgement timeout cannot wait the service's 180 s minimum.
+  serve->add_option("--splunk-ack-timeout-ms", options.splunk_ack_timeout_ms, "HEC acknowledgement timeout")
+      ->check(CLI::Range(int64_t{1}, int64_t{600'000}))
       ->group("");
   serve->add_option("--io-threads", options.io_threads, "HTTP I/O threads")->capture_default_str();
   serve->add_option("--http-endpoint-timeout-seconds", options.http_endpoint_timeout_seconds,

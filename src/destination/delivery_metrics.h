@@ -19,6 +19,7 @@ struct DeliveryCounters {
   uint64_t s3_writes_succeeded = 0;      // (error output, backups, partitions), and their
   uint64_t s3_writes_failed = 0;         // attempts
   int64_t data_freshness_millis = 0;     // age of the oldest undelivered record; 0 when none
+  int64_t ack_latency_millis = 0;        // the last delivery's acknowledgement latency (Splunk)
 };
 
 // One Prometheus family: a snake_case name with the unit suffix Prometheus expects, and the

@@ -37,6 +37,8 @@ struct DeliveryResult {
   std::vector<Outcome> records{};
   // With `records`: each record's own error (empty code: the attempt's error_code/message).
   std::vector<RecordError> record_errors{};
+  // How long the destination took to acknowledge the delivery (Splunk's indexer acks); -1: none.
+  int64_t ack_latency_millis = -1;
 };
 
 // A record as a destination receives it: after the processors, with where it came from.

@@ -55,6 +55,7 @@ struct BuildContext {
   bool seal_at_rest = false;                 // the stream is encrypted (format::Object::seal_at_rest)
   int64_t stream_create_millis = 0;          // with stream_arn: this stream, not an earlier namesake
   std::span<const ServerAccess> servers;     // the config file's servers (opensearch_domains)
+  int64_t splunk_ack_timeout_ms = 0;         // testing: replaces HECAcknowledgmentTimeoutInSeconds
 };
 
 struct KindOperations {

@@ -6,6 +6,7 @@
 #include "destination/http_endpoint/http_endpoint_kind.h"
 #include "destination/opensearch/opensearch_kind.h"
 #include "destination/s3/s3_kind.h"
+#include "destination/splunk/splunk_kind.h"
 
 namespace hydrant::destination {
 
@@ -17,7 +18,7 @@ std::span<const DestinationKind> DestinationKinds() {
       {"ElasticsearchDestinationConfiguration", "ElasticsearchDestinationUpdate", &opensearch::kElasticsearchKind},
       {"AmazonopensearchserviceDestinationConfiguration", "AmazonopensearchserviceDestinationUpdate",
        &opensearch::kOpenSearchKind},
-      {"SplunkDestinationConfiguration", "SplunkDestinationUpdate", nullptr},
+      {"SplunkDestinationConfiguration", "SplunkDestinationUpdate", &splunk::kKind},
       {"HttpEndpointDestinationConfiguration", "HttpEndpointDestinationUpdate", &http_endpoint::kKind},
       {"AmazonOpenSearchServerlessDestinationConfiguration", "AmazonOpenSearchServerlessDestinationUpdate",
        &opensearch::kServerlessKind},

@@ -996,6 +996,7 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
           stats_.destination.records_attempted += a.pending.size();
           stats_.destination.bytes_attempted += a.prepared->payload->bytes();
           stats_.destination.records_to_destination += delivered;
+          if (result.ack_latency_millis >= 0) stats_.destination.ack_latency_millis = result.ack_latency_millis;
           stats_.destination.bytes_to_destination += delivered_bytes;
         }
         if (retry.size() != a.pending.size()) a.prepared->payload.reset();  // encoded again for the rest

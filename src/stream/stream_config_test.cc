@@ -263,14 +263,14 @@ TEST(StreamConfigTest, ExactlyOneDestination) {
 
 TEST(StreamConfigTest, OtherDestinationsAreNotSupportedYet) {
   std::string message = CreateError(CreateRequest(
-      Obj(R"({"HECEndpoint": "https://splunk.example.com", "HECEndpointType": "Raw"})"),
-      "SplunkDestinationConfiguration"));
+      Obj(R"({"RoleARN": "arn:aws:iam::123456789012:role/r", "ClusterJDBCURL": "jdbc:redshift://h:5439/db"})"),
+      "RedshiftDestinationConfiguration"));
   EXPECT_EQ(message,
-            "SplunkDestinationConfiguration (this version serves S3DestinationConfiguration, "
+            "RedshiftDestinationConfiguration (this version serves S3DestinationConfiguration, "
             "ExtendedS3DestinationConfiguration, ElasticsearchDestinationConfiguration, "
-            "AmazonopensearchserviceDestinationConfiguration, HttpEndpointDestinationConfiguration, "
-            "AmazonOpenSearchServerlessDestinationConfiguration) is not supported by this version of "
-            "Hydrant yet");
+            "AmazonopensearchserviceDestinationConfiguration, SplunkDestinationConfiguration, "
+            "HttpEndpointDestinationConfiguration, AmazonOpenSearchServerlessDestinationConfiguration) "
+            "is not supported by this version of Hydrant yet");
 }
 
 TEST(StreamConfigTest, OnlyDirectPutStreams) {

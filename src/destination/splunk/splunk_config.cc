@@ -1,0 +1,180 @@
+// The Splunk destination's configuration: the service's rules and defaults, UpdateDestination's
+// merge, Describe.
+#include "destination/splunk/splunk_config.h"
+
+#include <algorithm>
+#include <array>
+
+#include "common/config_fields.h"
+#include "destination/destination_config.h"
+#include "processor/processing_config.h"
+
+namespace hydrant::destination::splunk {
+namespace {
+
+namespace json = boost::json;
+using config::CopyMembers;
+using config::Find;
+using config::GetInt;
+using config::GetObject;
+using config::GetString;
+using config::MergeInto;
+using config::Unsupported;
+
+constexpr std::array<std::string_view, 11> kMembers = {
+    "HECEndpoint", "HECEndpointType", "HECToken", "HECAcknowledgmentTimeoutInSeconds", "RetryOptions",
+    "S3BackupMode", "S3Configuration", "ProcessingConfiguration", "CloudWatchLoggingOptions", "BufferingHints",
+    "SecretsManagerConfiguration"};
+constexpr std::array<std::string_view, 5> kMergedMembers = {
+    "RetryOptions", "ProcessingConfiguration", "CloudWatchLoggingOptions", "BufferingHints",
+    "SecretsManagerConfiguration"};
+constexpr int64_t kMaxBufferMb = 5;
+constexpr std::string_view kProcessingPath = "splunkDestinationConfiguration.processingConfiguration";
+
+}  // namespace
+
+Result<json::object> FromCreateRequest(const json::object& given) {
+  json::object destination;
+  CopyMembers(given, kMembers, &destination);
+  const json::object* hints;
+  HYDRANT_RETURN_IF_ERROR(GetObject(destination, "BufferingHints", &hints));
+  if (hints && (Find(*hints, "SizeInMBs") == nullptr) != (Find(*hints, "IntervalInSeconds") == nullptr)) {
+    return Status::InvalidArgument(
+        "BufferingHints: if you specify a value for one of SizeInMBs and IntervalInSeconds, you "
+        "must also provide a value for the other");
+  }
+  const json::object* s3_configuration;
+  HYDRANT_RETURN_IF_ERROR(GetObject(destination, "S3Configuration", &s3_configuration));
+  if (s3_configuration) {
+    auto s3 = s3::FromCreateRequest(*s3_configuration, /*legacy=*/true);
+    if (!s3.ok()) return s3.status();
+    destination["S3Configuration"] = std::move(*s3);
+  }
+  return destination;
+}
+
+Result<SplunkDestination> Parse(const json::object& stored) {
+  SplunkDestination d;
+  const json::object *hints, *retry, *s3_configuration, *processing, *logging, *secrets;
+  std::optional<std::string> endpoint, type, token, backup_mode;
+  std::optional<int64_t> ack_timeout;
+  HYDRANT_RETURN_IF_ERROR(GetString(stored, "HECEndpoint", &endpoint));
+  HYDRANT_RETURN_IF_ERROR(GetString(stored, "HECEndpointType", &type));
+  HYDRANT_RETURN_IF_ERROR(GetString(stored, "HECToken", &token));
+  HYDRANT_RETURN_IF_ERROR(GetInt(stored, "HECAcknowledgmentTimeoutInSeconds", &ack_timeout));
+  HYDRANT_RETURN_IF_ERROR(GetObject(stored, "RetryOptions", &retry));
+  HYDRANT_RETURN_IF_ERROR(GetString(stored, "S3BackupMode", &backup_mode));
+  HYDRANT_RETURN_IF_ERROR(GetObject(stored, "S3Configuration", &s3_configuration));
+  HYDRANT_RETURN_IF_ERROR(GetObject(stored, "ProcessingConfiguration", &processing));
+  HYDRANT_RETURN_IF_ERROR(GetObject(stored, "CloudWatchLoggingOptions", &logging));
+  HYDRANT_RETURN_IF_ERROR(GetObject(stored, "BufferingHints", &hints));
+  HYDRANT_RETURN_IF_ERROR(GetObject(stored, "SecretsManagerConfiguration", &secrets));
+
+  if (!endpoint || endpoint->empty()) return Status::InvalidArgument("HECEndpoint is required");
+  if (!endpoint->starts_with("https://") && !endpoint->starts_with("http://")) {
+    return Status::InvalidArgument("HECEndpoint must start with https:// or http://");
+  }
+  d.endpoint = std::move(*endpoint);
+  if (!type) return Status::InvalidArgument("HECEndpointType is required");
+  if (*type != "Raw" && *type != "Event") return Status::InvalidArgument("HECEndpointType must be Raw or Event");
+  d.raw = *type == "Raw";
+  d.token = token.value_or("");
+  if (ack_timeout) {
+    if (*ack_timeout < 180 || *ack_timeout > 600) {
+      return Status::InvalidArgument("HECAcknowledgmentTimeoutInSeconds must be between 180 and 600");
+    }
+    d.ack_timeout_seconds = *ack_timeout;
+  }
+  if (retry) HYDRANT_RETURN_IF_ERROR(CheckRetryOptions(*retry, &d.retry_seconds));
+  if (backup_mode && *backup_mode != "FailedEventsOnly" && *backup_mode != "AllEvents") {
+    return Status::InvalidArgument("S3BackupMode must be FailedEventsOnly or AllEvents");
+  }
+  d.all_events = backup_mode == "AllEvents";
+  if (!s3_configuration) return Status::InvalidArgument("S3Configuration is required");
+  auto s3 = s3::Parse(*s3_configuration);
+  if (!s3.ok()) return s3.status();
+  d.s3 = std::move(*s3);
+  if (processing) {
+    auto processors = CheckProcessing(*processing, kProcessingPath);
+    if (!processors.ok()) return processors.status();
+    d.processing = std::move(*processors);
+  }
+  if (logging) HYDRANT_RETURN_IF_ERROR(CheckCloudWatchLogging(*logging));
+  if (hints) {
+    HYDRANT_RETURN_IF_ERROR(CheckBufferingHints(*hints, kMaxBufferMb, &d.buffering));
+    if (d.buffering.interval_seconds > 60) {
+      return Status::InvalidArgument("BufferingHints.IntervalInSeconds must be between 0 and 60");
+    }
+  }
+  if (secrets) {
+    std::optional<bool> enabled;
+    HYDRANT_RETURN_IF_ERROR(config::GetBool(*secrets, "Enabled", &enabled));
+    if (enabled.value_or(false)) {
+      return Unsupported("Secrets Manager authentication (SecretsManagerConfiguration with Enabled true)");
+    }
+  }
+  if (d.token.empty()) return Status::InvalidArgument("HECToken is required (Secrets Manager is not supported)");
+  return d;
+}
+
+Result<json::object> MergeUpdate(const json::object& stored, const json::object& update) {
+  json::object merged = stored;
+  for (std::string_view key : kMembers) {
+    if (key == "S3Configuration") continue;
+    const json::value* value = Find(update, key);
+    if (!value || value->is_null()) continue;
+    const json::value* old = Find(merged, key);
+    const bool member_wise =
+        std::find(kMergedMembers.begin(), kMergedMembers.end(), key) != kMergedMembers.end();
+    if (member_wise && value->is_object() && old && old->is_object()) {
+      MergeInto(value->get_object(), &merged[key].get_object());
+    } else {
+      merged[key] = *value;
+    }
+  }
+  const json::object* s3_update;
+  HYDRANT_RETURN_IF_ERROR(GetObject(update, "S3Update", &s3_update));
+  if (s3_update) {
+    const json::object* s3_stored;
+    HYDRANT_RETURN_IF_ERROR(GetObject(merged, "S3Configuration", &s3_stored));
+    auto s3 = s3::MergeUpdate(s3_stored ? *s3_stored : json::object(), *s3_update, /*legacy=*/true);
+    if (!s3.ok()) return s3.status();
+    merged["S3Configuration"] = std::move(*s3);
+  }
+  json::object ordered;
+  CopyMembers(merged, kMembers, &ordered);
+  return ordered;
+}
+
+Status CheckChange(const SplunkDestination& before, const SplunkDestination& after) {
+  if (before.all_events && !after.all_events) {
+    return Status::InvalidArgument("S3BackupMode cannot be changed from AllEvents to FailedEventsOnly");
+  }
+  return s3::CheckChange(before.s3, after.s3);
+}
+
+json::object Describe(const json::object& stored, const SplunkDestination& parsed) {
+  json::object out;
+  out["HECEndpoint"] = parsed.endpoint;
+  out["HECEndpointType"] = parsed.raw ? "Raw" : "Event";
+  out["HECToken"] = parsed.token;
+  out["HECAcknowledgmentTimeoutInSeconds"] = parsed.ack_timeout_seconds;
+  out["RetryOptions"] = {{"DurationInSeconds", parsed.retry_seconds}};
+  out["S3BackupMode"] = parsed.all_events ? "AllEvents" : "FailedEventsOnly";
+  const json::object& s3_stored = stored.at("S3Configuration").as_object();
+  out["S3DestinationDescription"] = s3::DescribeS3Destination(s3_stored, parsed.s3);
+  const json::value* role = Find(s3_stored, "RoleARN");
+  if (const json::value* processing = Find(stored, "ProcessingConfiguration"); processing && processing->is_object()) {
+    out["ProcessingConfiguration"] = processor::DescribeProcessingConfiguration(
+        processing->get_object(), role && role->is_string() ? std::string_view(role->get_string()) : "");
+  }
+  out["CloudWatchLoggingOptions"] = CloudWatchDescription(stored);
+  out["BufferingHints"] = {{"IntervalInSeconds", parsed.buffering.interval_seconds},
+                           {"SizeInMBs", parsed.buffering.size_mb}};
+  if (const json::value* secrets = Find(stored, "SecretsManagerConfiguration"); secrets && secrets->is_object()) {
+    out["SecretsManagerConfiguration"] = *secrets;
+  }
+  return json::object{{"SplunkDestinationDescription", std::move(out)}};
+}
+
+}  // namespace hydrant::destination::splunk
