@@ -11,6 +11,7 @@ import json
 import re
 import time
 import urllib.request
+import zipfile
 
 import pytest
 
@@ -215,3 +216,27 @@ def test_domain_arn_with_basic_auth_and_sigv4_from_the_config(hydrant_factory, t
         description = server.firehose().describe_delivery_stream(DeliveryStreamName=by_domain)[
             "DeliveryStreamDescription"]["Destinations"][0]["AmazonopensearchserviceDestinationDescription"]
         assert description["DomainARN"] == DOMAIN_ARN and "ClusterEndpoint" not in description
+
+
+def test_a_lambda_processor_before_the_cluster(hydrant, cluster, tmp_path):
+    package = tmp_path / "fn.zip"
+    with zipfile.ZipFile(package, "w") as z:
+        z.writestr("fn.py", "import base64, json\n"
+                            "def handler(event, context):\n"
+                            "    out = []\n"
+                            "    for r in event['records']:\n"
+                            "        doc = json.loads(base64.b64decode(r['data']))\n"
+                            "        doc['enriched'] = True\n"
+                            "        out.append({'recordId': r['recordId'], 'result': 'Ok',\n"
+                            "                    'data': base64.b64encode(json.dumps(doc).encode()).decode()})\n"
+                            "    return {'records': out}\n")
+    result = hydrant.aws("lambda", "create-function", "--function-name", "enrich", "--runtime", "python3.11",
+                         "--handler", "fn.handler", "--role", ROLE, "--zip-file", f"fileb://{package}")
+    assert result.returncode == 0, result.stderr
+    name = create(hydrant, destination(unique_name("b"), endpoint=cluster.url, extra={"ProcessingConfiguration": {
+        "Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
+            {"ParameterName": "LambdaArn", "ParameterValue": "arn:aws:lambda:us-east-1:123456789012:function:enrich"}]}]}}))
+    put(hydrant, name, [{"n": i} for i in range(5)])
+    cluster.wait_for_documents(5, index=today_index(), timeout=60)
+    assert sorted((d["n"], d["enriched"]) for d in cluster.documents(today_index()).values()) == \
+        [(i, True) for i in range(5)]
