@@ -9,6 +9,8 @@ import base64
 import datetime
 import json
 import re
+import shutil
+import subprocess
 import time
 import urllib.request
 import zipfile
@@ -16,11 +18,12 @@ import zipfile
 import pytest
 
 from conftest import unique_name
-from harness import wait_for
+from harness import REPO_ROOT, wait_for
 from opensearch_receiver import TEST_ACCESS_KEY, TEST_SECRET_KEY, OpenSearchReceiver
 
 ROLE = "arn:aws:iam::123456789012:role/FirehoseDeliveryRole"
 DOMAIN_ARN = "arn:aws:es:us-east-1:123456789012:domain/logs"
+JS_DIR = REPO_ROOT / "tests" / "js"
 FAILED_KEY = re.compile(r"^AmazonOpenSearchService-failed/\d{4}/\d{2}/\d{2}/\d{2}/")
 
 
@@ -240,3 +243,22 @@ def test_a_lambda_processor_before_the_cluster(hydrant, cluster, tmp_path):
     cluster.wait_for_documents(5, index=today_index(), timeout=60)
     assert sorted((d["n"], d["enriched"]) for d in cluster.documents(today_index()).values()) == \
         [(i, True) for i in range(5)]
+
+
+def test_the_official_client_reads_what_hydrant_indexed(hydrant, cluster):
+    """@opensearch-project/opensearch (tests/js) accepts the test cluster's answers and reads the
+    documents Hydrant delivered: the receiver speaks the API the real client expects."""
+    if shutil.which("node") is None:
+        pytest.fail("node is not installed")
+    if not (JS_DIR / "node_modules" / "@opensearch-project" / "opensearch").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, check=True, capture_output=True, timeout=600)
+    name = create(hydrant, destination(unique_name("b"), endpoint=cluster.url))
+    put(hydrant, name, [{"n": i} for i in range(7)])
+    cluster.wait_for_documents(7, index=today_index())
+    some_id, source = sorted(cluster.documents(today_index()).items())[0]
+    out = subprocess.run(["node", str(JS_DIR / "opensearch_client_check.mjs"), cluster.url, today_index(), some_id],
+                         cwd=JS_DIR, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {"distribution": "opensearch", "count": 7, "found": True, "source": source,
+                      "bulk_errors": False, "bulk_status": 201, "missing_status": 404}
