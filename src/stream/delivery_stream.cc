@@ -976,13 +976,13 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
           } else {
             // The record's own error when the destination gives one, else the attempt's.
             const bool own = k < result.record_errors.size() && !result.record_errors[k].code.empty();
-            destination::RecordError error{own ? result.record_errors[k].code : result.error_code,
-                                           own ? result.record_errors[k].message : result.error_message};
             if (outcome == destination::Outcome::kFailed) {
-              a.failed.push_back({a.pending[k], a.sends, std::move(error.code), std::move(error.message), now});
+              a.failed.push_back({a.pending[k], a.sends, own ? result.record_errors[k].code : result.error_code,
+                                  own ? result.record_errors[k].message : result.error_message, now});
             } else {
               retry.push_back(a.pending[k]);
-              a.last_record_error[a.pending[k]] = std::move(error);
+              // Only a record's own error is kept (a whole-batch failure is last_code's).
+              if (own) a.last_record_error[a.pending[k]] = result.record_errors[k];
             }
           }
         }

@@ -102,6 +102,7 @@ constexpr MetricFamily kElasticsearchMetrics[] =
     HYDRANT_OPENSEARCH_METRICS("firehose_delivery_to_elasticsearch", "DeliveryToElasticsearch");
 constexpr MetricFamily kServerlessMetrics[] =
     HYDRANT_OPENSEARCH_METRICS("firehose_delivery_to_amazon_opensearch_serverless", "DeliveryToAmazonOpenSearchServerless");
+#undef HYDRANT_OPENSEARCH_METRICS
 
 template <Flavor F>
 constexpr KindOperations MakeKind(std::span<const MetricFamily> metrics) {
