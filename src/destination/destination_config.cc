@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 
 #include "common/config_fields.h"
@@ -72,6 +73,56 @@ Result<std::optional<json::object>> CheckProcessing(const json::object& processi
   context.dynamic_partitioning_enabled = false;
   HYDRANT_RETURN_IF_ERROR(processor::ValidateProcessingConfiguration(processing, context));
   return std::optional<json::object>(processing);
+}
+
+Result<json::object> StoreCreateMembers(const json::object& given, std::span<const std::string_view> members) {
+  json::object destination;
+  CopyMembers(given, members, &destination);
+  const json::object* hints;
+  HYDRANT_RETURN_IF_ERROR(config::GetObject(destination, "BufferingHints", &hints));
+  if (hints && (Find(*hints, "SizeInMBs") == nullptr) != (Find(*hints, "IntervalInSeconds") == nullptr)) {
+    return Status::InvalidArgument(
+        "BufferingHints: if you specify a value for one of SizeInMBs and IntervalInSeconds, you "
+        "must also provide a value for the other");
+  }
+  const json::object* s3_configuration;
+  HYDRANT_RETURN_IF_ERROR(config::GetObject(destination, "S3Configuration", &s3_configuration));
+  if (s3_configuration) {
+    auto s3 = s3::FromCreateRequest(*s3_configuration, /*legacy=*/true);
+    if (!s3.ok()) return s3.status();
+    destination["S3Configuration"] = std::move(*s3);
+  }
+  return destination;
+}
+
+Result<json::object> MergeUpdateMembers(const json::object& stored, const json::object& update,
+                                        std::span<const std::string_view> members,
+                                        std::span<const std::string_view> updatable,
+                                        std::span<const std::string_view> member_wise) {
+  json::object merged = stored;
+  for (std::string_view key : updatable) {
+    const json::value* value = Find(update, key);
+    if (!value || value->is_null()) continue;
+    const json::value* old = Find(merged, key);
+    const bool merge = std::find(member_wise.begin(), member_wise.end(), key) != member_wise.end();
+    if (merge && value->is_object() && old && old->is_object()) {
+      config::MergeInto(value->get_object(), &merged[key].get_object());
+    } else {
+      merged[key] = *value;
+    }
+  }
+  const json::object* s3_update;
+  HYDRANT_RETURN_IF_ERROR(config::GetObject(update, "S3Update", &s3_update));
+  if (s3_update) {
+    const json::object* s3_stored;
+    HYDRANT_RETURN_IF_ERROR(config::GetObject(merged, "S3Configuration", &s3_stored));
+    auto s3 = s3::MergeUpdate(s3_stored ? *s3_stored : json::object(), *s3_update, /*legacy=*/true);
+    if (!s3.ok()) return s3.status();
+    merged["S3Configuration"] = std::move(*s3);
+  }
+  json::object ordered;
+  CopyMembers(merged, members, &ordered);
+  return ordered;
 }
 
 json::object CloudWatchDescription(const json::object& destination) {

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "common/status.h"
@@ -26,6 +27,21 @@ Status CheckCloudWatchLogging(const boost::json::object& logging);
 // S3-only feature) it refuses MetadataExtraction. `member_path` is where its messages point.
 Result<std::optional<boost::json::object>> CheckProcessing(const boost::json::object& processing,
                                                            std::string_view member_path);
+
+// The stored form of a CreateDeliveryStream destination member: its `members` in that order (the
+// model's), S3Configuration reduced to the S3DestinationConfiguration members. Create-only rule:
+// BufferingHints names both of its members or neither.
+Result<boost::json::object> StoreCreateMembers(const boost::json::object& given,
+                                               std::span<const std::string_view> members);
+
+// `stored` after a *DestinationUpdate: each of `updatable` given (and not null) replaces the stored
+// member, or for `member_wise` structures merges into it member by member (lists inside are
+// replaced); S3Update merges into S3Configuration as an S3DestinationUpdate does. The result is
+// in the order of `members`, and still has to pass the kind's rules.
+Result<boost::json::object> MergeUpdateMembers(const boost::json::object& stored, const boost::json::object& update,
+                                               std::span<const std::string_view> members,
+                                               std::span<const std::string_view> updatable,
+                                               std::span<const std::string_view> member_wise);
 
 // CloudWatchLoggingOptions as Describe shows it (Enabled false when not configured).
 boost::json::object CloudWatchDescription(const boost::json::object& destination);

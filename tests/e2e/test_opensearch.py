@@ -101,6 +101,19 @@ def test_records_become_documents_with_stable_ids_and_describe(hydrant, cluster)
                      metrics)
     assert failed_documents(hydrant, bucket) == []
 
+    # UpdateDestination: a new index name and rotation, merged into the stored configuration.
+    version = hydrant.firehose().describe_delivery_stream(DeliveryStreamName=name)[
+        "DeliveryStreamDescription"]["VersionId"]
+    hydrant.firehose().update_destination(
+        DeliveryStreamName=name, CurrentDeliveryStreamVersionId=version, DestinationId="destinationId-000000000001",
+        AmazonopensearchserviceDestinationUpdate={"IndexName": "events", "IndexRotationPeriod": "NoRotation"})
+    updated = hydrant.firehose().describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    described = updated["Destinations"][0]["AmazonopensearchserviceDestinationDescription"]
+    assert (described["IndexName"], described["IndexRotationPeriod"], described["ClusterEndpoint"]) == \
+        ("events", "NoRotation", cluster.url)
+    put(hydrant, name, [{"after": "update"}])
+    cluster.wait_for_documents(1, index="events")
+
 
 def test_only_refused_items_are_sent_again_and_permanent_ones_go_to_s3(hydrant, cluster):
     bucket = unique_name("b")

@@ -23,7 +23,6 @@ using config::GetBool;
 using config::GetInt;
 using config::GetObject;
 using config::GetString;
-using config::MergeInto;
 using config::Unsupported;
 
 // HttpEndpointDestinationConfiguration's members, in the model's order.
@@ -110,27 +109,7 @@ Status CheckSecretsManager(const json::object& secrets) {
 
 }  // namespace
 
-Result<json::object> FromCreateRequest(const json::object& given) {
-  json::object destination;
-  CopyMembers(given, kMembers, &destination);
-  // Create only: UpdateDestination merges BufferingHints member by member.
-  const json::object* hints;
-  HYDRANT_RETURN_IF_ERROR(GetObject(destination, "BufferingHints", &hints));
-  if (hints &&
-      (Find(*hints, "SizeInMBs") == nullptr) != (Find(*hints, "IntervalInSeconds") == nullptr)) {
-    return Status::InvalidArgument(
-        "BufferingHints: if you specify a value for one of SizeInMBs and IntervalInSeconds, you "
-        "must also provide a value for the other");
-  }
-  const json::object* s3_configuration;
-  HYDRANT_RETURN_IF_ERROR(GetObject(destination, "S3Configuration", &s3_configuration));
-  if (s3_configuration) {
-    auto s3 = s3::FromCreateRequest(*s3_configuration, /*legacy=*/true);
-    if (!s3.ok()) return s3.status();
-    destination["S3Configuration"] = std::move(*s3);
-  }
-  return destination;
-}
+Result<json::object> FromCreateRequest(const json::object& given) { return StoreCreateMembers(given, kMembers); }
 
 Result<HttpEndpointDestination> Parse(const json::object& stored) {
   HttpEndpointDestination d;
@@ -181,32 +160,7 @@ Result<HttpEndpointDestination> Parse(const json::object& stored) {
 }
 
 Result<json::object> MergeUpdate(const json::object& stored, const json::object& update) {
-  json::object merged = stored;
-  for (std::string_view key : kUpdateMembers) {
-    const json::value* value = Find(update, key);
-    if (!value) continue;
-    bool member_wise =
-        std::find(kMergedMembers.begin(), kMergedMembers.end(), key) != kMergedMembers.end();
-    const json::value* old = Find(merged, key);
-    if (member_wise && value->is_object() && old && old->is_object()) {
-      MergeInto(value->get_object(), &merged[key].get_object());
-    } else {
-      merged[key] = *value;
-    }
-  }
-  const json::object* s3_update;
-  HYDRANT_RETURN_IF_ERROR(GetObject(update, "S3Update", &s3_update));
-  if (s3_update) {
-    const json::object* s3_stored;
-    HYDRANT_RETURN_IF_ERROR(GetObject(merged, "S3Configuration", &s3_stored));
-    auto s3 = s3::MergeUpdate(s3_stored ? *s3_stored : json::object(), *s3_update, /*legacy=*/true);
-    if (!s3.ok()) return s3.status();
-    merged["S3Configuration"] = std::move(*s3);
-  }
-  // Kept in the model's order, as FromCreateRequest stores it.
-  json::object ordered;
-  CopyMembers(merged, kMembers, &ordered);
-  return ordered;
+  return MergeUpdateMembers(stored, update, kMembers, kUpdateMembers, kMergedMembers);
 }
 
 Status CheckChange(const HttpEndpointDestination& before, const HttpEndpointDestination& after) {

@@ -19,7 +19,6 @@ using config::CopyMembers;
 using config::Find;
 using config::GetObject;
 using config::GetString;
-using config::MergeInto;
 using config::Unsupported;
 
 constexpr int64_t kMaxBufferMb = 100;  // AmazonopensearchserviceBufferingSizeInMBs
@@ -32,6 +31,13 @@ constexpr std::array<std::string_view, 14> kServiceMembers = {
 constexpr std::array<std::string_view, 10> kServerlessMembers = {
     "RoleARN", "CollectionEndpoint", "IndexName", "BufferingHints", "RetryOptions", "S3BackupMode",
     "S3Configuration", "ProcessingConfiguration", "CloudWatchLoggingOptions", "VpcConfiguration"};
+// The *DestinationUpdate members other than S3Update, which merges into S3Configuration.
+constexpr std::array<std::string_view, 11> kServiceUpdateMembers = {
+    "RoleARN", "DomainARN", "ClusterEndpoint", "IndexName", "TypeName", "IndexRotationPeriod",
+    "BufferingHints", "RetryOptions", "ProcessingConfiguration", "CloudWatchLoggingOptions", "DocumentIdOptions"};
+constexpr std::array<std::string_view, 7> kServerlessUpdateMembers = {
+    "RoleARN", "CollectionEndpoint", "IndexName", "BufferingHints", "RetryOptions", "ProcessingConfiguration",
+    "CloudWatchLoggingOptions"};
 // Update members merged member by member instead of replaced whole.
 constexpr std::array<std::string_view, 5> kMergedMembers = {
     "BufferingHints", "RetryOptions", "ProcessingConfiguration", "CloudWatchLoggingOptions",
@@ -79,23 +85,7 @@ std::string_view MemberOf(Flavor flavor) {
 }
 
 Result<json::object> FromCreateRequest(const json::object& given, Flavor flavor) {
-  json::object destination;
-  CopyMembers(given, Members(flavor), &destination);
-  const json::object* hints;
-  HYDRANT_RETURN_IF_ERROR(GetObject(destination, "BufferingHints", &hints));
-  if (hints && (Find(*hints, "SizeInMBs") == nullptr) != (Find(*hints, "IntervalInSeconds") == nullptr)) {
-    return Status::InvalidArgument(
-        "BufferingHints: if you specify a value for one of SizeInMBs and IntervalInSeconds, you "
-        "must also provide a value for the other");
-  }
-  const json::object* s3_configuration;
-  HYDRANT_RETURN_IF_ERROR(GetObject(destination, "S3Configuration", &s3_configuration));
-  if (s3_configuration) {
-    auto s3 = s3::FromCreateRequest(*s3_configuration, /*legacy=*/true);
-    if (!s3.ok()) return s3.status();
-    destination["S3Configuration"] = std::move(*s3);
-  }
-  return destination;
+  return StoreCreateMembers(given, Members(flavor));
 }
 
 Result<OpenSearchDestination> Parse(const json::object& stored, Flavor flavor) {
@@ -169,35 +159,20 @@ Result<OpenSearchDestination> Parse(const json::object& stored, Flavor flavor) {
 }
 
 Result<json::object> MergeUpdate(const json::object& stored, const json::object& update, Flavor flavor) {
-  json::object merged = stored;
-  for (std::string_view key : Members(flavor)) {
-    if (key == "S3Configuration" || key == "S3BackupMode" || key == "VpcConfiguration") continue;  // not updatable
-    const json::value* value = Find(update, key);
-    if (!value || value->is_null()) continue;
-    const json::value* old = Find(merged, key);
-    const bool member_wise =
-        std::find(kMergedMembers.begin(), kMergedMembers.end(), key) != kMergedMembers.end();
-    if (member_wise && value->is_object() && old && old->is_object()) {
-      MergeInto(value->get_object(), &merged[key].get_object());
-    } else {
-      merged[key] = *value;
-    }
-    // The cluster is named one way or the other.
-    if (key == "DomainARN") merged.erase("ClusterEndpoint");
-    if (key == "ClusterEndpoint") merged.erase("DomainARN");
-  }
-  const json::object* s3_update;
-  HYDRANT_RETURN_IF_ERROR(GetObject(update, "S3Update", &s3_update));
-  if (s3_update) {
-    const json::object* s3_stored;
-    HYDRANT_RETURN_IF_ERROR(GetObject(merged, "S3Configuration", &s3_stored));
-    auto s3 = s3::MergeUpdate(s3_stored ? *s3_stored : json::object(), *s3_update, /*legacy=*/true);
-    if (!s3.ok()) return s3.status();
-    merged["S3Configuration"] = std::move(*s3);
-  }
-  json::object ordered;
-  CopyMembers(merged, Members(flavor), &ordered);
-  return ordered;
+  auto merged = MergeUpdateMembers(stored, update, Members(flavor),
+                                   flavor == Flavor::kServerless
+                                       ? std::span<const std::string_view>(kServerlessUpdateMembers)
+                                       : std::span<const std::string_view>(kServiceUpdateMembers),
+                                   kMergedMembers);
+  if (!merged.ok()) return merged;
+  // The cluster is named one way or the other.
+  auto given = [&](std::string_view key) {
+    const json::value* v = Find(update, key);
+    return v && !v->is_null();
+  };
+  if (given("DomainARN")) merged->erase("ClusterEndpoint");
+  if (given("ClusterEndpoint")) merged->erase("DomainARN");
+  return merged;
 }
 
 Status CheckChange(const OpenSearchDestination& before, const OpenSearchDestination& after) {
