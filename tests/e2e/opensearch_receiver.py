@@ -36,18 +36,18 @@ import os
 import re
 import secrets
 import socket
-import ssl
 import struct
 import threading
 import time
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
+
+from loopback_server import LoopbackServer
 
 TEST_ACCESS_KEY = "AKIDEXAMPLE"  # the example credentials of the AWS SigV4 documentation
 TEST_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -92,35 +92,6 @@ class _DeclaredHeadersSigV4(SigV4Auth):
         return self._headers
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as OpenSearch clients use it
-
-    def setup(self):
-        super().setup()
-        self.server.receiver._track(self.connection, add=True)
-
-    def finish(self):
-        try:
-            super().finish()
-        finally:
-            self.server.receiver._track(self.connection, add=False)
-
-    def do_POST(self):
-        self.server.receiver._handle(self)
-
-    do_GET = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_POST
-
-    def log_message(self, *args):  # quiet: tests read .requests instead
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128  # socketserver's default 5 resets bursts of parallel deliveries
-
-    def handle_error(self, request, client_address):  # clients that time out or vanish are normal
-        pass
-
-
 class OpenSearchReceiver:
     def __init__(self, port=0, *, username=None, password=None, sigv4_service=None,
                  region="us-east-1", access_key=TEST_ACCESS_KEY, secret_key=TEST_SECRET_KEY,
@@ -139,19 +110,9 @@ class OpenSearchReceiver:
         self.requests, self.bulk_requests = [], []
         self._cond = threading.Condition(threading.RLock())  # RLock: fail_items predicates may call us
         self._indices = {}  # name -> {uuid, seq (next _seq_no), docs: {id: {source, version, seq_no}}}
-        self._conns, self._stopping = set(), threading.Event()
         self.clear_faults()
-        self._server = _Server(("127.0.0.1", port), _Handler)
-        self._server.receiver = self
-        if tls:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*tls)
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self.port = self._server.server_address[1]
-        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name=f"opensearch-receiver-{self.port}")
-        self._thread.start()
+        self._http = LoopbackServer(self, port, tls, "opensearch-receiver")
+        self.port, self.url, self._stopping = self._http.port, self._http.url, self._http.stopping
 
     def __enter__(self):
         return self
@@ -161,23 +122,7 @@ class OpenSearchReceiver:
 
     def stop(self):
         """Stops listening and cuts open keep-alive connections, so the sender sees it down."""
-        if self._stopping.is_set():
-            return
-        self._stopping.set()  # also wakes handlers sleeping in a delay: they never answer
-        self._server.shutdown()
-        self._server.server_close()
-        with self._cond:
-            conns = list(self._conns)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._thread.join(5)
-
-    def _track(self, conn, add):
-        with self._cond:
-            (self._conns.add if add else self._conns.discard)(conn)
+        self._http.stop()
 
     # ---- faults ------------------------------------------------------------------------------
     def fail_items(self, when=None, *, status=429, error_type=None, reason=None, times=None):
@@ -558,7 +503,7 @@ if __name__ == "__main__":  # manual use: python3 tests/e2e/opensearch_receiver.
                             tls=a.tls)
     print(f"opensearch_receiver listening on {rx.url}", flush=True)
     try:
-        rx._thread.join()
+        rx._http._thread.join()
     except KeyboardInterrupt:
         rx.stop()
         print(f"{len(rx.requests)} requests; indices: {rx.all_indices()}")

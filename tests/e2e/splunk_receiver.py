@@ -36,14 +36,14 @@ import json
 import os
 import re
 import socket
-import ssl
 import struct
 import threading
 import time
 import zlib
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
+
+from loopback_server import LoopbackServer
 
 TEST_TOKEN = "00000000-1111-2222-3333-444444444444"  # HEC tokens are GUIDs
 GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -104,35 +104,6 @@ def _parse_events(data):
         events.append(dict({k: obj.get(k) for k in META}, event=obj["event"]))
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as HEC clients use it
-
-    def setup(self):
-        super().setup()
-        self.server.receiver._track(self.connection, add=True)
-
-    def finish(self):
-        try:
-            super().finish()
-        finally:
-            self.server.receiver._track(self.connection, add=False)
-
-    def do_POST(self):
-        self.server.receiver._handle(self)
-
-    do_GET = do_PUT = do_DELETE = do_HEAD = do_PATCH = do_POST
-
-    def log_message(self, *args):  # quiet: tests read .requests instead
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    request_queue_size = 128  # socketserver's default 5 resets bursts of parallel deliveries
-
-    def handle_error(self, request, client_address):  # clients that time out or vanish are normal
-        pass
-
-
 class SplunkReceiver:
     def __init__(self, port=0, *, token=TEST_TOKEN, ack_enabled=True, index_delay=0.0, tls=None):
         """port: 0 for a free one, or an old receiver's .port to restart on it. token: the HEC
@@ -144,19 +115,9 @@ class SplunkReceiver:
         self._cond = threading.Condition(threading.RLock())
         self._batches = []   # accepted batches, in arrival order (see _ingest)
         self._channels = {}  # guid -> {"next": next ackId, "pending": {ackId: batch}}, first-use order
-        self._conns, self._stopping = set(), threading.Event()
         self.clear_faults()
-        self._server = _Server(("127.0.0.1", port), _Handler)
-        self._server.receiver = self
-        if tls:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*tls)
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self.port = self._server.server_address[1]
-        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True,
-                                        name=f"splunk-receiver-{self.port}")
-        self._thread.start()
+        self._http = LoopbackServer(self, port, tls, "splunk-receiver")
+        self.port, self.url, self._stopping = self._http.port, self._http.url, self._http.stopping
 
     def __enter__(self):
         return self
@@ -166,23 +127,7 @@ class SplunkReceiver:
 
     def stop(self):
         """Stops listening and cuts open keep-alive connections, so the sender sees it down."""
-        if self._stopping.is_set():
-            return
-        self._stopping.set()  # also wakes handlers sleeping in a delay: they never answer
-        self._server.shutdown()
-        self._server.server_close()
-        with self._cond:
-            conns = list(self._conns)
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self._thread.join(5)
-
-    def _track(self, conn, add):
-        with self._cond:
-            (self._conns.add if add else self._conns.discard)(conn)
+        self._http.stop()
 
     # ---- faults and switches -----------------------------------------------------------------
     def fail_requests(self, code_or_status, *, times=1):
@@ -443,7 +388,7 @@ if __name__ == "__main__":  # manual use: python3 tests/e2e/splunk_receiver.py -
                         tls=a.tls)
     print(f"splunk_receiver listening on {rx.url} (token {rx.token})", flush=True)
     try:
-        rx._thread.join()
+        rx._http._thread.join()
     except KeyboardInterrupt:
         rx.stop()
         print(f"{len(rx.requests)} requests; {len(rx.events())} events indexed; "
