@@ -492,6 +492,11 @@ bool SegmentedWal::CommitPending(std::unique_lock<std::mutex>& lock) {
     pending_ = Group{};
     ++generation_;  // appends still sealing into the dropped group leave it alone
     pending_sealing_ = 0;
+    // A roll queued in the dropped group (after Repair ran) never happened, but it changed the
+    // writer's header size and data key: the next frame would be sealed with the key of a segment
+    // that does not exist. An encrypted log rolls again before its next frame, as after Repair.
+    current_header_size_ = segments_.back().header_size;
+    if (segments_.back().data_key || !key_ref_.empty()) roll_before_next_ = true;
     if (repaired.ok()) {
       next_ = LogPosition{segments_.back().number, segments_.back().size};
     } else {

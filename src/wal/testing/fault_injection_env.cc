@@ -122,6 +122,8 @@ Status FaultInjectionEnv::SyncDir(const std::string& dir) {
 
 Status FaultInjectionEnv::DropUnsyncedData() {
   std::lock_guard lock(mu_);
+  // Faults armed for the process that crashed do not outlive it.
+  fail_next_append_ = fail_next_sync_ = tear_next_append_ = false;
   for (auto it = files_.begin(); it != files_.end();) {
     if (!it->second.entry_durable) {
       HYDRANT_RETURN_IF_ERROR(base_->RemoveFile(it->first));

@@ -47,7 +47,8 @@ class FaultInjectionEnv final : public Env {
   Result<uint64_t> FreeBytes(const std::string& path) override { return base_->FreeBytes(path); }
 
   // Power loss: cuts every tracked file to its last synced size and deletes files created
-  // since the last SyncDir of their directory. Writers must be closed or abandoned first.
+  // since the last SyncDir of their directory, and disarms the one-shot faults below. Writers
+  // must be closed or abandoned first.
   Status DropUnsyncedData();
   // While inactive ("the machine is down") every Append and Sync fails with IOError.
   void SetFilesystemActive(bool active);
