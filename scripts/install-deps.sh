@@ -6,7 +6,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsimdjson-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
-  libssl-dev libcurl4-openssl-dev libisal-dev zlib1g-dev
+  libssl-dev libcurl4-openssl-dev libisal-dev zlib1g-dev libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev libpcre2-dev libzip-dev libjq-dev
   python3-pytest python3-prometheus-client
   libsnappy-dev python3-snappy unzip
@@ -14,7 +14,8 @@ PACKAGES=(
   clang libclang-rt-14-dev
 )
 if [[ ${1:-} == --test ]]; then
-  PACKAGES+=(chromium)  # the browser producer test (tests/e2e/test_cors.py)
+  PACKAGES+=(chromium)    # the browser producer test (tests/e2e/test_cors.py)
+  PACKAGES+=(postgresql)  # the Redshift destination's database (tests/e2e/test_redshift.py)
 fi
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -157,14 +157,27 @@ std::string RenderPrometheusText(const ServerMetricsSnapshot& snapshot) {
       kinds.push_back(row.operations);
     }
   }
+  // A family several kinds report (Redshift's staging objects are DeliveryToS3.*) is listed once,
+  // under the help of the kind that gives one, with each stream's value from its own kind.
+  auto family_of = [](const destination::KindOperations* kind, std::string_view name) {
+    const destination::MetricFamily* found = nullptr;
+    for (const destination::MetricFamily& f : kind->metrics) {
+      if (name == f.name) found = &f;
+    }
+    return found;
+  };
+  std::vector<std::string_view> listed;
   for (const destination::KindOperations* kind : kinds) {
     for (const destination::MetricFamily& family : kind->metrics) {
+      if (!family.help || std::find(listed.begin(), listed.end(), family.name) != listed.end()) continue;
+      listed.push_back(family.name);
       AppendHeader(family.name, family.help, family.gauge ? Kind::kGauge : Kind::kCounter, &out);
       for (const Snapshot& s : snapshot.streams) {
-        if (s.kind != kind) continue;
-        uint64_t value = family.value(s.delivery.destination);
+        const destination::MetricFamily* own = s.kind ? family_of(s.kind, family.name) : nullptr;
+        if (!own) continue;
+        uint64_t value = own->value(s.delivery.destination);
         AppendSample(family.name, &s.name,
-                     family.millis_as_seconds ? MillisAsSeconds(static_cast<int64_t>(value)) : std::to_string(value),
+                     own->millis_as_seconds ? MillisAsSeconds(static_cast<int64_t>(value)) : std::to_string(value),
                      &out);
       }
     }

@@ -20,6 +20,10 @@ struct DeliveryCounters {
   uint64_t s3_writes_failed = 0;         // attempts
   int64_t data_freshness_millis = 0;     // age of the oldest undelivered record; 0 when none
   int64_t ack_latency_millis = 0;        // the last delivery's acknowledgement latency (Splunk)
+  uint64_t staged_objects = 0;           // objects staged in S3 before a load (Redshift), and
+  uint64_t staged_records = 0;           // the records and bytes in them
+  uint64_t staged_bytes = 0;
+  uint64_t rows_rejected = 0;            // rows skipped within MAXERROR (Redshift)
 };
 
 // One Prometheus family: a snake_case name with the unit suffix Prometheus expects, and the
@@ -27,7 +31,7 @@ struct DeliveryCounters {
 struct MetricFamily {
   const char* name;
   bool gauge;  // else a counter
-  const char* help;
+  const char* help;  // nullptr: another kind's family (its help is shown), reported for this kind too
   uint64_t (*value)(const DeliveryCounters&);
   bool millis_as_seconds = false;  // value is milliseconds, shown as decimal seconds
 };

@@ -39,6 +39,13 @@ struct DeliveryResult {
   std::vector<RecordError> record_errors{};
   // How long the destination took to acknowledge the delivery (Splunk's indexer acks); -1: none.
   int64_t ack_latency_millis = -1;
+  // S3 objects the attempt wrote before loading them (Redshift's intermediate object and
+  // manifest), the records and bytes they hold, and rows the destination skipped within its error
+  // tolerance (MAXERROR): for the kind's metrics.
+  uint64_t staged_objects = 0;
+  uint64_t staged_records = 0;
+  uint64_t staged_bytes = 0;
+  uint64_t rows_rejected = 0;
 };
 
 // A record as a destination receives it: after the processors, with where it came from.
@@ -99,6 +106,9 @@ class Destination {
   // One record's document in the error output (failed_record.h's layout unless the kind has its
   // own, such as OpenSearch's esDocumentId and esIndexName), followed by "\n".
   virtual void AppendFailedRecord(const Record& record, const DeliveryFailure& failure, std::string* out) const;
+  // The error output of a batch whose records failed for good, when the kind writes one object for
+  // the batch instead of a document per record (Redshift: the batch's manifest); "" otherwise.
+  virtual std::string FailedBatchOutput(std::string_view plan) const { return {}; }
 };
 
 }  // namespace hydrant::destination

@@ -14,6 +14,11 @@ class ObjectWriter {
  public:
   virtual ~ObjectWriter() = default;
   virtual DeliveryResult Write(const format::Object& object) = 0;
+  // The whole body of an object the destination reads (Redshift's jsonpaths file); kNotFound when
+  // it or its bucket does not exist.
+  virtual Result<std::string> Read(const std::string& bucket, const std::string& key) {
+    return Status::FailedPrecondition("objects cannot be read from s3://" + bucket + "/" + key);
+  }
 };
 
 }  // namespace hydrant::destination

@@ -5,6 +5,7 @@
 
 #include "destination/http_endpoint/http_endpoint_kind.h"
 #include "destination/opensearch/opensearch_kind.h"
+#include "destination/redshift/redshift_kind.h"
 #include "destination/s3/s3_kind.h"
 #include "destination/splunk/splunk_kind.h"
 
@@ -14,7 +15,7 @@ std::span<const DestinationKind> DestinationKinds() {
   static const std::array<DestinationKind, 10> kKinds = {{
       {"S3DestinationConfiguration", "S3DestinationUpdate", &s3::kKind},  // legacy: the S3 members only
       {"ExtendedS3DestinationConfiguration", "ExtendedS3DestinationUpdate", &s3::kKind},
-      {"RedshiftDestinationConfiguration", "RedshiftDestinationUpdate", nullptr},
+      {"RedshiftDestinationConfiguration", "RedshiftDestinationUpdate", &redshift::kKind},
       {"ElasticsearchDestinationConfiguration", "ElasticsearchDestinationUpdate", &opensearch::kElasticsearchKind},
       {"AmazonopensearchserviceDestinationConfiguration", "AmazonopensearchserviceDestinationUpdate",
        &opensearch::kOpenSearchKind},

@@ -997,6 +997,10 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
           stats_.destination.bytes_attempted += a.prepared->payload->bytes();
           stats_.destination.records_to_destination += delivered;
           if (result.ack_latency_millis >= 0) stats_.destination.ack_latency_millis = result.ack_latency_millis;
+          stats_.destination.staged_objects += result.staged_objects;
+          stats_.destination.staged_records += result.staged_records;
+          stats_.destination.staged_bytes += result.staged_bytes;
+          stats_.destination.rows_rejected += result.rows_rejected;
           stats_.destination.bytes_to_destination += delivered_bytes;
         }
         if (retry.size() != a.pending.size()) a.prepared->payload.reset();  // encoded again for the rest
@@ -1023,10 +1027,13 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
       // The error output (records that failed for good) and the all-data backup join the
       // processing failures in the objects to write.
       if (!a.failed.empty()) {
-        std::string body;
-        for (const Attempts::Failure& f : a.failed) {
-          (*destination)->AppendFailedRecord(a.prepared->records->ok[f.index],
-                                             {f.attempts, f.code, f.message, f.ending_millis}, &body);
+        // One object for the batch (Redshift's manifest), or a document per record.
+        std::string body = (*destination)->FailedBatchOutput(plan);
+        if (body.empty()) {
+          for (const Attempts::Failure& f : a.failed) {
+            (*destination)->AppendFailedRecord(a.prepared->records->ok[f.index],
+                                               {f.attempts, f.code, f.message, f.ending_millis}, &body);
+          }
         }
         a.prepared->objects.push_back(ErrorObject(metadata(), batch,
                                                   std::string((*destination)->failed_output_type()), std::move(body)));

@@ -263,11 +263,11 @@ TEST(StreamConfigTest, ExactlyOneDestination) {
 
 TEST(StreamConfigTest, OtherDestinationsAreNotSupportedYet) {
   std::string message = CreateError(CreateRequest(
-      Obj(R"({"RoleARN": "arn:aws:iam::123456789012:role/r", "ClusterJDBCURL": "jdbc:redshift://h:5439/db"})"),
-      "RedshiftDestinationConfiguration"));
+      Obj(R"({"RoleARN": "arn:aws:iam::123456789012:role/r", "AccountUrl": "https://a.snowflakecomputing.com"})"),
+      "SnowflakeDestinationConfiguration"));
   EXPECT_EQ(message,
-            "RedshiftDestinationConfiguration (this version serves S3DestinationConfiguration, "
-            "ExtendedS3DestinationConfiguration, ElasticsearchDestinationConfiguration, "
+            "SnowflakeDestinationConfiguration (this version serves S3DestinationConfiguration, "
+            "ExtendedS3DestinationConfiguration, RedshiftDestinationConfiguration, ElasticsearchDestinationConfiguration, "
             "AmazonopensearchserviceDestinationConfiguration, SplunkDestinationConfiguration, "
             "HttpEndpointDestinationConfiguration, AmazonOpenSearchServerlessDestinationConfiguration) "
             "is not supported by this version of Hydrant yet");

@@ -29,6 +29,11 @@ DeliveryResult BucketRouter::Write(const format::Object& object) {
   return it == remote_.end() ? local_->Write(object) : it->second->Write(object);
 }
 
+Result<std::string> BucketRouter::Read(const std::string& bucket, const std::string& key) {
+  auto it = remote_.find(bucket);
+  return it == remote_.end() ? local_->Read(bucket, key) : it->second->Read(bucket, key);
+}
+
 const RemoteS3Destination* BucketRouter::RemoteFor(const std::string& bucket) const {
   auto it = remote_.find(bucket);
   return it == remote_.end() ? nullptr : it->second.get();

@@ -23,6 +23,7 @@ class BucketRouter final : public ObjectWriter {
       const std::function<const char*(const char*)>& getenv = [](const char* n) { return std::getenv(n); });
 
   DeliveryResult Write(const format::Object& object) override;
+  Result<std::string> Read(const std::string& bucket, const std::string& key) override;
 
   // The remote destination of `bucket`, or nullptr when it is delivered locally.
   const RemoteS3Destination* RemoteFor(const std::string& bucket) const;

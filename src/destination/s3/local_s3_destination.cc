@@ -31,4 +31,10 @@ DeliveryResult LocalS3Destination::Write(const format::Object& object) {
   return {Outcome::kRetryable, "S3.InternalError", status.ToString()};
 }
 
+Result<std::string> LocalS3Destination::Read(const std::string& bucket, const std::string& key) {
+  auto got = store_->GetObject(bucket, key);
+  if (!got.ok()) return got.status();
+  return std::move(got->data);
+}
+
 }  // namespace hydrant::destination::s3

@@ -12,6 +12,7 @@ class LocalS3Destination final : public ObjectWriter {
  public:
   explicit LocalS3Destination(store::ObjectStore* store) : store_(store) {}
   DeliveryResult Write(const format::Object& object) override;
+  Result<std::string> Read(const std::string& bucket, const std::string& key) override;
 
  private:
   store::ObjectStore* store_;  // not owned; outlives this

@@ -314,6 +314,15 @@ DeliveryResult FailureOf(long status, const std::string& body, const std::string
 
 }  // namespace
 
+Result<std::string> RemoteS3Destination::Read(const std::string& bucket, const std::string& key) {
+  http::OutboundResponse r = Send("GET", key, "", "", {});
+  if (r.ok()) return std::move(r.body);
+  const DeliveryResult failure = FailureOf(r.status, r.body, r.transport_error, config_);
+  const std::string message = "s3://" + bucket + "/" + key + ": " + failure.error_code + ": " + failure.error_message;
+  if (r.status == 404) return Status::NotFound(message);
+  return Status::Unavailable(message);
+}
+
 DeliveryResult RemoteS3Destination::PutObject(const format::Object& object) {
   std::vector<std::string> headers = EncryptionHeaders(object);
   headers.push_back("Content-Type: " + object.content_type);

@@ -67,6 +67,7 @@ class RemoteS3Destination final : public ObjectWriter {
  public:
   explicit RemoteS3Destination(RemoteS3Config config);
   DeliveryResult Write(const format::Object& object) override;
+  Result<std::string> Read(const std::string& bucket, const std::string& key) override;
   const RemoteS3Config& config() const { return config_; }
 
  private:

@@ -68,6 +68,10 @@ Result<std::unique_ptr<Payload>> S3Delivery::Encode(std::string_view plan, std::
   return std::unique_ptr<Payload>(std::move(payload));
 }
 
+const format::Object& S3Delivery::ObjectOf(const Payload& payload) {
+  return static_cast<const ObjectPayload&>(payload).object;
+}
+
 DeliveryResult S3Delivery::Send(const Payload& payload) const {
   return writer_->Write(static_cast<const ObjectPayload&>(payload).object);
 }

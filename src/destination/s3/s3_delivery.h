@@ -30,6 +30,8 @@ class S3Delivery final : public Destination {
   std::optional<int64_t> retry_window_millis() const override { return std::nullopt; }
   // A refused object has nowhere else to go: it is retried like a retryable one.
   std::string_view failed_output_type() const override { return ""; }
+  // The object an Encode made (a kind that stages objects, such as Redshift, writes it itself).
+  static const format::Object& ObjectOf(const Payload& payload);
 
  private:
   ObjectWriter* writer_;
