@@ -19,6 +19,7 @@ import pytest
 from conftest import unique_name
 from harness import wait_for
 from postgres_server import LOADER_PASSWORD, LOADER_USER, PostgresServer
+from test_remote_s3 import REMOTE_BUCKET, s3rver, s3rver_installed, write_config  # noqa: F401 (fixtures)
 
 ROLE = "arn:aws:iam::123456789012:role/FirehoseDeliveryRole"
 
@@ -173,6 +174,35 @@ def test_csv_and_delimited_records_and_gzip_staging(server, pg):
     put(server, name2, [b"2026-01-02|1|one\n", b"\\N|2|\n"])
     wait_rows(pg, t2, 2)
     assert rows(pg, f"SELECT a, b, c FROM {t2} ORDER BY a") == [["1", "one", "2026-01-02"], ["2", "", None]]
+
+
+def test_remote_staging_bucket_with_its_jsonpaths_a_processor_and_source_backup(hydrant_factory, s3rver, tmp_path, pg):
+    """The intermediate bucket and the jsonpaths file at a real remote S3 (s3rver); records made
+    into lines by a processor; the source records backed up as they arrived."""
+    server = hydrant_factory(config_file=write_config(tmp_path / "hydrant.yaml", s3rver))
+    remote = s3rver.client()
+    remote.create_bucket(Bucket=REMOTE_BUCKET)
+    remote.put_object(Bucket=REMOTE_BUCKET, Key="config/paths.json",
+                      Body=json.dumps({"jsonpaths": ["$.x.a", "$.b"]}).encode())
+    server.s3().create_bucket(Bucket="backup")
+    t = table(pg, "a integer, b varchar(5)")
+    config = redshift(pg, "logs", t, "JSON 's3://logs/config/paths.json'", extra={
+        "ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "AppendDelimiterToRecord"}]},
+        "S3BackupMode": "Enabled",
+        "S3BackupConfiguration": {"RoleARN": ROLE, "BucketARN": "arn:aws:s3:::backup", "Prefix": "source/",
+                                  "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 1}}})
+    name = create(server, config)
+    records = [json.dumps({"x": {"a": i}, "b": f"r{i}"}).encode() for i in range(5)]
+    put(server, name, records)
+    wait_rows(pg, t, 5)
+    assert rows(pg, f"SELECT a, b FROM {t} ORDER BY a") == [[str(i), f"r{i}"] for i in range(5)]
+    at_remote = s3rver.objects()
+    staged = [body for key, body in at_remote.items() if key.startswith("staged/2")]
+    manifests = [json.loads(body) for key, body in at_remote.items() if key.startswith("staged/manifests/")]
+    assert b"".join(staged) == b"".join(r + b"\n" for r in records)
+    assert manifests and manifests[0]["entries"][0]["url"].startswith("s3://logs/staged/")
+    backup = server.wait_objects("backup", "source/", total_bytes=sum(map(len, records)))
+    assert b"".join(backup[k] for k in sorted(backup)) == b"".join(records)
 
 
 def test_epoch_and_pattern_time_formats(server, pg):

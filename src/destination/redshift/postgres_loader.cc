@@ -134,10 +134,13 @@ void PostgresLoader::Close() {
 std::optional<DeliveryResult> PostgresLoader::Connect() {
   if (conn_ && PQstatus(conn_) == CONNECTION_OK) return std::nullopt;
   Close();
-  std::vector<const char*> keys = {"host", "port", "dbname", "user", "password", "connect_timeout",
-                                   "keepalives", "keepalives_idle", "tcp_user_timeout", "application_name"};
+  // A server that goes away mid-load is noticed within about a minute (keepalives, unacknowledged
+  // writes), and the load retried.
+  std::vector<const char*> keys = {"host", "port", "dbname", "user", "password", "connect_timeout", "keepalives",
+                                   "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+                                   "application_name"};
   std::vector<const char*> values = {connection_.host.c_str(), connection_.port.c_str(), connection_.database.c_str(),
-                                     connection_.user.c_str(), connection_.password.c_str(), "10", "1", "30",
+                                     connection_.user.c_str(), connection_.password.c_str(), "10", "1", "30", "10", "3",
                                      "60000", "hydrant"};
   if (!connection_.sslmode.empty()) keys.push_back("sslmode"), values.push_back(connection_.sslmode.c_str());
   keys.push_back(nullptr), values.push_back(nullptr);
@@ -156,9 +159,17 @@ std::optional<DeliveryResult> PostgresLoader::Connect() {
     return Retry("Redshift.ConnectionFailed", message);
   }
   PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);  // "already exists, skipping"
+  // Created when missing; a user without CREATE on the schema can load once an administrator
+  // has created it (and granted INSERT, UPDATE, SELECT on it).
+  ResultPtr exists = Exec(conn_, "SELECT to_regclass('hydrant_loaded_manifests') IS NOT NULL");
+  if (PQresultStatus(exists.get()) == PGRES_TUPLES_OK && PQntuples(exists.get()) == 1 &&
+      *PQgetvalue(exists.get(), 0, 0) == 't') {
+    return std::nullopt;
+  }
   ResultPtr created = Exec(conn_, kRecordTable);
   if (PQresultStatus(created.get()) != PGRES_COMMAND_OK) {
     DeliveryResult failure = Failure(conn_, created.get());
+    failure.error_message = "cannot create table hydrant_loaded_manifests: " + failure.error_message;
     Close();
     return failure;
   }
