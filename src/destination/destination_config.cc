@@ -125,6 +125,31 @@ Result<json::object> MergeUpdateMembers(const json::object& stored, const json::
   return ordered;
 }
 
+Status CheckHttpUrl(std::string_view member, std::string_view url) {
+  std::string_view rest;
+  if (url.starts_with("https://")) {
+    rest = url.substr(8);
+  } else if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else {
+    return Status::InvalidArgument(std::string(member) + " must start with https:// or http://");
+  }
+  if (rest.empty() || rest.find_first_of("/?#") == 0) {
+    return Status::InvalidArgument(std::string(member) + " must name a host after its scheme");
+  }
+  return Status::Ok();
+}
+
+Status CheckSecretsManager(const json::object& secrets) {
+  std::optional<bool> enabled;
+  HYDRANT_RETURN_IF_ERROR(config::GetBool(secrets, "Enabled", &enabled));
+  if (!enabled) return Status::InvalidArgument("SecretsManagerConfiguration.Enabled is required");
+  if (*enabled) {
+    return config::Unsupported("Secrets Manager authentication (SecretsManagerConfiguration with Enabled true)");
+  }
+  return Status::Ok();
+}
+
 json::object CloudWatchDescription(const json::object& destination) {
   json::object out;
   const json::object* options = nullptr;

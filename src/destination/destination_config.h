@@ -43,6 +43,15 @@ Result<boost::json::object> MergeUpdateMembers(const boost::json::object& stored
                                                std::span<const std::string_view> updatable,
                                                std::span<const std::string_view> member_wise);
 
+// An endpoint URL (HTTP endpoint Url, OpenSearch ClusterEndpoint, Splunk HECEndpoint): https:// or,
+// unlike the service, http://, and a host. `member` names it in the message; the URL is not quoted
+// (the model marks these members sensitive).
+Status CheckHttpUrl(std::string_view member, std::string_view url);
+
+// SecretsManagerConfiguration: Enabled is required, and Hydrant has no Secrets Manager to read a
+// secret from, so only Enabled false is accepted (the credentials are given in the configuration).
+Status CheckSecretsManager(const boost::json::object& secrets);
+
 // CloudWatchLoggingOptions as Describe shows it (Enabled false when not configured).
 boost::json::object CloudWatchDescription(const boost::json::object& destination);
 

@@ -142,6 +142,27 @@ def test_only_refused_items_are_sent_again_and_permanent_ones_go_to_s3(hydrant, 
     assert by_data[b"this record is not JSON\n"]["errorCode"] == "400"
 
 
+def test_the_legacy_elasticsearch_type_writes_refused_documents_under_elasticsearch_failed(hydrant, cluster):
+    bucket = unique_name("b")
+    name = create(hydrant, destination(bucket, endpoint=cluster.url, extra={"TypeName": "_doc"}),
+                  member="ElasticsearchDestinationConfiguration")
+    cluster.fail_items("bad-mapping", status=400)
+    put(hydrant, name, [{"n": 0}, {"n": 1, "tag": "bad-mapping"}])
+    cluster.wait_for_documents(1, index=today_index(), timeout=30)
+
+    def failed():
+        objects = hydrant.read_objects(bucket)
+        return {k: v for k, v in objects.items() if k.startswith("elasticsearch-failed/")} or None
+
+    key, body = next(iter(wait_for(failed, timeout=20, message="the refused document in S3").items()))
+    assert re.match(r"^elasticsearch-failed/\d{4}/\d{2}/\d{2}/\d{2}/", key)
+    document = json.loads(body.decode().splitlines()[0])
+    assert document["errorCode"] == "400" and document["esTypeName"] == "_doc"
+    assert document["esIndexName"] == today_index()
+    assert base64.b64decode(document["rawData"]) == json.dumps({"n": 1, "tag": "bad-mapping"}).encode() + b"\n"
+    assert not any(k.startswith("AmazonOpenSearchService-failed/") for k in hydrant.read_objects(bucket))
+
+
 def test_a_cluster_that_is_down_is_waited_for_and_nothing_is_indexed_twice(hydrant, cluster):
     bucket = unique_name("b")
     name = create(hydrant, destination(bucket, endpoint=cluster.url))

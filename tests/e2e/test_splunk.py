@@ -98,6 +98,24 @@ def test_raw_endpoint_one_event_per_line(server, hec):
     assert all(e["endpoint"] == "raw" for e in hec.events())
 
 
+def test_update_destination_switches_to_raw_and_keeps_the_token(server, hec):
+    name = create(server, splunk(unique_name("b"), hec.url))
+    firehose = server.firehose()
+    before = firehose.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    firehose.update_destination(DeliveryStreamName=name, CurrentDeliveryStreamVersionId=before["VersionId"],
+                                DestinationId=before["Destinations"][0]["DestinationId"],
+                                SplunkDestinationUpdate={"HECEndpointType": "Raw",
+                                                         "BufferingHints": {"IntervalInSeconds": 2}})
+    after = firehose.describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    assert int(after["VersionId"]) == int(before["VersionId"]) + 1
+    destination = after["Destinations"][0]["SplunkDestinationDescription"]
+    assert destination["HECEndpointType"] == "Raw" and destination["HECToken"] == TEST_TOKEN
+    assert destination["BufferingHints"] == {"IntervalInSeconds": 2, "SizeInMBs": 1}
+    put(server, name, [b"after the update\n"])
+    hec.wait_for_events(1)
+    assert [(e["event"], e["endpoint"]) for e in hec.events()] == [("after the update", "raw")]
+
+
 def test_no_acknowledgement_in_time_sends_the_batch_again(server, hec):
     name = create(server, splunk(unique_name("b"), hec.url))
     hec.never_index(True)

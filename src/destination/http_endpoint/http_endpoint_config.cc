@@ -19,11 +19,9 @@ namespace json = boost::json;
 using config::CopyMembers;
 using config::Find;
 using config::GetArray;
-using config::GetBool;
 using config::GetInt;
 using config::GetObject;
 using config::GetString;
-using config::Unsupported;
 
 // HttpEndpointDestinationConfiguration's members, in the model's order.
 constexpr std::array<std::string_view, 10> kMembers = {
@@ -43,24 +41,6 @@ constexpr std::array<std::string_view, 7> kMergedMembers = {
 constexpr int64_t kMaxBufferMb = 64;  // HttpEndpointBufferingSizeInMBs
 // Where the processor stage's model-constraint messages point.
 constexpr std::string_view kProcessingPath = "httpEndpointDestinationConfiguration.processingConfiguration";
-
-// EndpointConfiguration.Url: the model's pattern (https://.*, widened by Hydrant to https?://.*)
-// and a host after the scheme. The URL is sensitive in the model, so messages never quote it.
-Status CheckUrl(std::string_view url) {
-  std::string_view rest;
-  if (url.starts_with("https://")) {
-    rest = url.substr(8);
-  } else if (url.starts_with("http://")) {
-    rest = url.substr(7);
-  } else {
-    return Status::InvalidArgument(
-        "EndpointConfiguration.Url must start with https:// or http:// (pattern https?://.*)");
-  }
-  if (rest.empty() || rest.find_first_of("/?#") == 0) {
-    return Status::InvalidArgument("EndpointConfiguration.Url must name a host after its scheme");
-  }
-  return Status::Ok();
-}
 
 // RequestConfiguration: ContentEncoding and CommonAttributes.
 Status CheckRequest(const json::object& request, HttpEndpointDestination* d) {
@@ -96,17 +76,6 @@ Status CheckRequest(const json::object& request, HttpEndpointDestination* d) {
   return Status::Ok();
 }
 
-// SecretsManagerConfiguration: accepted (and echoed) only while it is disabled.
-Status CheckSecretsManager(const json::object& secrets) {
-  std::optional<bool> enabled;
-  HYDRANT_RETURN_IF_ERROR(GetBool(secrets, "Enabled", &enabled));
-  if (!enabled) return Status::InvalidArgument("SecretsManagerConfiguration.Enabled is required");
-  if (*enabled) {
-    return Unsupported("Secrets Manager authentication (SecretsManagerConfiguration with Enabled true)");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<json::object> FromCreateRequest(const json::object& given) { return StoreCreateMembers(given, kMembers); }
@@ -133,7 +102,7 @@ Result<HttpEndpointDestination> Parse(const json::object& stored) {
   HYDRANT_RETURN_IF_ERROR(GetString(*endpoint, "Name", &name));
   HYDRANT_RETURN_IF_ERROR(GetString(*endpoint, "AccessKey", &access_key));
   if (!url) return Status::InvalidArgument("EndpointConfiguration.Url is required");
-  HYDRANT_RETURN_IF_ERROR(CheckUrl(*url));
+  HYDRANT_RETURN_IF_ERROR(CheckHttpUrl("EndpointConfiguration.Url", *url));
   d.url = std::move(*url);
   d.name = name.value_or("");
   d.access_key = access_key.value_or("");

@@ -171,7 +171,7 @@ TEST(HttpEndpointConfigTest, UrlMustBeHttpsOrHttp) {
     json::object given = Obj(kMinimal);
     given["EndpointConfiguration"].as_object()["Url"] = url;
     std::string message = RefusedMessage(given);
-    EXPECT_EQ(message, "EndpointConfiguration.Url must start with https:// or http:// (pattern https?://.*)")
+    EXPECT_EQ(message, "EndpointConfiguration.Url must start with https:// or http://")
         << url;
     EXPECT_THAT(message, ::testing::Not(HasSubstr(url))) << "the URL is sensitive";
   }

@@ -57,22 +57,6 @@ std::string_view ProcessingPath(Flavor flavor) {
   return "";
 }
 
-// http(s)://host[...]: the model allows https: only; Hydrant also takes http://.
-Status CheckEndpoint(std::string_view member, std::string_view url) {
-  std::string_view rest;
-  if (url.starts_with("https://")) {
-    rest = url.substr(8);
-  } else if (url.starts_with("http://")) {
-    rest = url.substr(7);
-  } else {
-    return Status::InvalidArgument(std::string(member) + " must start with https:// or http://");
-  }
-  if (rest.empty() || rest.find_first_of("/?#") == 0) {
-    return Status::InvalidArgument(std::string(member) + " must name a host after its scheme");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 std::string_view MemberOf(Flavor flavor) {
@@ -112,11 +96,11 @@ Result<OpenSearchDestination> Parse(const json::object& stored, Flavor flavor) {
   if (!role) return Status::InvalidArgument("RoleARN is required");
   if (serverless) {
     if (!endpoint) return Status::InvalidArgument("CollectionEndpoint is required");
-    HYDRANT_RETURN_IF_ERROR(CheckEndpoint("CollectionEndpoint", *endpoint));
+    HYDRANT_RETURN_IF_ERROR(CheckHttpUrl("CollectionEndpoint", *endpoint));
   } else if (domain.has_value() == endpoint.has_value()) {
     return Status::InvalidArgument("Exactly one of DomainARN or ClusterEndpoint must be specified");
   } else if (endpoint) {
-    HYDRANT_RETURN_IF_ERROR(CheckEndpoint("ClusterEndpoint", *endpoint));
+    HYDRANT_RETURN_IF_ERROR(CheckHttpUrl("ClusterEndpoint", *endpoint));
   }
   d.domain_arn = domain.value_or("");
   d.endpoint = endpoint.value_or("");

@@ -83,14 +83,26 @@ std::string OpenSearchDelivery::Plan(const BatchFacts& facts) const { return std
 Result<std::unique_ptr<Payload>> OpenSearchDelivery::Encode(std::string_view /*plan*/, std::span<const Record> records,
                                                             std::string* /*concatenated*/) const {
   auto payload = std::make_unique<BulkPayload>();
-  std::string body;
+  std::string body, lines;
   size_t count = 0;
+  // {"index":{"_index":...,"_id":...,"_type":...}}: written directly, with the index's part
+  // escaped once per index (records of one batch mostly share it) and the type's once.
+  std::string last_index, index_part;
+  const std::string type_part =
+      config_.type_name.empty() ? "" : ",\"_type\":" + json::serialize(json::string_view(config_.type_name));
   for (const Record& record : records) {
-    json::object action{{"_index", IndexFor(record.arrival_millis)}};
-    if (const std::string id = DocumentId(record); !id.empty()) action["_id"] = id;
-    if (!config_.type_name.empty()) action["_type"] = config_.type_name;
-    std::string lines = json::serialize(json::object{{"index", std::move(action)}});
-    lines += '\n';
+    std::string index = IndexFor(record.arrival_millis);
+    if (index != last_index || index_part.empty()) {
+      index_part = "{\"index\":{\"_index\":" + json::serialize(json::string_view(index));
+      last_index = std::move(index);
+    }
+    lines = index_part;
+    if (const std::string id = DocumentId(record); !id.empty()) {
+      lines += ",\"_id\":";
+      lines += json::serialize(json::string_view(id));
+    }
+    lines += type_part;
+    lines += "}}\n";
     lines += SourceLine(record.data);
     lines += '\n';
     if (count > 0 && body.size() + lines.size() > options_.max_request_bytes) {

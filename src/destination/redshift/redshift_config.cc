@@ -16,7 +16,6 @@ using config::CopyMembers;
 using config::Find;
 using config::GetObject;
 using config::GetString;
-using config::Unsupported;
 
 constexpr std::array<std::string_view, 12> kMembers = {
     "RoleARN", "ClusterJDBCURL", "CopyCommand", "Username", "Password", "RetryOptions", "S3Configuration",
@@ -88,13 +87,7 @@ Result<RedshiftDestination> Parse(const json::object& stored) {
   auto connection = ParseJdbcUrl(*url);
   if (!connection.ok()) return connection.status();
   d.connection = std::move(*connection);
-  if (secrets) {
-    std::optional<bool> enabled;
-    HYDRANT_RETURN_IF_ERROR(config::GetBool(*secrets, "Enabled", &enabled));
-    if (enabled.value_or(false)) {
-      return Unsupported("Secrets Manager authentication (SecretsManagerConfiguration with Enabled true)");
-    }
-  }
+  if (secrets) HYDRANT_RETURN_IF_ERROR(CheckSecretsManager(*secrets));
   if (!username || username->empty()) return Status::InvalidArgument("Username is required");
   if (!password || password->empty()) return Status::InvalidArgument("Password is required");
   d.connection.user = std::move(*username);

@@ -18,7 +18,6 @@ using config::Find;
 using config::GetInt;
 using config::GetObject;
 using config::GetString;
-using config::Unsupported;
 
 constexpr std::array<std::string_view, 11> kMembers = {
     "HECEndpoint", "HECEndpointType", "HECToken", "HECAcknowledgmentTimeoutInSeconds", "RetryOptions",
@@ -57,9 +56,7 @@ Result<SplunkDestination> Parse(const json::object& stored) {
   HYDRANT_RETURN_IF_ERROR(GetObject(stored, "SecretsManagerConfiguration", &secrets));
 
   if (!endpoint || endpoint->empty()) return Status::InvalidArgument("HECEndpoint is required");
-  if (!endpoint->starts_with("https://") && !endpoint->starts_with("http://")) {
-    return Status::InvalidArgument("HECEndpoint must start with https:// or http://");
-  }
+  HYDRANT_RETURN_IF_ERROR(CheckHttpUrl("HECEndpoint", *endpoint));
   d.endpoint = std::move(*endpoint);
   if (!type) return Status::InvalidArgument("HECEndpointType is required");
   if (*type != "Raw" && *type != "Event") return Status::InvalidArgument("HECEndpointType must be Raw or Event");
@@ -92,13 +89,7 @@ Result<SplunkDestination> Parse(const json::object& stored) {
       return Status::InvalidArgument("BufferingHints.IntervalInSeconds must be between 0 and 60");
     }
   }
-  if (secrets) {
-    std::optional<bool> enabled;
-    HYDRANT_RETURN_IF_ERROR(config::GetBool(*secrets, "Enabled", &enabled));
-    if (enabled.value_or(false)) {
-      return Unsupported("Secrets Manager authentication (SecretsManagerConfiguration with Enabled true)");
-    }
-  }
+  if (secrets) HYDRANT_RETURN_IF_ERROR(CheckSecretsManager(*secrets));
   if (d.token.empty()) return Status::InvalidArgument("HECToken is required (Secrets Manager is not supported)");
   return d;
 }
