@@ -14,6 +14,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "api/firehose_handler.h"
+#include "api/glue_handler.h"
 #include "api/metrics_handler.h"
 #include "api/model_validator.h"
 #include "api/router.h"
@@ -30,6 +31,7 @@
 #include "http/http_server.h"
 #include "processor/lambda_processor.h"
 #include "processor/processing_config.h"
+#include "schema/glue_catalog.h"
 #include "store/object_store.h"
 #include "stream/catalog.h"
 
@@ -202,7 +204,7 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
 Status CreateConfiguredStreams(const ServeOptions& options, stream::Catalog* catalog) {
   for (const auto& request : options.streams) {
     if (!request.is_object()) return Status::InvalidArgument("config file: each stream must be a mapping");
-    Status valid = api::FirehoseModel::Get().ValidateInput("CreateDeliveryStream", request);
+    Status valid = api::ServiceModel::Firehose().ValidateInput("CreateDeliveryStream", request);
     if (!valid.ok()) return Status(valid.code(), "config file stream: " + valid.message());
     auto config = stream::StreamConfig::FromCreateRequest(request.as_object());
     if (!config.ok()) return Status(config.status().code(), "config file stream: " + config.status().message());
@@ -420,6 +422,11 @@ int Serve(ServeOptions options, const CLI::App& serve) {
       }
     }
   }
+  auto glue_catalog = schema::GlueCatalog::Open(env, JoinPath(options.data_dir, "catalog"), options.account_id, clock);
+  if (!glue_catalog.ok()) {
+    spdlog::error("cannot open the Glue Data Catalog: {}", glue_catalog.status().ToString());
+    return 1;
+  }
   auto registry = functions::FunctionRegistry::Open(env, JoinPath(options.data_dir, "functions"), clock);
   if (!registry.ok()) {
     spdlog::error("cannot open the function registry: {}", registry.status().ToString());
@@ -482,8 +489,10 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   api::S3Handler s3(&store);
   api::LambdaHandler lambda(registry->get(), &invoker, options.region, options.account_id);
   api::MetricsHandler metrics(catalog->get(), &budget);
+  api::GlueHandler glue(glue_catalog->get(), options.region, options.account_id);
   api::Router router(&firehose, &s3, &lambda, &metrics, &authenticator, clock);
   router.SetCorsOrigins(options.cors_origins);
+  router.SetGlue(&glue);
   http.throttled = [&router](const http::HttpRequest& head) { return router.Throttled(head); };
   http::HttpServer server(http, [&router](http::HttpRequest request, http::Respond respond) {
     router.Handle(std::move(request), std::move(respond));

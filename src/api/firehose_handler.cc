@@ -335,7 +335,7 @@ FirehoseHandler::FirehoseHandler(stream::Catalog* catalog, Clock* clock)
 void FirehoseHandler::Handle(std::string_view operation, http::HttpRequest request, http::Respond respond,
                              const auth::Caller* caller) {
   std::string request_id = NewUuid();
-  const FirehoseModel& model = FirehoseModel::Get();
+  const ServiceModel& model = ServiceModel::Firehose();
   if (!model.HasOperation(operation)) {
     return respond(JsonErrorResponse("UnknownOperationException", 400, "", request_id));
   }
@@ -422,7 +422,7 @@ void FirehoseHandler::Put(bool batch, http::HttpRequest& request, const std::str
       // Rare path: let the model validator word the error exactly as the service does.
       json::error_code ec;
       json::value body = json::parse(request.body, ec);
-      Status exact = ec ? parsed : FirehoseModel::Get().ValidateInput(batch ? "PutRecordBatch" : "PutRecord", body);
+      Status exact = ec ? parsed : ServiceModel::Firehose().ValidateInput(batch ? "PutRecordBatch" : "PutRecord", body);
       if (!exact.ok()) parsed = exact;
     }
     return respond(JsonErrorResponse(parsed, request_id));

@@ -1,4 +1,4 @@
-// FirehoseModel: loads a botocore model and validates request bodies against it.
+// ServiceModel: loads a botocore model and validates request bodies against it.
 #include "api/model_validator.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
@@ -19,12 +19,13 @@
 
 namespace hydrant::api {
 
-// Generated at build time from firehose_model.json (scripts/embed_text.cmake).
+// Generated at build time from firehose_model.json and glue_model.json (scripts/embed_text.cmake).
 extern const std::string_view kFirehoseModelJson;
+extern const std::string_view kGlueModelJson;
 
 namespace json = boost::json;
 
-struct FirehoseModel::Shape {
+struct ServiceModel::Shape {
   enum class Type {
     kStructure,
     kList,
@@ -80,7 +81,7 @@ struct FirehoseModel::Shape {
 
 namespace {
 
-using Shape = FirehoseModel::Shape;
+using Shape = ServiceModel::Shape;
 using Type = Shape::Type;
 
 constexpr size_t kMaxReportedViolations = 10;
@@ -128,18 +129,33 @@ bool IsHex(char c) {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-// Rewrites the Java-only parts of a model pattern for PCRE2: "\uXXXX" and '.'.
+// The UTF-16 unit of a Java "\uXXXX" escape at p[i], or -1.
+int JavaEscapeUnit(std::string_view p, size_t i) {
+  if (i + 5 >= p.size() || p[i] != '\\' || p[i + 1] != 'u') return -1;
+  for (size_t k = 2; k < 6; ++k) {
+    if (!IsHex(p[i + k])) return -1;
+  }
+  return std::stoi(std::string(p.substr(i + 2, 4)), nullptr, 16);
+}
+
+// Rewrites the Java-only parts of a model pattern for PCRE2: "\uXXXX" (a surrogate pair
+// "\uD800\uDC00" is one code point, as Java reads it) and '.'.
 std::string TranslateJavaRegex(std::string_view p) {
   std::string out;
   int class_depth = 0;  // Java allows nested classes ([a[b]]): track where the class ends
   for (size_t i = 0; i < p.size(); ++i) {
     char c = p[i];
     if (c == '\\' && i + 1 < p.size()) {
-      if (p[i + 1] == 'u' && i + 5 < p.size() && IsHex(p[i + 2]) && IsHex(p[i + 3]) &&
-          IsHex(p[i + 4]) && IsHex(p[i + 5])) {
-        out += "\\x{";
-        out += p.substr(i + 2, 4);
-        out += '}';
+      if (const int unit = JavaEscapeUnit(p, i); unit >= 0) {
+        int code_point = unit;
+        const int low = unit >= 0xD800 && unit <= 0xDBFF ? JavaEscapeUnit(p, i + 6) : -1;
+        if (low >= 0xDC00 && low <= 0xDFFF) {
+          code_point = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+          i += 6;
+        }
+        char hex[16];
+        std::snprintf(hex, sizeof hex, "\\x{%X}", code_point);
+        out += hex;
         i += 5;
       } else {
         out += p.substr(i, 2);
@@ -287,7 +303,7 @@ std::string RenderJava(const Shape& shape, const json::value& v) {
 // One request's walk over its body.
 class Validation {
  public:
-  explicit Validation(FirehoseModel::ValueStyle style) : style_(style) {}
+  explicit Validation(ServiceModel::ValueStyle style) : style_(style) {}
 
   // Each Visit returns false once the body cannot be deserialized (malformed_ says why).
   bool Visit(const Shape& shape, const json::value& v) {
@@ -347,7 +363,7 @@ class Validation {
   void AddViolation(const Shape* shape, const json::value* value, std::string_view constraint) {
     if (Full()) return;
     std::string v = "Value";
-    if (style_ == FirehoseModel::ValueStyle::kJava && !shape->sensitive) {
+    if (style_ == ServiceModel::ValueStyle::kJava && !shape->sensitive) {
       if (value == nullptr) {
         v += " null";
       } else {
@@ -515,7 +531,7 @@ class Validation {
     return true;
   }
 
-  const FirehoseModel::ValueStyle style_;
+  const ServiceModel::ValueStyle style_;
   std::string path_;
   std::vector<std::string> violations_;
   std::string malformed_;
@@ -549,22 +565,31 @@ std::string LowerFirst(std::string_view s) {
 
 }  // namespace
 
-FirehoseModel::FirehoseModel() = default;
-FirehoseModel::~FirehoseModel() = default;
+ServiceModel::ServiceModel() = default;
+ServiceModel::~ServiceModel() = default;
 
-const FirehoseModel& FirehoseModel::Get() {
-  static const FirehoseModel* const model = [] {
-    auto parsed = Parse(kFirehoseModelJson);
-    if (!parsed.ok()) {
-      std::fprintf(stderr, "embedded Firehose model: %s\n", parsed.status().ToString().c_str());
-      std::abort();
-    }
-    return std::move(parsed).value().release();  // lives as long as the process
-  }();
+namespace {
+const ServiceModel* ParseEmbedded(std::string_view json, const char* name) {
+  auto parsed = ServiceModel::Parse(json);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "embedded %s model: %s\n", name, parsed.status().ToString().c_str());
+    std::abort();
+  }
+  return std::move(parsed).value().release();  // lives as long as the process
+}
+}  // namespace
+
+const ServiceModel& ServiceModel::Firehose() {
+  static const ServiceModel* const model = ParseEmbedded(kFirehoseModelJson, "Firehose");
   return *model;
 }
 
-Result<std::unique_ptr<FirehoseModel>> FirehoseModel::Parse(std::string_view model_json) {
+const ServiceModel& ServiceModel::Glue() {
+  static const ServiceModel* const model = ParseEmbedded(kGlueModelJson, "Glue");
+  return *model;
+}
+
+Result<std::unique_ptr<ServiceModel>> ServiceModel::Parse(std::string_view model_json) {
   boost::system::error_code ec;
   json::value doc = json::parse(model_json, ec);
   if (ec || !doc.is_object()) return Status::InvalidArgument("model is not a JSON object");
@@ -577,7 +602,7 @@ Result<std::unique_ptr<FirehoseModel>> FirehoseModel::Parse(std::string_view mod
     return Status::InvalidArgument("model lacks \"shapes\" or \"operations\"");
   }
 
-  std::unique_ptr<FirehoseModel> model(new FirehoseModel());
+  std::unique_ptr<ServiceModel> model(new ServiceModel());
   std::unordered_map<std::string_view, Shape*> by_name;
   for (const auto& kv : *shapes) {
     auto shape = std::make_unique<Shape>();
@@ -710,11 +735,11 @@ Result<std::unique_ptr<FirehoseModel>> FirehoseModel::Parse(std::string_view mod
   return model;
 }
 
-bool FirehoseModel::HasOperation(std::string_view op) const {
+bool ServiceModel::HasOperation(std::string_view op) const {
   return operation_inputs_.find(op) != operation_inputs_.end();
 }
 
-Status FirehoseModel::ValidateInput(std::string_view op, const json::value& input,
+Status ServiceModel::ValidateInput(std::string_view op, const json::value& input,
                                     ValueStyle style) const {
   auto it = operation_inputs_.find(op);
   if (it == operation_inputs_.end())

@@ -1,5 +1,6 @@
-// FirehoseModel: the Firehose API model (botocore service-2.json), checking request bodies
-// against it the way the service's framework does before any handler runs.
+// ServiceModel: an AWS JSON service's API model (botocore service-2.json; Firehose's, and the part
+// of Glue's that Hydrant serves), checking request bodies against it the way the services'
+// framework does before any handler runs.
 #pragma once
 
 #include <boost/json/value.hpp>
@@ -45,7 +46,7 @@ namespace hydrant::api {
 //    (the service would pass it on; no handler should have to cope with it).
 //  - Enum value sets are printed in model order. (The service's order differs and looks like
 //    the iteration order of a hashed set; it could not be reproduced from the model.)
-class FirehoseModel {
+class ServiceModel {
  public:
   // How the offending value appears in a violation. kOmitted is today's Firehose
   // ("Value at 'deliveryStreamName' failed ..."; seen 2024 and later). kJava is the older
@@ -54,17 +55,19 @@ class FirehoseModel {
   // 'com.amazonaws.firehose.v20150804.Record@<hash>'); sensitive shapes stay omitted.
   enum class ValueStyle { kOmitted, kJava };
 
-  // The Firehose 2015-08-04 model embedded at build time (src/api/firehose_model.json).
-  // Parsed on first use; aborts if the embedded copy does not parse (a build defect).
-  static const FirehoseModel& Get();
+  // The models embedded at build time: Firehose 2015-08-04 (src/api/firehose_model.json) and
+  // the part of Glue 2017-03-31 Hydrant serves (src/api/glue_model.json). Parsed on first use;
+  // aborts if an embedded copy does not parse (a build defect).
+  static const ServiceModel& Firehose();
+  static const ServiceModel& Glue();
 
   // Builds a model from botocore service-2.json text. InvalidArgument if the text is not
   // such a model (unknown shape type, dangling shape reference, pattern PCRE2 rejects).
-  static Result<std::unique_ptr<FirehoseModel>> Parse(std::string_view model_json);
+  static Result<std::unique_ptr<ServiceModel>> Parse(std::string_view model_json);
 
-  ~FirehoseModel();
-  FirehoseModel(const FirehoseModel&) = delete;
-  FirehoseModel& operator=(const FirehoseModel&) = delete;
+  ~ServiceModel();
+  ServiceModel(const ServiceModel&) = delete;
+  ServiceModel& operator=(const ServiceModel&) = delete;
 
   bool HasOperation(std::string_view op) const;
 
@@ -77,7 +80,7 @@ class FirehoseModel {
   struct Shape;  // defined in model_validator.cc
 
  private:
-  FirehoseModel();
+  ServiceModel();
 
   std::vector<std::unique_ptr<Shape>> shapes_;
   std::map<std::string, const Shape*, std::less<>> operation_inputs_;  // null: no input shape

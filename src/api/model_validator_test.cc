@@ -1,4 +1,4 @@
-// Tests for FirehoseModel: every constraint kind with the service's exact message text.
+// Tests for ServiceModel: every constraint kind with the service's exact message text.
 #include "api/model_validator.h"
 
 #include <gtest/gtest.h>
@@ -12,10 +12,10 @@ namespace hydrant::api {
 namespace {
 
 namespace json = boost::json;
-using Style = FirehoseModel::ValueStyle;
+using Style = ServiceModel::ValueStyle;
 
 Status Validate(std::string_view op, const json::value& body, Style style = Style::kOmitted) {
-  return FirehoseModel::Get().ValidateInput(op, body, style);
+  return ServiceModel::Firehose().ValidateInput(op, body, style);
 }
 Status ValidateText(std::string_view op, std::string_view body, Style style = Style::kOmitted) {
   return Validate(op, json::parse(body), style);
@@ -43,8 +43,8 @@ json::value RecordsOfSizes(std::initializer_list<size_t> sizes) {
   return json::object{{"DeliveryStreamName", "s"}, {"Records", records}};
 }
 
-TEST(FirehoseModelTest, KnowsEveryOperation) {
-  const auto& model = FirehoseModel::Get();
+TEST(ServiceModelTest, KnowsEveryOperation) {
+  const auto& model = ServiceModel::Firehose();
   for (const char* op :
        {"CreateDeliveryStream", "DeleteDeliveryStream", "DescribeDeliveryStream",
         "ListDeliveryStreams", "ListTagsForDeliveryStream", "PutRecord", "PutRecordBatch",
@@ -56,7 +56,7 @@ TEST(FirehoseModelTest, KnowsEveryOperation) {
   EXPECT_EQ(model.ValidateInput("CreateStream", json::object()).code(), StatusCode::kNotFound);
 }
 
-TEST(FirehoseModelTest, PatternViolation) {
+TEST(ServiceModelTest, PatternViolation) {
   const char* body = R"({"DeliveryStreamName": "bad name!"})";
   ExpectValidation(ValidateText("DescribeDeliveryStream", body),
                    "1 validation error detected: Value at 'deliveryStreamName' failed to satisfy "
@@ -67,14 +67,14 @@ TEST(FirehoseModelTest, PatternViolation) {
                    "[a-zA-Z0-9_.-]+");
 }
 
-TEST(FirehoseModelTest, PatternMustMatchTheWholeValue) {
+TEST(ServiceModelTest, PatternMustMatchTheWholeValue) {
   // "[a-zA-Z0-9_.-]+" finds "name" inside; Java's matches() needs all of it.
   EXPECT_EQ(ValidateText("DescribeDeliveryStream", R"({"DeliveryStreamName": "name\n"})").code(),
             StatusCode::kValidation);
   EXPECT_TRUE(ValidateText("DescribeDeliveryStream", R"({"DeliveryStreamName": "a-b_c.9"})").ok());
 }
 
-TEST(FirehoseModelTest, RequiredMemberMissingOrNull) {
+TEST(ServiceModelTest, RequiredMemberMissingOrNull) {
   const std::string omitted =
       "1 validation error detected: Value at 'deliveryStreamName' failed "
       "to satisfy constraint: Member must not be null";
@@ -87,7 +87,7 @@ TEST(FirehoseModelTest, RequiredMemberMissingOrNull) {
                    "satisfy constraint: Member must not be null");
 }
 
-TEST(FirehoseModelTest, StringLengthBounds) {
+TEST(ServiceModelTest, StringLengthBounds) {
   json::value too_long = json::object{{"DeliveryStreamName", std::string(65, 'a')}};
   ExpectValidation(Validate("DescribeDeliveryStream", too_long),
                    "1 validation error detected: Value at 'deliveryStreamName' failed to satisfy "
@@ -103,7 +103,7 @@ TEST(FirehoseModelTest, StringLengthBounds) {
                    "regular expression pattern: [a-zA-Z0-9_.-]+");
 }
 
-TEST(FirehoseModelTest, StringLengthCountsUtf16Units) {
+TEST(ServiceModelTest, StringLengthCountsUtf16Units) {
   // Prefix: max 1024, pattern ".*". U+1F600 is two UTF-16 units, Hangul one.
   std::string emoji = "\xF0\x9F\x98\x80";
   std::string at_limit, over;
@@ -116,7 +116,7 @@ TEST(FirehoseModelTest, StringLengthCountsUtf16Units) {
                    "Member must have length less than or equal to 1024");
 }
 
-TEST(FirehoseModelTest, DotExcludesLineTerminatorsAsInJava) {
+TEST(ServiceModelTest, DotExcludesLineTerminatorsAsInJava) {
   ExpectValidation(Validate("CreateDeliveryStream", CreateWithS3({{"Prefix", "a\nb"}})),
                    "1 validation error detected: Value at "
                    "'extendedS3DestinationConfiguration.prefix' failed to satisfy constraint: "
@@ -126,7 +126,7 @@ TEST(FirehoseModelTest, DotExcludesLineTerminatorsAsInJava) {
 }
 
 // HttpEndpointUrl: the service's pattern is https://.*; Hydrant's model also allows http://.
-TEST(FirehoseModelTest, HttpEndpointUrlIsHttpsOrHttp) {
+TEST(ServiceModelTest, HttpEndpointUrlIsHttpsOrHttp) {
   auto create = [](std::string_view url) {
     return json::object{
         {"DeliveryStreamName", "s"},
@@ -145,7 +145,7 @@ TEST(FirehoseModelTest, HttpEndpointUrlIsHttpsOrHttp) {
   }
 }
 
-TEST(FirehoseModelTest, IntegerRange) {
+TEST(ServiceModelTest, IntegerRange) {
   json::value big = CreateWithS3({{"BufferingHints", json::object{{"SizeInMBs", 200}}}});
   ExpectValidation(Validate("CreateDeliveryStream", big, Style::kJava),
                    "1 validation error detected: Value '200' at "
@@ -166,7 +166,7 @@ TEST(FirehoseModelTest, IntegerRange) {
             StatusCode::kValidation);
 }
 
-TEST(FirehoseModelTest, DoubleRange) {
+TEST(ServiceModelTest, DoubleRange) {
   json::object orc{{"BloomFilterFalsePositiveProbability", 1.5}};
   json::value body = CreateWithS3(
       {{"DataFormatConversionConfiguration",
@@ -179,7 +179,7 @@ TEST(FirehoseModelTest, DoubleRange) {
                    "Member must have value less than or equal to 1");
 }
 
-TEST(FirehoseModelTest, EnumViolation) {
+TEST(ServiceModelTest, EnumViolation) {
   ExpectValidation(
       Validate("CreateDeliveryStream", CreateWithS3({{"CompressionFormat", "FOO"}}), Style::kJava),
       "1 validation error detected: Value 'FOO' at "
@@ -190,7 +190,7 @@ TEST(FirehoseModelTest, EnumViolation) {
       Validate("CreateDeliveryStream", CreateWithS3({{"CompressionFormat", "Snappy"}})).ok());
 }
 
-TEST(FirehoseModelTest, SeedTutorialConfigPasses) {
+TEST(ServiceModelTest, SeedTutorialConfigPasses) {
   // /work/shared/seed/s3-config.json, as create-delivery-stream.sh sends it.
   json::value config = json::parse(R"({
     "RoleARN": "arn:aws:iam::123456789012:role/FirehoseDeliveryRole",
@@ -216,7 +216,7 @@ TEST(FirehoseModelTest, SeedTutorialConfigPasses) {
   EXPECT_TRUE(s.ok()) << s.ToString();
 }
 
-TEST(FirehoseModelTest, ProcessorPathsAndOrder) {
+TEST(ServiceModelTest, ProcessorPathsAndOrder) {
   json::value body = CreateWithS3({{"ProcessingConfiguration", json::parse(R"({
     "Processors": [{"Type": "Lambda", "Parameters": []},
                    {"Type": "Bogus", "Parameters": [{"ParameterName": "LambdaArn"}]}]})")}});
@@ -230,7 +230,7 @@ TEST(FirehoseModelTest, ProcessorPathsAndOrder) {
       "parameters.1.member.parameterValue' failed to satisfy constraint: Member must not be null");
 }
 
-TEST(FirehoseModelTest, MembersReportedInServiceOrder) {
+TEST(ServiceModelTest, MembersReportedInServiceOrder) {
   // Probed on the service: maxPaddingBytes, blockSizeBytes, pageSizeBytes, compression,
   // writerVersion (Java HashMap order, not model order). Enum sets print in model order.
   json::object parquet{{"BlockSizeBytes", 1},
@@ -264,7 +264,7 @@ TEST(FirehoseModelTest, MembersReportedInServiceOrder) {
           "set: [V1, V2]");
 }
 
-TEST(FirehoseModelTest, LargeStructuresFollowTheGrownHashMap) {
+TEST(ServiceModelTest, LargeStructuresFollowTheGrownHashMap) {
   // 19 members: a HashMap of 32 buckets, whose order java.util.HashMap itself confirms:
   // ... prefix, ..., compressionFormat, ..., bucketARN, roleARN, ...
   json::value body = json::object{{"DeliveryStreamName", "s"},
@@ -283,7 +283,7 @@ TEST(FirehoseModelTest, LargeStructuresFollowTheGrownHashMap) {
           "roleARN' failed to satisfy constraint: Member must not be null");
 }
 
-TEST(FirehoseModelTest, TopLevelOrderOfPutRecordBatch) {
+TEST(ServiceModelTest, TopLevelOrderOfPutRecordBatch) {
   // HashMap order puts "records" before "deliveryStreamName".
   ExpectValidation(
       ValidateText("PutRecordBatch", R"({"DeliveryStreamName": "a b", "Records": []})"),
@@ -293,7 +293,7 @@ TEST(FirehoseModelTest, TopLevelOrderOfPutRecordBatch) {
       "regular expression pattern: [a-zA-Z0-9_.-]+");
 }
 
-TEST(FirehoseModelTest, TagKeysAcceptUnicodeLettersAndRejectAwsPrefix) {
+TEST(ServiceModelTest, TagKeysAcceptUnicodeLettersAndRejectAwsPrefix) {
   const char* unicode = R"({"DeliveryStreamName": "s", "Tags": [
       {"Key": "환경 키_1", "Value": "프로덕션 값"}, {"Key": "Ünïcödé:/=+-@%", "Value": ""}]})";
   Status ok = ValidateText("TagDeliveryStream", unicode);
@@ -318,14 +318,14 @@ TEST(FirehoseModelTest, TagKeysAcceptUnicodeLettersAndRejectAwsPrefix) {
           pattern + "]");
 }
 
-TEST(FirehoseModelTest, NullListElement) {
+TEST(ServiceModelTest, NullListElement) {
   ExpectValidation(
       ValidateText("TagDeliveryStream", R"({"DeliveryStreamName": "s", "Tags": [null]})"),
       "1 validation error detected: Value at 'tags.1.member' failed to satisfy "
       "constraint: Member must not be null");
 }
 
-TEST(FirehoseModelTest, MapKeysAndValues) {
+TEST(ServiceModelTest, MapKeysAndValues) {
   json::value body = CreateWithS3({{"DataFormatConversionConfiguration", json::parse(R"({
     "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {
       "ColumnToJsonKeyMappings": {"good": "v", "bad key": "v", "k": " "}}}}})")}});
@@ -344,7 +344,7 @@ TEST(FirehoseModelTest, MapKeysAndValues) {
                        "must satisfy regular expression pattern: ^(?!\\s*$).+]");
 }
 
-TEST(FirehoseModelTest, SensitiveValuesStayHidden) {
+TEST(ServiceModelTest, SensitiveValuesStayHidden) {
   json::value body = json::parse(R"({"DeliveryStreamName": "s",
     "HttpEndpointDestinationConfiguration": {
       "EndpointConfiguration": {"Url": "https://example.com", "AccessKey": ""},
@@ -358,7 +358,7 @@ TEST(FirehoseModelTest, SensitiveValuesStayHidden) {
                    "have length less than or equal to 4096");
 }
 
-TEST(FirehoseModelTest, BatchOf501Records) {
+TEST(ServiceModelTest, BatchOf501Records) {
   json::array records;
   for (int i = 0; i < 501; ++i) records.push_back(json::object{{"Data", "eA=="}});
   json::value body = json::object{{"DeliveryStreamName", "s"}, {"Records", records}};
@@ -377,7 +377,7 @@ TEST(FirehoseModelTest, BatchOf501Records) {
           .ok());
 }
 
-TEST(FirehoseModelTest, RecordLargerThanLimitByDecodedSize) {
+TEST(ServiceModelTest, RecordLargerThanLimitByDecodedSize) {
   EXPECT_TRUE(Validate("PutRecordBatch", RecordsOfSizes({1024000})).ok());
   ExpectValidation(
       Validate("PutRecordBatch", RecordsOfSizes({10, 1024001, 5, 2000000}), Style::kJava),
@@ -395,7 +395,7 @@ TEST(FirehoseModelTest, RecordLargerThanLimitByDecodedSize) {
                    "constraint: Member must have length less than or equal to 1024000");
 }
 
-TEST(FirehoseModelTest, AtMostTenViolationsAreReported) {
+TEST(ServiceModelTest, AtMostTenViolationsAreReported) {
   json::array records;
   for (int i = 0; i < 12; ++i) records.push_back(json::object{});
   Status s =
@@ -407,7 +407,7 @@ TEST(FirehoseModelTest, AtMostTenViolationsAreReported) {
   EXPECT_EQ(s.message().find("'records.11.member.data'"), std::string::npos);
 }
 
-TEST(FirehoseModelTest, BadBase64IsMalformed) {
+TEST(ServiceModelTest, BadBase64IsMalformed) {
   for (const char* data : {"abc", "ab!=", "QR==", "=AAA", "AA=A", "eA==\n"}) {
     json::value body =
         json::object{{"DeliveryStreamName", "s"}, {"Record", json::object{{"Data", data}}}};
@@ -419,7 +419,7 @@ TEST(FirehoseModelTest, BadBase64IsMalformed) {
             "Base64 encoded length is expected a multiple of 4 bytes but found: 3");
 }
 
-TEST(FirehoseModelTest, WrongJsonTypesAreMalformed) {
+TEST(ServiceModelTest, WrongJsonTypesAreMalformed) {
   struct Case {
     const char* op;
     const char* body;
@@ -447,7 +447,7 @@ TEST(FirehoseModelTest, WrongJsonTypesAreMalformed) {
   }
 }
 
-TEST(FirehoseModelTest, MalformedWinsOverViolationsAnywhere) {
+TEST(ServiceModelTest, MalformedWinsOverViolationsAnywhere) {
   // Twelve violations first, then a type error in the last record: deserialization fails.
   json::array records;
   for (int i = 0; i < 12; ++i) records.push_back(json::object{});
@@ -456,13 +456,13 @@ TEST(FirehoseModelTest, MalformedWinsOverViolationsAnywhere) {
   EXPECT_EQ(Validate("PutRecordBatch", body).code(), StatusCode::kMalformed);
 }
 
-TEST(FirehoseModelTest, UnknownMembersAreIgnored) {
+TEST(ServiceModelTest, UnknownMembersAreIgnored) {
   EXPECT_TRUE(ValidateText("DescribeDeliveryStream",
                            R"({"DeliveryStreamName": "s", "deliveryStreamName": 1, "Extra": [1]})")
                   .ok());
 }
 
-TEST(FirehoseModelTest, TimestampsAreEpochSeconds) {
+TEST(ServiceModelTest, TimestampsAreEpochSeconds) {
   json::value body = json::parse(R"({"DeliveryStreamName": "s", "DeliveryStreamType": "MSKAsSource",
     "MSKSourceConfiguration": {"MSKClusterARN": "arn:aws:kafka:us-east-1:123456789012:cluster/c",
       "TopicName": "t", "ReadFromTimestamp": 1700000000.5,
@@ -473,22 +473,22 @@ TEST(FirehoseModelTest, TimestampsAreEpochSeconds) {
   EXPECT_EQ(Validate("CreateDeliveryStream", body).code(), StatusCode::kMalformed);
 }
 
-TEST(FirehoseModelTest, ParseRejectsBrokenModels) {
-  EXPECT_EQ(FirehoseModel::Parse("[]").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(FirehoseModel::Parse(R"({"operations": {}, "shapes": {"S": {"type": "string",
+TEST(ServiceModelTest, ParseRejectsBrokenModels) {
+  EXPECT_EQ(ServiceModel::Parse("[]").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ServiceModel::Parse(R"({"operations": {}, "shapes": {"S": {"type": "string",
                                      "pattern": "[a-"}}})")
                 .status()
                 .code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(FirehoseModel::Parse(R"({"operations": {}, "shapes": {"L": {"type": "list",
+  EXPECT_EQ(ServiceModel::Parse(R"({"operations": {}, "shapes": {"L": {"type": "list",
                                      "member": {"shape": "Missing"}}}})")
                 .status()
                 .code(),
             StatusCode::kInvalidArgument);
 }
 
-TEST(FirehoseModelTest, JavaUnicodeEscapesInPatterns) {
-  auto model = FirehoseModel::Parse(R"({
+TEST(ServiceModelTest, JavaUnicodeEscapesInPatterns) {
+  auto model = ServiceModel::Parse(R"({
     "operations": {"Op": {"input": {"shape": "In"}}},
     "shapes": {"In": {"type": "structure", "members": {"Name": {"shape": "N"}}},
                "N": {"type": "string", "pattern": "[\\u0001-\\uFFFF]*"}}})");
@@ -497,6 +497,27 @@ TEST(FirehoseModelTest, JavaUnicodeEscapesInPatterns) {
   // U+1F600 lies outside \u0001-\uFFFF: Java matches code points, so does PCRE2 in UTF mode.
   EXPECT_EQ((*model)->ValidateInput("Op", json::object{{"Name", "\xF0\x9F\x98\x80"}}).code(),
             StatusCode::kValidation);
+}
+
+}  // namespace
+}  // namespace hydrant::api
+
+namespace hydrant::api {
+namespace {
+
+// Glue's single-line string pattern names supplementary characters as Java surrogate pairs
+// ([\u0020-\uD7FF\uE000-\uFFFD\uD800\uDC00-\uDBFF\uDFFF\t]*): each pair is one code point range.
+TEST(ServiceModelTest, GlueNamesAllowSupplementaryCharactersAndRefuseControlCharacters) {
+  const ServiceModel& glue = ServiceModel::Glue();
+  EXPECT_TRUE(glue.HasOperation("CreateTable"));
+  EXPECT_FALSE(glue.HasOperation("StartJobRun"));
+  EXPECT_TRUE(glue.ValidateInput("GetDatabase", json::parse(R"({"Name": "events \ud83d\ude00\t"})")).ok());
+  const Status control = glue.ValidateInput("GetDatabase", json::parse(R"({"Name": "bad\u0001name"})"));
+  EXPECT_EQ(control.code(), StatusCode::kValidation);
+  EXPECT_NE(control.message().find("Value at 'name' failed to satisfy constraint: Member must satisfy regular "
+                                   "expression pattern"),
+            std::string::npos)
+      << control.message();
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ namespace hydrant::api {
 namespace {
 
 constexpr std::string_view kFirehoseTargetPrefix = "Firehose_20150804.";
+constexpr std::string_view kGlueTargetPrefix = "AWSGlue.";
 
 using auth::Failure;
 using auth::Verdict;
@@ -147,6 +148,7 @@ std::optional<Verdict> Router::Authenticate(const http::HttpRequest& request, st
 }
 
 Router::Route Router::RouteOf(const http::HttpRequest& request, const std::optional<auth::SigV4Credential>& credential) {
+  if (request.Header("X-Amz-Target").starts_with(kGlueTargetPrefix)) return Route::kGlue;
   if (!request.Header("X-Amz-Target").empty() ||
       (credential && credential->service == "firehose" && request.RawPath() == "/")) {
     return Route::kFirehose;
@@ -231,6 +233,23 @@ void Router::Handle(http::HttpRequest request, http::Respond respond) {
       }
       return firehose_->Handle(operation, std::move(request), std::move(respond));
     }
+    case Route::kGlue: {
+      std::string request_id = NewUuid();
+      auto verdict = Authenticate(request, "glue", clock_->NowMillis());
+      if (verdict && !verdict->ok()) {
+        JsonAuthError e = JsonAuthErrorOf(*verdict, "glue", 400);
+        return respond(JsonErrorResponse(e.type, e.status, e.message, request_id));
+      }
+      if (!glue_ || request.method != "POST") {
+        return respond(JsonErrorResponse("UnknownOperationException", 400, "", request_id));
+      }
+      std::string operation(target.substr(kGlueTargetPrefix.size()));
+      if (verdict) {
+        const auth::Caller caller = authenticator_->CallerOf(*verdict, request, request.secure);
+        return glue_->Handle(operation, request, std::move(respond), &caller);
+      }
+      return glue_->Handle(operation, request, std::move(respond));
+    }
     case Route::kHealth: {
       http::HttpResponse res;
       res.status = draining_ ? 503 : 200;
@@ -269,6 +288,8 @@ http::HttpResponse Router::Throttled(const http::HttpRequest& head) const {
   switch (RouteOf(head, credential)) {
     case Route::kFirehose:
       return JsonErrorResponse("ServiceUnavailableException", 503, "Slow down.", NewUuid());
+    case Route::kGlue:
+      return JsonErrorResponse("ThrottlingException", 400, "Rate exceeded", NewUuid());
     case Route::kLambda:
       return LambdaErrorResponse("TooManyRequestsException", 429, "Rate Exceeded.");
     case Route::kS3:

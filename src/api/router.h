@@ -1,5 +1,6 @@
 // Router: tells the protocols apart on the one port and hands each request to its handler.
 //   X-Amz-Target: Firehose_20150804.<Op>   → Firehose (AWS JSON 1.1)
+//   X-Amz-Target: AWSGlue.<Op>              → the Glue Data Catalog (AWS JSON 1.1)
 //   GET /health                             → health check
 //   GET /metrics                            → Prometheus metrics (docs/metrics.md)
 //   /2015-03-31/functions...                → Lambda API (REST-JSON)
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "api/firehose_handler.h"
+#include "api/glue_handler.h"
 #include "api/lambda_handler.h"
 #include "api/metrics_handler.h"
 #include "api/s3_handler.h"
@@ -49,9 +51,11 @@ class Router {
   // preflight OPTIONS requests are answered and responses carry Access-Control-* headers.
   // Empty (the default): no CORS headers, OPTIONS goes to the protocols like any request.
   void SetCorsOrigins(std::vector<std::string> origins) { cors_origins_ = std::move(origins); }
+  // The Glue Data Catalog's operations; without it, AWSGlue targets are unknown operations.
+  void SetGlue(GlueHandler* glue) { glue_ = glue; }
 
  private:
-  enum class Route { kFirehose, kHealth, kMetrics, kLambda, kS3 };
+  enum class Route { kFirehose, kGlue, kHealth, kMetrics, kLambda, kS3 };
   static Route RouteOf(const http::HttpRequest& request, const std::optional<auth::SigV4Credential>& credential);
   // nullopt when requests are not authenticated.
   std::optional<auth::Verdict> Authenticate(const http::HttpRequest& request, std::string_view service,
@@ -63,6 +67,7 @@ class Router {
   S3Handler* s3_;
   LambdaHandler* lambda_;
   MetricsHandler* metrics_;
+  GlueHandler* glue_ = nullptr;
   const auth::Authenticator* authenticator_;
   const Clock* clock_;
   std::atomic<bool> draining_{false};

@@ -256,6 +256,14 @@ class Hydrant:
             "firehose", endpoint_url=self.endpoint, region_name=region, verify=self.ca_bundle,
             aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, config=config)
 
+    def glue(self, region=DEFAULT_CLIENT_REGION, parameter_validation=True):
+        """A boto3 Glue client for this server's Data Catalog."""
+        config = Config(connect_timeout=5, read_timeout=30, retries={"total_max_attempts": 1},
+                        parameter_validation=parameter_validation)
+        return boto3.session.Session().client(
+            "glue", endpoint_url=self.endpoint, region_name=region, verify=self.ca_bundle,
+            aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, config=config)
+
     def s3(self, region="us-east-1"):
         """A boto3 S3 client with path-style addressing for the embedded object store."""
         config = Config(connect_timeout=5, read_timeout=30, s3={"addressing_style": "path"})

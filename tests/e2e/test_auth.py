@@ -241,6 +241,21 @@ def test_a_policy_allows_only_what_it_names(secured):
     assert err["ResponseMetadata"]["HTTPStatusCode"] == 403
 
 
+def test_the_glue_catalog_is_signed_and_governed_by_policies(secured):
+    glue = client(secured, "glue")
+    db = unique_name("db").replace("-", "_")
+    glue.create_database(DatabaseInput={"Name": db})
+    assert glue.get_database(Name=db)["Database"]["Name"] == db
+    err = error_of(lambda: client(secured, "glue", ACCESS_KEY, "wrong").get_database(Name=db))
+    assert err["Error"]["Code"] == "InvalidSignatureException"
+    err = error_of(lambda: client(secured, "glue", WEB_KEY, WEB_SECRET).get_database(Name=db))
+    assert err["Error"]["Code"] == "AccessDeniedException"
+    assert err["Error"]["Message"] == (
+        f"User: arn:aws:iam::123456789012:user/web-page is not authorized to perform: glue:GetDatabase on resource: "
+        f"arn:aws:glue:us-east-1:123456789012:database/{db} because no identity-based policy allows the "
+        "glue:GetDatabase action")
+
+
 def test_without_credentials_requests_are_open_and_the_log_says_so(hydrant):
     assert "requests are not authenticated" in hydrant.log_text()
     hydrant.firehose().list_delivery_streams()

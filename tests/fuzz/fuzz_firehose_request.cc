@@ -14,7 +14,7 @@
 namespace {
 
 namespace json = boost::json;
-using hydrant::api::FirehoseModel;
+using hydrant::api::ServiceModel;
 using hydrant::stream::StreamConfig;
 
 constexpr std::string_view kOperations[] = {
@@ -55,13 +55,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const std::string_view op = kOperations[data[0] % std::size(kOperations)];
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
-  const FirehoseModel& model = FirehoseModel::Get();
+  const ServiceModel& model = ServiceModel::Firehose();
 
   json::error_code ec;
   json::value input = json::parse(body, ec);
   if (ec) return 0;
   // Both value styles render offending values differently; both must cope with any value.
-  hydrant::Status valid = model.ValidateInput(op, input, FirehoseModel::ValueStyle::kJava);
+  hydrant::Status valid = model.ValidateInput(op, input, ServiceModel::ValueStyle::kJava);
   hydrant::Status omitted = model.ValidateInput(op, input);
   if (valid.code() != omitted.code()) abort();
   if (!valid.ok() || !input.is_object()) return 0;
