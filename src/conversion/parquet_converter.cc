@@ -400,12 +400,21 @@ class RowBuilder {
                  Value* out) const {
     simdjson::ondemand::json_type json;
     if (value.type().get(json)) return Status::InvalidArgument("malformed JSON");
+    if (type.kind == Kind::kArray && !input_.hive && json != simdjson::ondemand::json_type::array &&
+        json != simdjson::ondemand::json_type::null) {
+      // OpenX promotes a single value to a one-element array.
+      out->kind = Value::Kind::kList;
+      out->items.emplace_back();
+      return Convert(type.fields[0].type, value, column, &out->items.back());
+    }
     switch (json) {
       case simdjson::ondemand::json_type::null: *out = Null(); return Status::Ok();
       case simdjson::ondemand::json_type::string: {
         std::string_view s;
         if (value.get_string().get(s)) return Status::InvalidArgument("malformed JSON");
         if (!type.primitive()) return Invalid(column, type, s);
+        // HiveJsonSerDe takes no strings in numeric columns.
+        if (input_.hive && type.kind >= Kind::kTinyint && type.kind <= Kind::kDecimal) return Invalid(column, type, s);
         return Scalar(type, s, true, column, out);
       }
       case simdjson::ondemand::json_type::number:
@@ -465,7 +474,8 @@ class RowBuilder {
   Status Raw(const schema::HiveType& type, simdjson::ondemand::value value, std::string_view column, Value* out) const {
     std::string_view text;
     if (simdjson::to_json_string(value).get(text)) return Status::InvalidArgument("malformed JSON");
-    if (type.kind != Kind::kString && type.kind != Kind::kVarchar && type.kind != Kind::kChar) {
+    // HiveJsonSerDe does not turn nested JSON into a string column's text; OpenX does.
+    if (input_.hive || (type.kind != Kind::kString && type.kind != Kind::kVarchar && type.kind != Kind::kChar)) {
       return Invalid(column, type, text);
     }
     *out = BytesValue(std::string(text));

@@ -201,3 +201,11 @@ def test_openx_and_hive_input_options(tmp_path):
     assert result["rows"] == 2
     check(path, [{"user_id": 2, "when": "2026-12-06T08:15:00.250000"},
                  {"user_id": 3, "when": "2025-12-06T10:15:00.123000"}], columns)
+    # HiveJsonSerDe refuses strings in numeric columns and objects in string columns; OpenX takes
+    # both, and makes a single value a one-element array.
+    result, path = convert(tmp_path, [{"user_id": "4"}, {"event_name": {"a": 1}}], columns=columns, hive=True)
+    assert [index for index, _ in result["refused"]] == [0, 1]
+    tagged = columns + [("tags", "array<string>")]
+    result, path = convert(tmp_path, [{"user_id": "4", "event_name": {"a": 1}, "tags": "one"}], columns=tagged)
+    assert result["refused"] == []
+    check(path, [{"user_id": 4, "event_name": '{"a": 1}', "tags": ["one"]}], tagged)
