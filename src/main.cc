@@ -253,7 +253,8 @@ Result<std::unique_ptr<destination::Destination>> BuildDestination(const stream:
                                                                    const ServeOptions& options,
                                                                    destination::ObjectWriter* objects,
                                                                    http::OutboundClient* outbound,
-                                                                   std::span<const destination::ServerAccess> servers) {
+                                                                   std::span<const destination::ServerAccess> servers,
+                                                                   const schema::GlueCatalog* glue) {
   destination::BuildContext context;
   context.objects = objects;
   context.outbound = outbound;
@@ -266,6 +267,7 @@ Result<std::unique_ptr<destination::Destination>> BuildDestination(const stream:
   context.stream_create_millis = metadata.create_millis;
   context.servers = servers;
   context.splunk_ack_timeout_ms = options.splunk_ack_timeout_ms;
+  context.glue = glue;
   return metadata.config.kind().build(metadata.config.destination(), context);
 }
 
@@ -466,7 +468,7 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   deps.budget = &budget;
   deps.keys = keys->get();
   deps.destinations = [&](const stream::StreamMetadata& m) {
-    return BuildDestination(m, options, bucket_router->get(), &outbound, *opensearch_domains);
+    return BuildDestination(m, options, bucket_router->get(), &outbound, *opensearch_domains, glue_catalog->get());
   };
   deps.max_active_partitions = options.max_active_partitions;
   deps.wal_segment_bytes = options.wal_segment_bytes;

@@ -19,6 +19,10 @@
 #include "destination/s3/s3_config.h"
 #include "http/outbound_client.h"
 
+namespace hydrant::schema {
+class GlueCatalog;
+}
+
 namespace hydrant::destination {
 
 struct KindOperations;
@@ -56,6 +60,7 @@ struct BuildContext {
   int64_t stream_create_millis = 0;          // with stream_arn: this stream, not an earlier namesake
   std::span<const ServerAccess> servers;     // the config file's servers (opensearch_domains)
   int64_t splunk_ack_timeout_ms = 0;         // testing: replaces HECAcknowledgmentTimeoutInSeconds
+  const schema::GlueCatalog* glue = nullptr;  // the tables of record format conversion
 };
 
 struct KindOperations {

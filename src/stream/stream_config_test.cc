@@ -323,13 +323,33 @@ TEST(StreamConfigTest, KmsEncryptionKeepsTheKeyAndDescribesItAsGiven) {
   EXPECT_EQ(Create(CreateRequest(Seed())).s3().kms_key_arn, "");
 }
 
-TEST(StreamConfigTest, ConversionIsNotSupportedYet) {
-  // Format conversion is enabled by default once the structure is given.
+TEST(StreamConfigTest, FormatConversionRules) {
+  constexpr std::string_view kConversion = R"("DataFormatConversionConfiguration": {
+      "SchemaConfiguration": {"DatabaseName": "db", "TableName": "t", "RoleARN": "arn:aws:iam::123456789012:role/r"},
+      "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {"CaseInsensitive": false}}},
+      "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {"Compression": "GZIP", "WriterVersion": "V2"}}}})";
+  // Enabled by default once the structure is given: the three parts are then required.
   EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"DataFormatConversionConfiguration": {}})"))),
-              HasSubstr("Record format conversion"));
+              HasSubstr("requires SchemaConfiguration, InputFormatConfiguration and OutputFormatConfiguration"));
+  StreamConfig converted = Create(CreateRequest(Seed(R"({"BufferingHints": null, )" + std::string(kConversion) + "}")));
+  ASSERT_TRUE(converted.s3().conversion);
+  EXPECT_EQ(converted.s3().conversion->database, "db");
+  EXPECT_EQ(converted.s3().conversion->version_id, "LATEST");
+  EXPECT_FALSE(converted.s3().conversion->case_insensitive);
+  EXPECT_EQ(converted.s3().conversion->compression, "GZIP");
+  EXPECT_TRUE(converted.s3().conversion->writer_v2);
+  EXPECT_EQ(converted.s3().buffering.size_mb, 128);  // the default when conversion is on
   EXPECT_THAT(CreateError(CreateRequest(
-                  Seed(R"({"DataFormatConversionConfiguration": {"Enabled": true}})"))),
-              HasSubstr("Record format conversion"));
+                  Seed(R"({"BufferingHints": null, "CompressionFormat": "GZIP", )" + std::string(kConversion) + "}"))),
+              HasSubstr("CompressionFormat must be UNCOMPRESSED"));
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 60}, )" +
+                                             std::string(kConversion) + "}"))),
+              HasSubstr("at least 64"));
+  std::string orc(kConversion);
+  orc.replace(orc.find("\"ParquetSerDe\": {\"Compression\": \"GZIP\", \"WriterVersion\": \"V2\"}"),
+              std::string_view("\"ParquetSerDe\": {\"Compression\": \"GZIP\", \"WriterVersion\": \"V2\"}").size(),
+              "\"OrcSerDe\": {}");
+  EXPECT_THAT(CreateError(CreateRequest(Seed(R"({"BufferingHints": null, )" + orc + "}"))), HasSubstr("OrcSerDe"));
 }
 
 TEST(StreamConfigTest, CustomTimeZoneIsLookedUpOnceAndDescribedAsGiven) {

@@ -209,3 +209,88 @@ def test_openx_and_hive_input_options(tmp_path):
     result, path = convert(tmp_path, [{"user_id": "4", "event_name": {"a": 1}, "tags": "one"}], columns=tagged)
     assert result["refused"] == []
     check(path, [{"user_id": 4, "event_name": '{"a": 1}', "tags": ["one"]}], tagged)
+
+
+ROLE = "arn:aws:iam::123456789012:role/FirehoseDeliveryRole"
+STREAM_COLUMNS = [("username", "string"), ("action", "string"), ("ts", "timestamp"), ("n", "int"),
+                  ("price", "decimal(10,2)"), ("tags", "array<string>")]
+
+
+def conversion_stream(server, bucket, database, table, **serde):
+    from conftest import unique_name
+    name = unique_name("pq")
+    server.s3().create_bucket(Bucket=bucket)
+    server.firehose().create_delivery_stream(DeliveryStreamName=name, ExtendedS3DestinationConfiguration={
+        "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}", "Prefix": "parquet/",
+        "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/",
+        "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 1},
+        "DataFormatConversionConfiguration": {
+            "SchemaConfiguration": {"DatabaseName": database, "TableName": table, "RoleARN": ROLE},
+            "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
+            "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": serde}}}})
+    server.wait_active(name)
+    return name
+
+
+def create_table(server, database, table, columns):
+    glue = server.glue()
+    glue.create_database(DatabaseInput={"Name": database})
+    glue.create_table(DatabaseName=database, TableInput={
+        "Name": table, "StorageDescriptor": {"Columns": [{"Name": n, "Type": t} for n, t in columns]}})
+
+
+def test_a_stream_delivers_parquet_typed_by_its_glue_table(hydrant, tmp_path):
+    from conftest import unique_name
+    bucket, database = unique_name("b"), unique_name("db").replace("-", "_")
+    create_table(hydrant, database, "events", STREAM_COLUMNS)
+    name = conversion_stream(hydrant, bucket, database, "events", Compression="GZIP", WriterVersion="V2")
+    description = hydrant.firehose().describe_delivery_stream(DeliveryStreamName=name)["DeliveryStreamDescription"]
+    extended = description["Destinations"][0]["ExtendedS3DestinationDescription"]
+    assert extended["DataFormatConversionConfiguration"]["SchemaConfiguration"]["TableName"] == "events"
+    assert extended["BufferingHints"] == {"SizeInMBs": 64, "IntervalInSeconds": 1}
+    records = [{"username": "kimdh", "action": "login", "ts": "2026-12-06T10:15:00Z", "n": 1, "price": "9.99",
+                "tags": ["a", "b"]},
+               {"UserName": "lee", "action": "logout", "ts": 1765016100, "n": 2, "tags": "solo"}]
+    bad = [b"this is not JSON\n", json.dumps({"username": "x", "n": 4294967296}).encode()]
+    response = hydrant.firehose().put_record_batch(
+        DeliveryStreamName=name, Records=[{"Data": json.dumps(r).encode() + b"\n"} for r in records] +
+                                         [{"Data": b} for b in bad])
+    assert response["FailedPutCount"] == 0
+
+    objects = hydrant.wait_objects(bucket, "parquet/", count=1, timeout=30)
+    key = next(iter(objects))
+    assert key.endswith(".parquet") and objects[key][:4] == b"PAR1"
+    (tmp_path / "delivered.parquet").write_bytes(objects[key])
+    check(tmp_path / "delivered.parquet", [
+        {"username": "kimdh", "action": "login", "ts": "2026-12-06T10:15:00.000000", "n": 1,
+         "price": Decimal("9.99"), "tags": ["a", "b"]},
+        {"username": "lee", "action": "logout", "ts": "2025-12-06T10:15:00.000000", "n": 2, "tags": ["solo"]}],
+        STREAM_COLUMNS)
+
+    failed = hydrant.wait_objects(bucket, "errors/format-conversion-failed/", count=1, timeout=30)
+    documents = [json.loads(line) for body in failed.values() for line in body.decode().splitlines()]
+    assert len(documents) == 2
+    assert list(documents[0]) == ["attemptsMade", "arrivalTimestamp", "lastErrorCode", "lastErrorMessage",
+                                  "attemptEndingTimestamp", "rawData", "sequenceNumber", "subSequenceNumber",
+                                  "dataCatalogTable"]
+    assert sorted(__import__("base64").b64decode(d["rawData"]) for d in documents) == sorted(bad)
+    assert {d["lastErrorCode"] for d in documents} == {"DataFormatConversion.MalformedData"}
+    assert "column n (int) cannot hold 4294967296" in " ".join(d["lastErrorMessage"] for d in documents)
+    assert documents[0]["dataCatalogTable"] == {
+        "catalogId": "123456789012", "databaseName": database, "tableName": "events", "region": "us-east-1",
+        "versionId": "LATEST", "catalogArn": "arn:aws:glue:us-east-1:123456789012:catalog"}
+
+
+def test_a_missing_table_is_waited_for_then_the_batch_is_converted(hydrant, tmp_path):
+    from conftest import unique_name
+    from harness import wait_for
+    bucket, database = unique_name("b"), unique_name("db").replace("-", "_")
+    name = conversion_stream(hydrant, bucket, database, "later")
+    hydrant.firehose().put_record(DeliveryStreamName=name, Record={"Data": b'{"username": "kimdh", "n": 7}'})
+    wait_for(lambda: "DataFormatConversion.EntityNotFound" in hydrant.log_text(), timeout=20,
+             message="the missing table logged")
+    assert hydrant.read_objects(bucket) == {}
+    create_table(hydrant, database, "later", STREAM_COLUMNS)
+    objects = hydrant.wait_objects(bucket, "parquet/", count=1, timeout=60)
+    (tmp_path / "late.parquet").write_bytes(next(iter(objects.values())))
+    check(tmp_path / "late.parquet", [{"username": "kimdh", "n": 7}], STREAM_COLUMNS)

@@ -139,6 +139,96 @@ bool HasProcessor(const S3Destination& s3, std::string_view type) {
 }
 
 // The rules that come with DynamicPartitioningConfiguration Enabled (firehose-spec §4.1, §4.3).
+// DataFormatConversionConfiguration, enabled: the service's rules, and ORC refused (nothing here
+// can read ORC to check what would be written).
+Result<FormatConversion> CheckConversion(const json::object& c) {
+  FormatConversion out;
+  const json::object *schema, *input, *output;
+  HYDRANT_RETURN_IF_ERROR(GetObject(c, "SchemaConfiguration", &schema));
+  HYDRANT_RETURN_IF_ERROR(GetObject(c, "InputFormatConfiguration", &input));
+  HYDRANT_RETURN_IF_ERROR(GetObject(c, "OutputFormatConfiguration", &output));
+  if (!schema || !input || !output) {
+    return Status::InvalidArgument(
+        "DataFormatConversionConfiguration requires SchemaConfiguration, InputFormatConfiguration and "
+        "OutputFormatConfiguration when it is enabled");
+  }
+  std::optional<std::string> database, table, version, catalog, region, role;
+  HYDRANT_RETURN_IF_ERROR(GetString(*schema, "DatabaseName", &database));
+  HYDRANT_RETURN_IF_ERROR(GetString(*schema, "TableName", &table));
+  HYDRANT_RETURN_IF_ERROR(GetString(*schema, "VersionId", &version));
+  HYDRANT_RETURN_IF_ERROR(GetString(*schema, "CatalogId", &catalog));
+  HYDRANT_RETURN_IF_ERROR(GetString(*schema, "Region", &region));
+  HYDRANT_RETURN_IF_ERROR(GetString(*schema, "RoleARN", &role));
+  if (!database || database->empty() || !table || table->empty()) {
+    return Status::InvalidArgument("SchemaConfiguration requires DatabaseName and TableName");
+  }
+  out.database = *database, out.table = *table, out.catalog_id = catalog.value_or("");
+  out.region = region.value_or(""), out.role_arn = role.value_or("");
+  if (version && !version->empty()) out.version_id = *version;
+
+  const json::object *deserializer, *openx, *hive;
+  HYDRANT_RETURN_IF_ERROR(GetObject(*input, "Deserializer", &deserializer));
+  if (!deserializer) return Status::InvalidArgument("InputFormatConfiguration requires a Deserializer");
+  HYDRANT_RETURN_IF_ERROR(GetObject(*deserializer, "OpenXJsonSerDe", &openx));
+  HYDRANT_RETURN_IF_ERROR(GetObject(*deserializer, "HiveJsonSerDe", &hive));
+  if ((openx != nullptr) == (hive != nullptr)) {
+    return Status::InvalidArgument("Deserializer requires exactly one of OpenXJsonSerDe or HiveJsonSerDe");
+  }
+  out.hive = hive != nullptr;
+  if (openx) {
+    std::optional<bool> insensitive, dots;
+    const json::object* mappings;
+    HYDRANT_RETURN_IF_ERROR(GetBool(*openx, "CaseInsensitive", &insensitive));
+    HYDRANT_RETURN_IF_ERROR(GetBool(*openx, "ConvertDotsInJsonKeysToUnderscores", &dots));
+    HYDRANT_RETURN_IF_ERROR(GetObject(*openx, "ColumnToJsonKeyMappings", &mappings));
+    out.case_insensitive = insensitive.value_or(true);
+    out.dots_to_underscores = dots.value_or(false);
+    if (mappings) {
+      for (const auto& [column, key] : *mappings) {
+        if (!key.is_string()) return Status::Malformed("ColumnToJsonKeyMappings values are strings");
+        out.column_to_json_key[std::string(column)] = std::string(key.get_string());
+      }
+    }
+  } else {
+    const json::array* formats;
+    HYDRANT_RETURN_IF_ERROR(config::GetArray(*hive, "TimestampFormats", &formats));
+    if (formats) {
+      for (const json::value& f : *formats) {
+        if (!f.is_string()) return Status::Malformed("TimestampFormats are strings");
+        out.timestamp_formats.emplace_back(f.get_string());
+      }
+    }
+  }
+
+  const json::object *serializer, *parquet, *orc;
+  HYDRANT_RETURN_IF_ERROR(GetObject(*output, "Serializer", &serializer));
+  if (!serializer) return Status::InvalidArgument("OutputFormatConfiguration requires a Serializer");
+  HYDRANT_RETURN_IF_ERROR(GetObject(*serializer, "ParquetSerDe", &parquet));
+  HYDRANT_RETURN_IF_ERROR(GetObject(*serializer, "OrcSerDe", &orc));
+  if ((parquet != nullptr) == (orc != nullptr)) {
+    return Status::InvalidArgument("Serializer requires exactly one of ParquetSerDe or OrcSerDe");
+  }
+  if (orc) {
+    return Unsupported("OrcSerDe (ORC output cannot be verified by any reader available to Hydrant; use ParquetSerDe)");
+  }
+  std::optional<std::string> compression, writer;
+  std::optional<int64_t> block, page, padding;
+  std::optional<bool> dictionary;
+  HYDRANT_RETURN_IF_ERROR(GetString(*parquet, "Compression", &compression));
+  HYDRANT_RETURN_IF_ERROR(GetString(*parquet, "WriterVersion", &writer));
+  HYDRANT_RETURN_IF_ERROR(GetInt(*parquet, "BlockSizeBytes", &block));
+  HYDRANT_RETURN_IF_ERROR(GetInt(*parquet, "PageSizeBytes", &page));
+  HYDRANT_RETURN_IF_ERROR(GetInt(*parquet, "MaxPaddingBytes", &padding));
+  HYDRANT_RETURN_IF_ERROR(GetBool(*parquet, "EnableDictionaryCompression", &dictionary));
+  if (compression) out.compression = *compression;  // the model's enum: UNCOMPRESSED, GZIP, SNAPPY
+  out.writer_v2 = writer == "V2";
+  if (block) out.block_size_bytes = *block;
+  if (page) out.page_size_bytes = *page;
+  if (padding) out.max_padding_bytes = *padding;
+  out.dictionary = dictionary.value_or(true);
+  return out;
+}
+
 Status CheckPartitioning(const S3Destination& s3) {
   if (!s3.error_output_prefix) {
     return Status::InvalidArgument(
@@ -264,7 +354,22 @@ Result<S3Destination> Parse(const json::object& d) {
     std::optional<bool> enabled;
     HYDRANT_RETURN_IF_ERROR(GetBool(*conversion, "Enabled", &enabled));
     if (enabled.value_or(true)) {  // the service's default when the structure is given
-      return Unsupported("Record format conversion (DataFormatConversionConfiguration)");
+      auto checked = CheckConversion(*conversion);
+      if (!checked.ok()) return checked.status();
+      s3.conversion = std::move(*checked);
+      if (s3.compression != "UNCOMPRESSED") {
+        return Status::InvalidArgument(
+            "CompressionFormat must be UNCOMPRESSED when DataFormatConversion is enabled: the serializer compresses");
+      }
+      if (!hints || !Find(*hints, "SizeInMBs")) {
+        s3.buffering.size_mb = 128;
+      } else if (s3.buffering.size_mb < 64) {
+        return Status::InvalidArgument(
+            "BufferingHints.SizeInMBs must be at least 64 when DataFormatConversion is enabled");
+      }
+      if (s3.dynamic_partitioning) {
+        return Unsupported("Record format conversion together with dynamic partitioning");
+      }
     }
   }
   if (time_zone) {

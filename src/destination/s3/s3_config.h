@@ -6,8 +6,10 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "format/time_zone.h"
@@ -30,6 +32,28 @@ struct S3BackupDestination {
   bool operator==(const S3BackupDestination&) const = default;
 };
 
+// DataFormatConversionConfiguration when enabled: JSON records become Parquet files typed by a
+// table of the Glue Data Catalog.
+struct FormatConversion {
+  // SchemaConfiguration
+  std::string catalog_id, database, table, region, role_arn;
+  std::string version_id = "LATEST";
+  // InputFormatConfiguration.Deserializer
+  bool hive = false;                 // HiveJsonSerDe (else OpenXJsonSerDe)
+  bool case_insensitive = true;      // OpenXJsonSerDe.CaseInsensitive
+  bool dots_to_underscores = false;  // OpenXJsonSerDe.ConvertDotsInJsonKeysToUnderscores
+  std::map<std::string, std::string> column_to_json_key;  // OpenXJsonSerDe.ColumnToJsonKeyMappings
+  std::vector<std::string> timestamp_formats;             // HiveJsonSerDe.TimestampFormats
+  // OutputFormatConfiguration.Serializer.ParquetSerDe
+  std::string compression = "SNAPPY";
+  int64_t block_size_bytes = 256ll << 20;
+  int64_t page_size_bytes = 1 << 20;
+  bool dictionary = true;  // EnableDictionaryCompression
+  int64_t max_padding_bytes = 0;
+  bool writer_v2 = false;  // WriterVersion V2
+  bool operator==(const FormatConversion&) const = default;
+};
+
 // The S3 destination as the delivery runtime reads it.
 struct S3Destination {
   std::string bucket;  // from BucketARN arn:<partition>:s3:::<bucket>
@@ -50,6 +74,7 @@ struct S3Destination {
   bool dynamic_partitioning = false;
   int64_t partitioning_retry_seconds = 300;  // RetryOptions.DurationInSeconds
   std::optional<S3BackupDestination> backup;  // set when S3BackupMode is Enabled
+  std::optional<FormatConversion> conversion;  // set when DataFormatConversionConfiguration is enabled
   bool operator==(const S3Destination&) const = default;
 };
 

@@ -64,7 +64,8 @@ const KindOperations kKind = {
       return Describe(stored, Typed(parsed));
     },
     .build = [](const ParsedDestination& parsed, const BuildContext& context) -> Result<std::unique_ptr<Destination>> {
-      return std::unique_ptr<Destination>(new S3Delivery(context.objects, Typed(parsed), context.seal_at_rest));
+      return std::unique_ptr<Destination>(
+          new S3Delivery(context.objects, Typed(parsed), context.seal_at_rest, context.glue, context.stream_arn));
     },
 };
 
