@@ -294,3 +294,17 @@ def test_a_missing_table_is_waited_for_then_the_batch_is_converted(hydrant, tmp_
     objects = hydrant.wait_objects(bucket, "parquet/", count=1, timeout=60)
     (tmp_path / "late.parquet").write_bytes(next(iter(objects.values())))
     check(tmp_path / "late.parquet", [{"username": "kimdh", "n": 7}], STREAM_COLUMNS)
+
+
+def test_readme_parquet_quick_start_runs_as_written(hydrant, tmp_path):
+    """The README's "Parquet quick start" block, with this server's port."""
+    import re
+    section = (REPO_ROOT / "README.md").read_text().split("## Parquet quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"^```sh\n(.*?)^```", section, flags=re.M | re.S).group(1)
+    block = block.replace("127.0.0.1:4573", f"127.0.0.1:{hydrant.port}").replace("/tmp/", f"{tmp_path}/")
+    result = subprocess.run(["bash", "-euo", "pipefail", "-c", block], capture_output=True, text=True, timeout=120,
+                            env=hydrant.client_env(), cwd=REPO_ROOT)
+    assert result.returncode == 0, result.stderr
+    for who in ("kimdh", "lee", "park"):
+        assert re.search(rf"'{who}'\s*│\s*'login'\s*│\s*'2026-12-06 10:15:00'\s*│\s*\[ 'web' \]", result.stdout), \
+            result.stdout
