@@ -308,3 +308,35 @@ def test_readme_parquet_quick_start_runs_as_written(hydrant, tmp_path):
     for who in ("kimdh", "lee", "park"):
         assert re.search(rf"'{who}'\s*│\s*'login'\s*│\s*'2026-12-06 10:15:00'\s*│\s*\[ 'web' \]", result.stdout), \
             result.stdout
+
+
+def test_conversion_after_a_processor_with_source_backup(hydrant, tmp_path):
+    """As on the service: processors run first, the backup holds the records as they arrived."""
+    from conftest import unique_name
+    bucket, database = unique_name("b"), unique_name("db").replace("-", "_")
+    create_table(hydrant, database, "events", STREAM_COLUMNS)
+    hydrant.s3().create_bucket(Bucket=bucket)
+    hydrant.s3().create_bucket(Bucket=bucket + "-backup")
+    name = unique_name("pq")
+    hydrant.firehose().create_delivery_stream(DeliveryStreamName=name, ExtendedS3DestinationConfiguration={
+        "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}", "Prefix": "parquet/",
+        "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/",
+        "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 1},
+        "ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "RecordDeAggregation", "Parameters": [
+            {"ParameterName": "SubRecordType", "ParameterValue": "DELIMITED"},
+            {"ParameterName": "Delimiter", "ParameterValue": "fA=="}]}]},  # "|" in base64
+        "S3BackupMode": "Enabled",
+        "S3BackupConfiguration": {"RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}-backup",
+                                  "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 1}},
+        "DataFormatConversionConfiguration": {
+            "SchemaConfiguration": {"DatabaseName": database, "TableName": "events", "RoleARN": ROLE},
+            "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
+            "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {}}}}})
+    hydrant.wait_active(name)
+    aggregated = b'{"username": "a", "n": 1}|{"username": "b", "n": 2}'
+    hydrant.firehose().put_record(DeliveryStreamName=name, Record={"Data": aggregated})
+    objects = hydrant.wait_objects(bucket, "parquet/", count=1, timeout=30)
+    (tmp_path / "split.parquet").write_bytes(next(iter(objects.values())))
+    check(tmp_path / "split.parquet", [{"username": "a", "n": 1}, {"username": "b", "n": 2}], STREAM_COLUMNS)
+    backup = hydrant.wait_objects(bucket + "-backup", "", count=1, timeout=30)
+    assert b"".join(backup.values()) == aggregated
