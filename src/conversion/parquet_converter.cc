@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "format/json_text.h"
+
 namespace hydrant::conversion {
 namespace {
 
@@ -486,28 +488,6 @@ class RowBuilder {
   const InputOptions& input_;
 };
 
-// The end of the JSON object starting at `begin`, or npos when it is not closed.
-size_t EndOfObject(std::string_view in, size_t begin) {
-  int depth = 0;
-  bool string = false;
-  for (size_t i = begin; i < in.size(); ++i) {
-    const char c = in[i];
-    if (string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        string = false;
-      }
-    } else if (c == '"') {
-      string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if ((c == '}' || c == ']') && --depth == 0) {
-      return i + 1;
-    }
-  }
-  return std::string_view::npos;
-}
 
 }  // namespace
 
@@ -581,7 +561,7 @@ Status ParquetConverter::Add(std::string_view record) {
       continue;
     }
     if (record[i] != '{') return Status::InvalidArgument("the record is not JSON objects");
-    const size_t end = EndOfObject(record, i);
+    const size_t end = format::EndOfJsonValue(record, i);
     if (end == std::string_view::npos) return Status::InvalidArgument("a JSON object is not closed");
     buffer.assign(record.substr(i, end - i));
     buffer.reserve(buffer.size() + simdjson::SIMDJSON_PADDING);

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <optional>
 
+#include "format/json_text.h"
+
 namespace hydrant::destination::redshift {
 namespace {
 
@@ -327,28 +329,6 @@ void ReadCsv(std::string_view in, const CopyOptions& o, RowWriter* rows) {
   }
 }
 
-// The end of the JSON object or array starting at `begin`, or npos when it is not closed.
-size_t EndOfValue(std::string_view in, size_t begin) {
-  int depth = 0;
-  bool string = false;
-  for (size_t i = begin; i < in.size(); ++i) {
-    const char c = in[i];
-    if (string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        string = false;
-      }
-    } else if (c == '"') {
-      string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (--depth == 0) return i + 1;
-    }
-  }
-  return std::string_view::npos;
-}
 
 // A JSON value as a column's text: strings unescaped, numbers as written, objects and arrays as
 // their JSON text, null as NULL. False when the value is not valid JSON.
@@ -415,7 +395,7 @@ void ReadJson(std::string_view in, const CopyOptions& o, std::span<const Column>
       rows->Reject(row_line, std::string("Invalid JSON: unexpected character '") + c + "'");
       continue;
     }
-    const size_t end = EndOfValue(in, i);
+    const size_t end = format::EndOfJsonValue(in, i);
     const std::string_view text = in.substr(i, end == std::string_view::npos ? in.size() - i : end - i);
     line += std::count(text.begin(), text.end(), '\n');
     i += text.size();
