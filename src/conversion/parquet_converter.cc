@@ -578,4 +578,18 @@ Status ParquetConverter::Add(std::string_view record) {
   return Status::Ok();
 }
 
+Status ParquetConverter::AddEach(std::string_view records) {
+  for (size_t i = 0; i < records.size();) {
+    if (std::isspace(static_cast<unsigned char>(records[i]))) {
+      ++i;
+      continue;
+    }
+    const size_t end = format::EndOfJsonValue(records, i);
+    if (records[i] != '{' || end == std::string_view::npos) return Status::InvalidArgument("the records are not JSON objects");
+    HYDRANT_RETURN_IF_ERROR(Add(records.substr(i, end - i)));
+    i = end;
+  }
+  return Status::Ok();
+}
+
 }  // namespace hydrant::conversion

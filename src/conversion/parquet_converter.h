@@ -43,6 +43,9 @@ class ParquetConverter {
   // Converts one record (every object in it); on kInvalidArgument none of its rows is written and
   // the message says why (the service's format-conversion-failed error output).
   Status Add(std::string_view record);
+  // Each object of `records` (objects back to back) as a record of its own, so that memory
+  // follows one object at a time; stops at the first that does not convert (kInvalidArgument).
+  Status AddEach(std::string_view records);
   uint64_t rows() const { return writer_->rows(); }
   Result<std::string> Finish() { return writer_->Finish(); }
 

@@ -61,6 +61,7 @@ const std::string kProcessingFailed = "processing-failed";
 // Dynamic partitioning's error outputs. The folder name is the service's documented one; the
 // error codes are Hydrant's, in the service's style.
 const std::string kActivePartitionExceeded = "activePartitionExceeded";
+const std::string kFormatConversionFailed = "format-conversion-failed";
 const std::string kActivePartitionsExceededCode = "DynamicPartitioning.ActivePartitionsLimitExceeded";
 const std::string kPartitionKeyMissingCode = "DynamicPartitioning.PartitionKeyMissing";
 // Stands for !{firehose:error-output-type} in a planned error key. NUL never reaches a stored
@@ -1297,6 +1298,21 @@ Status DeliveryStream::ProcessIntoPartitions(std::optional<wal::LogPosition> lim
     return true;
   }));
   if (sources.empty()) return Status::Ok();
+  // Record format conversion: each record is converted as it is sorted, so that one that does not
+  // convert goes to the error output now; a partition's object is converted whole when written.
+  const destination::s3::S3Delivery* converting = nullptr;
+  std::shared_ptr<const destination::Destination> destination;
+  std::unique_ptr<conversion::ParquetConverter> conversion_check;
+  if (s3.conversion) {
+    auto current = CurrentDestination();
+    if (!current.ok()) return current.status();
+    destination = *current;
+    converting = dynamic_cast<const destination::s3::S3Delivery*>(destination.get());
+    if (!converting) return Status::Internal("record format conversion without an S3 destination");
+    auto converter = converting->NewConverter();
+    if (!converter.ok()) return converter.status();
+    conversion_check = std::move(*converter);
+  }
   for (auto& step : chain_) HYDRANT_RETURN_IF_ERROR(step->Process(records));
 
   uint64_t dropped = 0, failed = 0, over_limit = 0, processed_ok = 0, processed_ok_bytes = 0;
@@ -1310,7 +1326,13 @@ Status DeliveryStream::ProcessIntoPartitions(std::optional<wal::LogPosition> lim
     if (record.result == processor::RecordResult::kOk) {
       ++processed_ok;
       processed_ok_bytes += record.data.size();
-      if (auto missing = prefix->MissingPartitionKey(record.partition_keys)) {
+      Status converts = conversion_check ? conversion_check->Add(record.data) : Status::Ok();
+      if (!converts.ok()) {
+        record.result = processor::RecordResult::kProcessingFailed;
+        record.error_code = "DataFormatConversion.MalformedData";
+        record.error_message = converts.message();
+        record.error_output_type = kFormatConversionFailed;
+      } else if (auto missing = prefix->MissingPartitionKey(record.partition_keys)) {
         record.result = processor::RecordResult::kProcessingFailed;
         record.error_code = kPartitionKeyMissingCode;
         record.error_message = "The record has no value for " + *missing + ", which Prefix uses";
@@ -1335,7 +1357,17 @@ Status DeliveryStream::ProcessIntoPartitions(std::optional<wal::LogPosition> lim
           record.error_output_type.empty() ? kProcessingFailed : record.error_output_type);
       if (main_.journal->PartitionDelivered(identity, source.position)) continue;  // before a restart
       // One JSON document per line, as the service writes its error output.
-      failure = processor::FormatProcessingFailedRecord(record) + "\n";
+      if (record.error_output_type == kFormatConversionFailed && converting) {
+        converting->AppendFailedRecord(
+            {.data = record.data, .arrival_millis = record.arrival_millis, .record_id = record.record_id},
+            {.attempts_made = 1,
+             .error_code = record.error_code,
+             .error_message = record.error_message,
+             .attempt_ending_millis = deps_.clock->NowMillis()},
+            &failure);
+      } else {
+        failure = processor::FormatProcessingFailedRecord(record) + "\n";
+      }
       ++failed;
     }
     PartitionBuffer* buffer = partitions_->Find(identity);
@@ -1405,6 +1437,22 @@ Result<PreparedBatch> DeliveryStream::PreparePartition(const PlannedBatch& batch
   if (buffer->error_output_type.empty()) {
     prepared.data_records = buffer->records;
     prepared.data_bytes = body->size();
+    if (metadata().config.s3().conversion) {
+      // Its records each converted when they were sorted here: the object is their Parquet file.
+      auto destination = CurrentDestination();
+      if (!destination.ok()) return destination.status();
+      const auto* converting = dynamic_cast<const destination::s3::S3Delivery*>(destination->get());
+      if (!converting) return Status::Internal("record format conversion without an S3 destination");
+      auto converter = converting->NewConverter();
+      if (!converter.ok()) return converter.status();
+      if (Status s = (*converter)->AddEach(*body); !s.ok()) {
+        return Status::Unavailable("DataFormatConversion.MalformedData: the records of " + batch.key +
+                                   " no longer convert (did the table change?): " + s.message());
+      }
+      auto file = (*converter)->Finish();
+      if (!file.ok()) return file.status();
+      *body = std::move(*file);
+    }
   }
   auto object = destination::s3::MakeObject({.bucket = batch.bucket,
                                              .key = batch.key,

@@ -340,3 +340,41 @@ def test_conversion_after_a_processor_with_source_backup(hydrant, tmp_path):
     check(tmp_path / "split.parquet", [{"username": "a", "n": 1}, {"username": "b", "n": 2}], STREAM_COLUMNS)
     backup = hydrant.wait_objects(bucket + "-backup", "", count=1, timeout=30)
     assert b"".join(backup.values()) == aggregated
+
+
+def test_dynamic_partitioning_converts_each_partition(hydrant, tmp_path):
+    from conftest import unique_name
+    bucket, database = unique_name("b"), unique_name("db").replace("-", "_")
+    create_table(hydrant, database, "events", STREAM_COLUMNS)
+    hydrant.s3().create_bucket(Bucket=bucket)
+    name = unique_name("pq")
+    hydrant.firehose().create_delivery_stream(DeliveryStreamName=name, ExtendedS3DestinationConfiguration={
+        "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}",
+        "Prefix": "parquet/user=!{partitionKeyFromQuery:user}/",
+        "ErrorOutputPrefix": "errors/!{firehose:error-output-type}/",
+        "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 1},
+        "DynamicPartitioningConfiguration": {"Enabled": True},
+        "ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "MetadataExtraction", "Parameters": [
+            {"ParameterName": "MetadataExtractionQuery", "ParameterValue": "{user: .username}"},
+            {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"}]}]},
+        "DataFormatConversionConfiguration": {
+            "SchemaConfiguration": {"DatabaseName": database, "TableName": "events", "RoleARN": ROLE},
+            "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
+            "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {}}}}})
+    hydrant.wait_active(name)
+    records = [{"username": "a", "n": 1}, {"username": "b", "n": 2}, {"username": "a", "n": 3},
+               {"username": "b", "n": "not a number"}]
+    hydrant.firehose().put_record_batch(DeliveryStreamName=name,
+                                        Records=[{"Data": json.dumps(r).encode()} for r in records])
+    objects = hydrant.wait_objects(bucket, "parquet/", count=2, timeout=30)
+    by_user = {key.split("/")[1]: body for key, body in objects.items()}
+    assert sorted(by_user) == ["user=a", "user=b"] and all(k.endswith(".parquet") for k in objects)
+    (tmp_path / "a.parquet").write_bytes(by_user["user=a"])
+    (tmp_path / "b.parquet").write_bytes(by_user["user=b"])
+    check(tmp_path / "a.parquet", [{"username": "a", "n": 1}, {"username": "a", "n": 3}], STREAM_COLUMNS)
+    check(tmp_path / "b.parquet", [{"username": "b", "n": 2}], STREAM_COLUMNS)
+    failed = hydrant.wait_objects(bucket, "errors/format-conversion-failed/", count=1, timeout=30)
+    documents = [json.loads(line) for body in failed.values() for line in body.decode().splitlines()]
+    assert len(documents) == 1 and documents[0]["lastErrorCode"] == "DataFormatConversion.MalformedData"
+    assert json.loads(__import__("base64").b64decode(documents[0]["rawData"])) == records[3]
+    assert documents[0]["dataCatalogTable"]["tableName"] == "events"

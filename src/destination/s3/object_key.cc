@@ -68,9 +68,11 @@ Result<std::string> PartitionObjectKey(const S3Destination& s3, const std::map<s
   if (!format.ok()) return format.status();
   std::string evaluated = prefix->Evaluate(
       {.epoch_millis = facts.first_arrival_millis, .time_zone = s3.time_zone, .partition_keys = &keys});
+  const std::string_view extension = !s3.file_extension.empty() ? std::string_view(s3.file_extension)
+                                     : s3.conversion              ? std::string_view(".parquet")
+                                                                  : format->extension;
   return ObjectKeyUnder(evaluated, facts.stream_name, facts.stream_version, facts.first_arrival_millis,
-                        facts.batch_id, s3.file_extension.empty() ? format->extension : std::string_view(s3.file_extension),
-                        s3.time_zone);
+                        facts.batch_id, extension, s3.time_zone);
 }
 
 }  // namespace hydrant::destination::s3

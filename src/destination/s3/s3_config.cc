@@ -367,9 +367,6 @@ Result<S3Destination> Parse(const json::object& d) {
         return Status::InvalidArgument(
             "BufferingHints.SizeInMBs must be at least 64 when DataFormatConversion is enabled");
       }
-      if (s3.dynamic_partitioning) {
-        return Unsupported("Record format conversion together with dynamic partitioning");
-      }
     }
   }
   if (time_zone) {

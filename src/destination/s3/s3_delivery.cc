@@ -4,7 +4,6 @@
 #include <boost/json.hpp>
 
 #include "common/base64.h"
-#include "conversion/parquet_converter.h"
 #include "destination/failed_record.h"
 #include "destination/s3/object_key.h"
 #include "destination/s3/side_objects.h"
@@ -104,7 +103,7 @@ const format::Object& S3Delivery::ObjectOf(const Payload& payload) {
   return static_cast<const ObjectPayload&>(payload).object;
 }
 
-Result<std::unique_ptr<Payload>> S3Delivery::Convert(std::string_view plan, std::span<const Record> records) const {
+Result<std::unique_ptr<conversion::ParquetConverter>> S3Delivery::NewConverter() const {
   const FormatConversion& c = *config_.conversion;
   if (!glue_) return Status::FailedPrecondition("record format conversion needs the Glue Data Catalog");
   const std::optional<std::string> version = c.version_id == "LATEST" ? std::nullopt : std::optional(c.version_id);
@@ -147,7 +146,11 @@ Result<std::unique_ptr<Payload>> S3Delivery::Convert(std::string_view plan, std:
   output.dictionary = c.dictionary;
   output.page_v2 = c.writer_v2;
   output.created_by = "hydrant (record format conversion)";
-  auto converter = conversion::ParquetConverter::Create(std::move(columns), std::move(input), output);
+  return conversion::ParquetConverter::Create(std::move(columns), std::move(input), output);
+}
+
+Result<std::unique_ptr<Payload>> S3Delivery::Convert(std::string_view plan, std::span<const Record> records) const {
+  auto converter = NewConverter();
   if (!converter.ok()) return converter.status();
   auto payload = std::make_unique<ConvertedPayload>();
   payload->refused.resize(records.size());

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "conversion/parquet_converter.h"
 #include "destination/destination.h"
 #include "destination/object_writer.h"
 #include "destination/s3/s3_config.h"
@@ -43,6 +44,10 @@ class S3Delivery final : public Destination {
   // With conversion: attemptsMade, arrivalTimestamp, lastErrorCode, lastErrorMessage,
   // attemptEndingTimestamp, rawData, sequenceNumber, subSequenceNumber, dataCatalogTable.
   void AppendFailedRecord(const Record& record, const DeliveryFailure& failure, std::string* out) const override;
+  // With conversion: a converter for the stream's table as the catalog has it now (dynamic
+  // partitioning converts each record as it is sorted, then each partition's object).
+  // kUnavailable ("DataFormatConversion.EntityNotFound", ...) while the table cannot be used.
+  Result<std::unique_ptr<conversion::ParquetConverter>> NewConverter() const;
   // The object an Encode made (a kind that stages objects, such as Redshift, writes it itself).
   static const format::Object& ObjectOf(const Payload& payload);
 
