@@ -378,3 +378,43 @@ def test_dynamic_partitioning_converts_each_partition(hydrant, tmp_path):
     assert len(documents) == 1 and documents[0]["lastErrorCode"] == "DataFormatConversion.MalformedData"
     assert json.loads(__import__("base64").b64decode(documents[0]["rawData"])) == records[3]
     assert documents[0]["dataCatalogTable"]["tableName"] == "events"
+
+
+def test_a_lambda_shapes_records_before_conversion(hydrant, tmp_path):
+    """The tutorial's shape: a Lambda renames fields, then the records become Parquet."""
+    import zipfile
+    from conftest import unique_name
+    package = tmp_path / "fn.zip"
+    with zipfile.ZipFile(package, "w") as z:
+        z.writestr("fn.py", "import base64, json\n"
+                            "def handler(event, context):\n"
+                            "    out = []\n"
+                            "    for r in event['records']:\n"
+                            "        doc = json.loads(base64.b64decode(r['data']))\n"
+                            "        shaped = {'username': doc['user'], 'action': doc['action'], 'ts': doc['time']}\n"
+                            "        out.append({'recordId': r['recordId'], 'result': 'Ok',\n"
+                            "                    'data': base64.b64encode(json.dumps(shaped).encode()).decode()})\n"
+                            "    return {'records': out}\n")
+    result = hydrant.aws("lambda", "create-function", "--function-name", "shape", "--runtime", "python3.11",
+                         "--handler", "fn.handler", "--role", ROLE, "--zip-file", f"fileb://{package}")
+    assert result.returncode == 0, result.stderr
+    bucket, database = unique_name("b"), unique_name("db").replace("-", "_")
+    create_table(hydrant, database, "events", STREAM_COLUMNS)
+    hydrant.s3().create_bucket(Bucket=bucket)
+    name = unique_name("pq")
+    hydrant.firehose().create_delivery_stream(DeliveryStreamName=name, ExtendedS3DestinationConfiguration={
+        "RoleARN": ROLE, "BucketARN": f"arn:aws:s3:::{bucket}", "Prefix": "parquet/",
+        "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 1},
+        "ProcessingConfiguration": {"Enabled": True, "Processors": [{"Type": "Lambda", "Parameters": [
+            {"ParameterName": "LambdaArn", "ParameterValue": "arn:aws:lambda:us-east-1:123456789012:function:shape"}]}]},
+        "DataFormatConversionConfiguration": {
+            "SchemaConfiguration": {"DatabaseName": database, "TableName": "events", "RoleARN": ROLE},
+            "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
+            "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {}}}}})
+    hydrant.wait_active(name)
+    hydrant.firehose().put_record(DeliveryStreamName=name, Record={
+        "Data": json.dumps({"user": "kimdh", "time": "2025-08-07T10:15:00Z", "action": "login"}).encode()})
+    objects = hydrant.wait_objects(bucket, "parquet/", count=1, timeout=60)
+    (tmp_path / "shaped.parquet").write_bytes(next(iter(objects.values())))
+    check(tmp_path / "shaped.parquet", [{"username": "kimdh", "action": "login", "ts": "2025-08-07T10:15:00.000000"}],
+          STREAM_COLUMNS)
