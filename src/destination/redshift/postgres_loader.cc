@@ -161,13 +161,15 @@ std::optional<DeliveryResult> PostgresLoader::Connect() {
   PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);  // "already exists, skipping"
   // Created when missing; a user without CREATE on the schema can load once an administrator
   // has created it (and granted INSERT, UPDATE, SELECT on it).
-  ResultPtr exists = Exec(conn_, "SELECT to_regclass('hydrant_loaded_manifests') IS NOT NULL");
-  if (PQresultStatus(exists.get()) == PGRES_TUPLES_OK && PQntuples(exists.get()) == 1 &&
-      *PQgetvalue(exists.get(), 0, 0) == 't') {
-    return std::nullopt;
-  }
+  auto exists = [this] {
+    ResultPtr found = Exec(conn_, "SELECT to_regclass('hydrant_loaded_manifests') IS NOT NULL");
+    return PQresultStatus(found.get()) == PGRES_TUPLES_OK && PQntuples(found.get()) == 1 &&
+           *PQgetvalue(found.get(), 0, 0) == 't';
+  };
+  if (exists()) return std::nullopt;
   ResultPtr created = Exec(conn_, kRecordTable);
-  if (PQresultStatus(created.get()) != PGRES_COMMAND_OK) {
+  // Two streams creating it at once: the one that loses the race finds it made.
+  if (PQresultStatus(created.get()) != PGRES_COMMAND_OK && !exists()) {
     DeliveryResult failure = Failure(conn_, created.get());
     failure.error_message = "cannot create table hydrant_loaded_manifests: " + failure.error_message;
     Close();
