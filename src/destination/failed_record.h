@@ -3,6 +3,7 @@
 // (http-endpoint-failed/, ...) in the stream's S3 error location.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,5 +23,11 @@ struct DeliveryFailure {
 // {"attemptsMade":N,"arrivalTimestamp":ms,"errorCode":"...","errorMessage":"...",
 //  "attemptEndingTimestamp":ms,"rawData":"<base64>","subsequenceNumber":0,"dataId":"<id>.0"}
 void AppendFailedRecord(const Record& record, const DeliveryFailure& failure, std::string* out);
+
+// The members every kind's document starts with, in the service's order: attemptsMade,
+// arrivalTimestamp, errorCode, errorMessage, attemptEndingTimestamp. A kind with its own layout
+// (Splunk's EventId, OpenSearch's esDocumentId) adds the rest and appends it with AppendDocument.
+boost::json::object FailureDocument(const Record& record, const DeliveryFailure& failure);
+void AppendDocument(const boost::json::object& document, std::string* out);  // and "\n"
 
 }  // namespace hydrant::destination

@@ -241,20 +241,14 @@ void OpenSearchDelivery::AppendFailedRecord(const Record& record, const Delivery
                                             std::string* out) const {
   const bool serverless = config_.flavor == Flavor::kServerless;
   const std::string id = DocumentId(record);
-  json::object doc;
-  doc.emplace("attemptsMade", failure.attempts_made);
-  doc.emplace("arrivalTimestamp", record.arrival_millis);
-  doc.emplace("errorCode", failure.error_code);
-  doc.emplace("errorMessage", failure.error_message);
-  doc.emplace("attemptEndingTimestamp", failure.attempt_ending_millis);
+  json::object doc = FailureDocument(record, failure);
   doc.emplace(serverless ? "osDocumentId" : "esDocumentId", id.empty() ? json::value(nullptr) : json::value(id));
   doc.emplace(serverless ? "osIndexName" : "esIndexName", IndexFor(record.arrival_millis));
   if (!serverless) {
     doc.emplace("esTypeName", config_.type_name.empty() ? json::value(nullptr) : json::value(config_.type_name));
   }
   doc.emplace("rawData", Base64Encode(record.data));
-  out->append(json::serialize(doc));
-  out->push_back('\n');
+  AppendDocument(doc, out);
 }
 
 std::string OpenSearchDelivery::Describe(std::string_view plan) const {

@@ -214,8 +214,7 @@ void S3Delivery::AppendFailedRecord(const Record& record, const DeliveryFailure&
         {"region", region},
         {"versionId", c.version_id},
         {"catalogArn", "arn:aws:glue:" + region + ":" + catalog + ":catalog"}}}};
-  *out += json::serialize(document);
-  *out += '\n';
+  AppendDocument(document, out);
 }
 
 std::string S3Delivery::Describe(std::string_view plan) const {

@@ -166,17 +166,11 @@ DeliveryResult SplunkDelivery::AwaitAck(const std::string& channel, int64_t ack_
 }
 
 void SplunkDelivery::AppendFailedRecord(const Record& record, const DeliveryFailure& failure, std::string* out) const {
-  json::object doc;
-  doc.emplace("attemptsMade", failure.attempts_made);
-  doc.emplace("arrivalTimestamp", record.arrival_millis);
-  doc.emplace("errorCode", failure.error_code);
-  doc.emplace("errorMessage", failure.error_message);
-  doc.emplace("attemptEndingTimestamp", failure.attempt_ending_millis);
+  json::object doc = FailureDocument(record, failure);
   doc.emplace("rawData", Base64Encode(record.data));
   // The service's EventId is the record's sequence number; Hydrant's is its place in the log.
   doc.emplace("EventId", std::string(record.record_id) + "." + std::to_string(record.subsequence));
-  out->append(json::serialize(doc));
-  out->push_back('\n');
+  AppendDocument(doc, out);
 }
 
 std::string SplunkDelivery::Describe(std::string_view plan) const {
