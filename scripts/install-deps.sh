@@ -7,7 +7,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsimdjson-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libssl-dev libcurl4-openssl-dev libisal-dev zlib1g-dev libpq-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libpcre2-dev libzip-dev libjq-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libpcre2-dev libzip-dev libjq-dev libnats-dev
   python3-pytest python3-prometheus-client
   libsnappy-dev python3-snappy unzip
   libhowardhinnant-date-dev tzdata
@@ -16,6 +16,7 @@ PACKAGES=(
 if [[ ${1:-} == --test ]]; then
   PACKAGES+=(chromium)    # the browser producer test (tests/e2e/test_cors.py)
   PACKAGES+=(postgresql)  # the Redshift destination's database (tests/e2e/test_redshift.py)
+  PACKAGES+=(nats-server) # the cluster mode's NATS JetStream servers (tests/e2e/test_cluster.py)
 fi
 missing=()
 for p in "${PACKAGES[@]}"; do

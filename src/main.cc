@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
@@ -19,6 +20,7 @@
 #include "api/model_validator.h"
 #include "api/router.h"
 #include "auth/authenticator.h"
+#include "cluster/cluster_node.h"
 #include "common/cipher.h"
 #include "api/s3_handler.h"
 #include "common/clock.h"
@@ -71,7 +73,35 @@ struct ServeOptions {
   std::string tls_key;               // its PEM private key
   std::vector<std::string> cors_origins;  // cors: {allowed_origins: [...]}: browser pages allowed
   std::map<std::string, std::string> kms_keys;  // kms_keys: [{arn, key_file}]: customer-managed keys
+  // Cluster mode: the NATS servers (nats://host:port, comma-separated); "" = a single node.
+  std::string cluster;
+  std::string node_id;        // "" = the host name and the listening port
+  int cluster_replicas = 3;   // JetStream replicas of each stream's records and of the bucket
+  int64_t cluster_lease_ms = 5000;
+  // Each stream's JetStream limit (MaxBytes); 0: none, the servers' store limits apply. JetStream
+  // reserves it on its servers for every stream, so it is off unless set.
+  int64_t cluster_stream_max_bytes = 0;
 };
+
+// "a,b, c" → {"a", "b", "c"}.
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> items;
+  std::string item;
+  for (char c : text + ",") {
+    if (c == ',') {
+      if (!item.empty()) items.push_back(item);
+      item.clear();
+    } else if (c != ' ') {
+      item += c;
+    }
+  }
+  return items;
+}
+
+std::string HostName() {
+  char name[256] = {};
+  return gethostname(name, sizeof(name) - 1) == 0 ? name : "hydrant";
+}
 
 // YAML → JSON. Quoted scalars stay strings; plain scalars become numbers/booleans/null when
 // they read as one, so a config can paste the JSON request shape in YAML or JSON syntax.
@@ -122,6 +152,14 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
     set_string("region", "--region", &options->region);
     set_string("account_id", "--account-id", &options->account_id);
     set_string("log_level", "--log-level", &options->log_level);
+    set_string("cluster", "--cluster", &options->cluster);
+    set_string("node_id", "--node-id", &options->node_id);
+    if (root["cluster_replicas"] && serve.count("--cluster-replicas") == 0)
+      options->cluster_replicas = root["cluster_replicas"].as<int>();
+    if (root["cluster_stream_max_bytes"] && serve.count("--cluster-stream-max-bytes") == 0)
+      options->cluster_stream_max_bytes = root["cluster_stream_max_bytes"].as<int64_t>();
+    if (root["cluster_lease_ms"] && serve.count("--cluster-lease-ms") == 0)
+      options->cluster_lease_ms = root["cluster_lease_ms"].as<int64_t>();
     if (root["max_buffered_bytes"] && serve.count("--max-buffered-bytes") == 0)
       options->max_buffered_bytes = root["max_buffered_bytes"].as<uint64_t>();
     if (root["min_free_disk_bytes"] && serve.count("--min-free-disk-bytes") == 0)
@@ -187,7 +225,8 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
                                      "http_endpoint_ca_bundle", "http_endpoint_insecure_skip_verify",
                                      "credentials", "credentials_file",
                                      "require_auth", "tls_cert", "tls_key", "cors", "kms_keys",
-                                     "opensearch_domains"};
+                                     "opensearch_domains", "cluster", "node_id", "cluster_replicas",
+                                     "cluster_lease_ms", "cluster_stream_max_bytes"};
       std::string key = kv.first.as<std::string>();
       if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
         return Status::InvalidArgument("config file " + path + ": unknown setting '" + key + "'");
@@ -211,7 +250,9 @@ Status CreateConfiguredStreams(const ServeOptions& options, stream::Catalog* cat
     if (catalog->Find(config->name())) continue;
     std::vector<std::pair<std::string, std::string>> tags;
     std::string name = config->name();
-    HYDRANT_RETURN_IF_ERROR(catalog->Create(std::move(*config), std::move(tags)));
+    Status created = catalog->Create(std::move(*config), std::move(tags));
+    if (created.code() == StatusCode::kResourceInUse) continue;  // cluster mode: another node made it
+    HYDRANT_RETURN_IF_ERROR(created);
     spdlog::info("created delivery stream {} from the config file", name);
   }
   return Status::Ok();
@@ -459,13 +500,29 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   }
   stream::DiskBudget budget(options.max_buffered_bytes, env, options.data_dir,
                             options.min_free_disk_bytes);
+  std::unique_ptr<cluster::ClusterNode> cluster_node;
+  if (!options.cluster.empty()) {
+    cluster::ClusterOptions cluster_options;
+    for (const auto& url : SplitList(options.cluster)) cluster_options.servers.push_back(url);
+    cluster_options.node_id = options.node_id.empty() ? HostName() + ":" + options.listen : options.node_id;
+    cluster_options.replicas = options.cluster_replicas;
+    cluster_options.lease_millis = options.cluster_lease_ms;
+    cluster_options.stream_max_bytes = options.cluster_stream_max_bytes;
+    auto joined = cluster::ClusterNode::Open(cluster_options);
+    if (!joined.ok()) {
+      spdlog::error("{}", joined.status().ToString());
+      return 1;
+    }
+    cluster_node = std::move(*joined);
+  }
   // One outbound client (pooled connections) for every stream that delivers over HTTP.
   http::OutboundClient outbound;
   stream::DeliveryStreamDeps deps;
   deps.env = env;
   deps.clock = clock;
   deps.objects = bucket_router->get();
-  deps.budget = &budget;
+  deps.budget = cluster_node ? nullptr : &budget;
+  deps.cluster = cluster_node.get();
   deps.keys = keys->get();
   deps.destinations = [&](const stream::StreamMetadata& m) {
     return BuildDestination(m, options, bucket_router->get(), &outbound, *opensearch_domains, glue_catalog->get());
@@ -482,6 +539,12 @@ int Serve(ServeOptions options, const CLI::App& serve) {
     spdlog::error("cannot open the stream catalog: {}", catalog.status().ToString());
     return 1;
   }
+  if (cluster_node) {
+    if (Status s = cluster_node->Start(catalog->get()); !s.ok()) {
+      spdlog::error("cannot join the cluster: {}", s.ToString());
+      return 1;
+    }
+  }
   if (Status s = CreateConfiguredStreams(options, catalog->get()); !s.ok()) {
     spdlog::error("{}", s.ToString());
     return 2;
@@ -495,6 +558,30 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   api::Router router(&firehose, &s3, &lambda, &metrics, &authenticator, clock);
   router.SetCorsOrigins(options.cors_origins);
   router.SetGlue(&glue);
+  if (cluster_node) {
+    router.SetHealthDetail([&cluster_node] {
+      const cluster::ClusterHealth h = cluster_node->Health();
+      json::object detail{{"connected", h.connected},   {"node", h.node_id},
+                          {"nodes", h.nodes_alive},     {"lanes", h.lanes_held},
+                          {"lag_records", h.lag_records}};
+      return std::pair{h.connected, json::serialize(json::object{{"cluster", std::move(detail)}})};
+    });
+    metrics.SetExtra([&cluster_node] {
+      const cluster::ClusterHealth h = cluster_node->Health();
+      return "# HELP hydrant_cluster_connected Whether this node is connected to the NATS cluster.\n"
+             "# TYPE hydrant_cluster_connected gauge\nhydrant_cluster_connected " +
+             std::to_string(h.connected ? 1 : 0) +
+             "\n# HELP hydrant_cluster_lanes_held Streams whose lanes run on this node.\n"
+             "# TYPE hydrant_cluster_lanes_held gauge\nhydrant_cluster_lanes_held " +
+             std::to_string(h.lanes_held) +
+             "\n# HELP hydrant_cluster_nodes_alive Nodes whose heartbeat this node sees.\n"
+             "# TYPE hydrant_cluster_nodes_alive gauge\nhydrant_cluster_nodes_alive " +
+             std::to_string(h.nodes_alive) +
+             "\n# HELP hydrant_cluster_lag_records Records accepted by the cluster and not delivered yet, in "
+             "the lanes this node runs.\n# TYPE hydrant_cluster_lag_records gauge\nhydrant_cluster_lag_records " +
+             std::to_string(h.lag_records) + "\n";
+    });
+  }
   http.throttled = [&router](const http::HttpRequest& head) { return router.Throttled(head); };
   http::HttpServer server(http, [&router](http::HttpRequest request, http::Respond respond) {
     router.Handle(std::move(request), std::move(respond));
@@ -526,7 +613,12 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   router.SetDraining();
   server.StopAccepting();
   lambda.Drain();  // running Invokes answer before the server that carries their responses stops
-  (*catalog)->DrainAll();
+  if (cluster_node) {
+    // The records are the cluster's: this node hands its lanes over instead of draining them.
+    cluster_node->Stop();
+  } else {
+    (*catalog)->DrainAll();
+  }
   server.Stop();
   spdlog::info("drained; exiting");
   return 0;
@@ -606,6 +698,18 @@ int main(int argc, char** argv) {
   serve->add_option("--tls-cert", options.tls_cert,
                     "PEM certificate chain: the port speaks HTTPS only (TLS 1.2 and 1.3); SIGHUP reloads it");
   serve->add_option("--tls-key", options.tls_key, "PEM private key of --tls-cert");
+  serve->add_option("--cluster", options.cluster,
+                    "Join a cluster: the NATS JetStream servers, nats://host:port[,nats://host:port...]");
+  serve->add_option("--node-id", options.node_id, "This node's name in the cluster (default: host:port)");
+  serve->add_option("--cluster-replicas", options.cluster_replicas,
+                    "JetStream replicas of each stream's records and of the shared bucket")
+      ->capture_default_str();
+  serve->add_option("--cluster-stream-max-bytes", options.cluster_stream_max_bytes,
+                    "Each stream's JetStream limit: beyond it, puts are answered \"Slow down.\" (0: none)")
+      ->capture_default_str();
+  serve->add_option("--cluster-lease-ms", options.cluster_lease_ms,
+                    "A node silent this long loses its lanes to another node")
+      ->capture_default_str();
   serve->add_option("--log-level", options.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

@@ -226,6 +226,7 @@ http::HttpResponse MetricsHandler::Handle() const {
   http::HttpResponse res;
   res.SetHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
   res.body = RenderPrometheusText(Snapshot());
+  if (extra_) res.body += extra_();
   return res;
 }
 

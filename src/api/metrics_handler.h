@@ -49,8 +49,11 @@ class MetricsHandler {
 
   ServerMetricsSnapshot Snapshot() const;
   http::HttpResponse Handle() const;
+  // Exposition text appended to every answer (cluster mode's gauges).
+  void SetExtra(std::function<std::string()> extra) { extra_ = std::move(extra); }
 
  private:
+  std::function<std::string()> extra_;
   stream::Catalog* catalog_;
   const stream::DiskBudget* budget_;
 };

@@ -255,6 +255,13 @@ void Router::Handle(http::HttpRequest request, http::Respond respond) {
       res.status = draining_ ? 503 : 200;
       res.SetHeader("Content-Type", "application/json");
       res.body = draining_ ? R"({"status":"draining"})" : R"({"status":"ok"})";
+      if (health_detail_ && !draining_) {
+        auto [healthy, members] = health_detail_();
+        res.status = healthy ? 200 : 503;
+        // {"status":"..."} + the detail's members.
+        res.body = std::string(healthy ? R"({"status":"ok")" : R"({"status":"disconnected")") +
+                   (members.size() > 2 ? "," + members.substr(1) : "}");
+      }
       return respond(std::move(res));
     }
     case Route::kMetrics:

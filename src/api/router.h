@@ -53,6 +53,10 @@ class Router {
   void SetCorsOrigins(std::vector<std::string> origins) { cors_origins_ = std::move(origins); }
   // The Glue Data Catalog's operations; without it, AWSGlue targets are unknown operations.
   void SetGlue(GlueHandler* glue) { glue_ = glue; }
+  // More for /health (cluster mode): whether the node is healthy, and a JSON object whose
+  // members are added to the answer. Unhealthy answers 503.
+  using HealthDetail = std::function<std::pair<bool, std::string>()>;
+  void SetHealthDetail(HealthDetail detail) { health_detail_ = std::move(detail); }
 
  private:
   enum class Route { kFirehose, kGlue, kHealth, kMetrics, kLambda, kS3 };
@@ -68,6 +72,7 @@ class Router {
   LambdaHandler* lambda_;
   MetricsHandler* metrics_;
   GlueHandler* glue_ = nullptr;
+  HealthDetail health_detail_;
   const auth::Authenticator* authenticator_;
   const Clock* clock_;
   std::atomic<bool> draining_{false};

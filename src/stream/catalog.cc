@@ -44,6 +44,11 @@ StreamStatus Catalog::StatusOf(const DeliveryStream& stream) const {
 
 Status Catalog::Load() {
   Env* env = deps_.env;
+  if (deps_.cluster) {
+    // The catalog is the cluster's; a stream's folder holds only what its lane spills to disk.
+    HYDRANT_RETURN_IF_ERROR(env->RemoveDirRecursively(StreamsDir()));
+    return env->CreateDirs(StreamsDir());
+  }
   HYDRANT_RETURN_IF_ERROR(env->CreateDirs(StreamsDir()));
   auto children = env->GetChildren(StreamsDir());
   if (!children.ok()) return children.status();
@@ -73,10 +78,9 @@ Status Catalog::Create(StreamConfig config, std::vector<std::pair<std::string, s
                        StreamEncryption encryption) {
   const std::string name = config.name();
   std::unique_lock lock(mu_);
-  if (streams_.count(name)) {
-    return Status::ResourceInUse("Firehose " + name + " under accountId " + options_.account_id +
-                                 " already exists");
-  }
+  const Status in_use = Status::ResourceInUse("Firehose " + name + " under accountId " + options_.account_id +
+                                               " already exists");
+  if (streams_.count(name)) return in_use;
   if (streams_.size() >= options_.max_streams) {
     return Status::LimitExceeded("You have already consumed your firehose quota of " +
                                  std::to_string(options_.max_streams) + " delivery streams.");
@@ -85,6 +89,15 @@ Status Catalog::Create(StreamConfig config, std::vector<std::pair<std::string, s
   metadata.create_millis = deps_.clock->NowMillis();
   metadata.tags = std::move(tags);
   metadata.encryption = std::move(encryption);
+  if (deps_.cluster) {
+    if (Status s = deps_.cluster->CreateStream(metadata); !s.ok()) {
+      return s.code() == StatusCode::kAlreadyExists ? in_use : s;
+    }
+    auto stream = OpenShared(std::move(metadata), /*run_lanes=*/false);
+    if (!stream.ok()) return stream.status();
+    streams_.emplace(name, std::move(*stream));
+    return Status::Ok();
+  }
 
   Env* env = deps_.env;
   std::string staging = JoinPath(StreamsDir(), kCreatingPrefix + RandomHex(12));
@@ -115,15 +128,16 @@ Status Catalog::Delete(const std::string& name) {
       return Status::ResourceInUse("Firehose " + name + " under account " + options_.account_id +
                                    " is in CREATING state; it can be deleted once it is ACTIVE.");
     }
+    if (deps_.cluster) HYDRANT_RETURN_IF_ERROR(deps_.cluster->DeleteStream(name));
     streams_.erase(it);
   }
   stream->Stop();
   Env* env = deps_.env;
+  if (deps_.cluster) return env->RemoveDirRecursively(StreamDir(name));
   std::string doomed = JoinPath(StreamsDir(), kDeletingPrefix + RandomHex(12));
   HYDRANT_RETURN_IF_ERROR(env->RenameFile(StreamDir(name), doomed));
   HYDRANT_RETURN_IF_ERROR(env->SyncDir(StreamsDir()));
-  uint64_t released = stream->undelivered_wal_bytes();
-  deps_.budget->Release(released);
+  if (deps_.budget) deps_.budget->Release(stream->undelivered_wal_bytes());
   return env->RemoveDirRecursively(doomed);
 }
 
@@ -139,6 +153,61 @@ std::vector<std::string> Catalog::ListNames() const {
   names.reserve(streams_.size());
   for (const auto& [name, stream] : streams_) names.push_back(name);
   return names;
+}
+
+Result<std::shared_ptr<DeliveryStream>> Catalog::OpenShared(StreamMetadata metadata, bool run_lanes) {
+  const std::string dir = StreamDir(metadata.config.name());
+  HYDRANT_RETURN_IF_ERROR(deps_.env->CreateDirs(dir));
+  DeliveryStreamDeps deps = deps_;
+  deps.run_lanes = run_lanes;
+  auto stream = DeliveryStream::Open(dir, std::move(metadata), deps);
+  if (!stream.ok()) return stream.status();
+  return std::shared_ptr<DeliveryStream>(std::move(*stream));
+}
+
+Status Catalog::Adopt(StreamMetadata metadata) {
+  const std::string name = metadata.config.name();
+  std::unique_lock lock(mu_);
+  if (auto it = streams_.find(name); it != streams_.end()) {
+    if (it->second->create_millis() == metadata.create_millis) {
+      it->second->AdoptMetadata(std::move(metadata));
+      return Status::Ok();
+    }
+    it->second->Stop();  // deleted and created again meanwhile
+    streams_.erase(it);
+  }
+  auto stream = OpenShared(std::move(metadata), /*run_lanes=*/false);
+  if (!stream.ok()) return stream.status();
+  streams_.emplace(name, std::move(*stream));
+  return Status::Ok();
+}
+
+void Catalog::Forget(const std::string& name) {
+  std::shared_ptr<DeliveryStream> stream;
+  {
+    std::unique_lock lock(mu_);
+    auto it = streams_.find(name);
+    if (it == streams_.end()) return;
+    stream = std::move(it->second);
+    streams_.erase(it);
+  }
+  stream->Stop();
+  (void)deps_.env->RemoveDirRecursively(StreamDir(name));
+}
+
+Status Catalog::Lead(const std::string& name, bool lead) {
+  std::shared_ptr<DeliveryStream> old = Find(name);
+  if (!old) return Status::NotFound("no stream " + name);
+  // The lanes stop before another instance may start them.
+  old->Stop();
+  auto stream = OpenShared(old->metadata(), lead);
+  std::unique_lock lock(mu_);
+  auto it = streams_.find(name);
+  if (it == streams_.end() || it->second != old) return Status::Ok();  // deleted or replaced meanwhile
+  if (!stream.ok()) return stream.status();  // `old` still serves puts; its lanes are stopped
+  (*stream)->put_counters().Add(old->put_counters());
+  it->second = std::move(*stream);
+  return Status::Ok();
 }
 
 void Catalog::DrainAll() {

@@ -1,4 +1,5 @@
-// Catalog: the control plane's set of delivery streams, persisted under <data-dir>/streams/.
+// Catalog: the control plane's set of delivery streams, persisted under <data-dir>/streams/
+// (in cluster mode, in the cluster's shared store: see cluster_store.h).
 //
 // Each stream lives in its own folder "ds-<name>" (the prefix keeps names like ".." safe)
 // holding stream.json (metadata), wal/ and delivery.journal. Creation writes the folder under a
@@ -53,10 +54,19 @@ class Catalog {
   // Delivers everything buffered in every stream (SIGTERM), then stops them.
   void DrainAll();
 
+  // Cluster mode, for the node's view of the shared catalog: a stream created or changed on
+  // any node (idempotent), a stream deleted, and whether this node runs a stream's lanes
+  // (it holds its lease).
+  Status Adopt(StreamMetadata metadata);
+  void Forget(const std::string& name);
+  Status Lead(const std::string& name, bool lead);
+
  private:
   Catalog(CatalogOptions options, DeliveryStreamDeps deps)
       : options_(std::move(options)), deps_(deps) {}
   Status Load();
+  // Opens a stream of the shared catalog on this node, running its lanes or not.
+  Result<std::shared_ptr<DeliveryStream>> OpenShared(StreamMetadata metadata, bool run_lanes);
   std::string StreamsDir() const;
   std::string StreamDir(const std::string& name) const;
 

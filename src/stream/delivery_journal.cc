@@ -20,16 +20,74 @@ bool PositionFromJson(const json::value* v, wal::LogPosition* out) {
   return true;
 }
 
+// The journal as a file: appended and synced line by line, replaced by an atomic rename.
+class FileStore final : public JournalStore {
+ public:
+  FileStore(Env* env, std::string path) : env_(env), path_(std::move(path)) {}
+  ~FileStore() override {
+    if (file_) (void)file_->Close();
+  }
+
+  Result<std::string> Load() override {
+    if (!env_->FileExists(path_)) return std::string();
+    return env_->ReadFile(path_);
+  }
+
+  Status Append(const std::string& lines) override {
+    if (!file_) HYDRANT_RETURN_IF_ERROR(Reopen());
+    Status s = file_->Append(lines);
+    if (s.ok()) s = file_->Sync();
+    if (!s.ok()) {
+      // A torn line (a full disk writes part of it) would be followed by the next line and
+      // read back as garbage: the next Append first cuts the file back to its last whole line.
+      (void)file_->Close();
+      file_.reset();
+      return s;
+    }
+    file_bytes_ += lines.size();
+    return Status::Ok();
+  }
+
+  Status Replace(const std::string& content) override {
+    if (file_) {
+      Status closed = file_->Close();
+      file_.reset();  // reopened by the next Append if the rewrite fails
+      HYDRANT_RETURN_IF_ERROR(closed);
+    }
+    HYDRANT_RETURN_IF_ERROR(env_->WriteFileAtomic(path_, content));
+    file_bytes_ = content.size();
+    return Reopen();
+  }
+
+ private:
+  // Back to the last whole line, open for appending.
+  Status Reopen() {
+    HYDRANT_RETURN_IF_ERROR(env_->TruncateFile(path_, file_bytes_));
+    auto file = env_->NewWritableFile(path_, /*truncate=*/false);
+    if (!file.ok()) return file.status();
+    file_ = std::move(*file);
+    return Status::Ok();
+  }
+
+  Env* env_;
+  std::string path_;
+  std::unique_ptr<WritableFile> file_;
+  uint64_t file_bytes_ = 0;
+};
 }  // namespace
 
-Result<std::unique_ptr<DeliveryJournal>> DeliveryJournal::Open(Env* env, const std::string& path,
+std::unique_ptr<JournalStore> FileJournalStore(Env* env, std::string path) {
+  return std::make_unique<FileStore>(env, std::move(path));
+}
+
+Result<std::unique_ptr<DeliveryJournal>> DeliveryJournal::Open(std::unique_ptr<JournalStore> store,
                                                                wal::LogPosition log_begin,
                                                                uint64_t compact_at_bytes) {
-  std::unique_ptr<DeliveryJournal> journal(new DeliveryJournal(env, path, compact_at_bytes));
+  std::unique_ptr<DeliveryJournal> journal(new DeliveryJournal(std::move(store), compact_at_bytes));
   journal->delivered_end_ = log_begin;
-  if (env->FileExists(path)) {
-    auto content = env->ReadFile(path);
-    if (!content.ok()) return content.status();
+  auto content = journal->store_->Load();
+  if (!content.ok()) return content.status();
+  if (!content->empty()) {
     std::string_view rest = *content;
     while (!rest.empty()) {
       auto nl = rest.find('\n');
@@ -173,25 +231,8 @@ void DeliveryJournal::ForgetPartitionsBefore(wal::LogPosition log_begin) {
 }
 
 Status DeliveryJournal::Append(const std::string& lines) {
-  if (!file_) HYDRANT_RETURN_IF_ERROR(Reopen());
-  Status s = file_->Append(lines);
-  if (s.ok()) s = file_->Sync();
-  if (!s.ok()) {
-    // A torn line (a full disk writes part of it) would be followed by the next line and
-    // read back as garbage: the next Append first cuts the file back to its last whole line.
-    (void)file_->Close();
-    file_.reset();
-    return s;
-  }
+  HYDRANT_RETURN_IF_ERROR(store_->Append(lines));
   file_bytes_ += lines.size();
-  return Status::Ok();
-}
-
-Status DeliveryJournal::Reopen() {
-  HYDRANT_RETURN_IF_ERROR(env_->TruncateFile(path_, file_bytes_));
-  auto file = env_->NewWritableFile(path_, /*truncate=*/false);
-  if (!file.ok()) return file.status();
-  file_ = std::move(*file);
   return Status::Ok();
 }
 
@@ -209,19 +250,10 @@ Status DeliveryJournal::Compact() {
     checkpoint["partitions"] = std::move(parts);
   }
   std::string content = json::serialize(checkpoint) + "\n";
-  std::optional<PlannedBatch> in_flight = in_flight_;
-  if (file_) {
-    Status closed = file_->Close();
-    file_.reset();  // reopened by the next Append if the rewrite fails
-    HYDRANT_RETURN_IF_ERROR(closed);
-  }
-  HYDRANT_RETURN_IF_ERROR(env_->WriteFileAtomic(path_, content));
+  // The batch in flight is planned again in the same write.
+  if (in_flight_) content += PlanLine(*in_flight_);
+  HYDRANT_RETURN_IF_ERROR(store_->Replace(content));
   file_bytes_ = content.size();
-  auto file = env_->NewWritableFile(path_, /*truncate=*/false);
-  if (!file.ok()) return file.status();
-  file_ = std::move(*file);
-  in_flight_.reset();
-  if (in_flight) return Plan(*in_flight);
   return Status::Ok();
 }
 

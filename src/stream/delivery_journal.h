@@ -50,14 +50,31 @@ struct PlannedBatch {
   int64_t first_arrival_millis = 0;
 };
 
+// Where a journal keeps its lines: a local file, or (cluster mode) the cluster's shared store.
+class JournalStore {
+ public:
+  virtual ~JournalStore() = default;
+  virtual Result<std::string> Load() = 0;                       // "" when new
+  virtual Status Append(const std::string& lines) = 0;          // durable when it returns
+  virtual Status Replace(const std::string& content) = 0;       // all or nothing
+};
+
+// The journal at `path` on the local disk.
+std::unique_ptr<JournalStore> FileJournalStore(Env* env, std::string path);
+
 class DeliveryJournal {
  public:
-  // Opens or creates the journal at `path`. `log_begin` is where delivery starts when the
+  // Opens or creates the journal in `store`. `log_begin` is where delivery starts when the
   // journal is new (the WAL's first record). The file is rewritten to one checkpoint line
   // whenever it grows past compact_at_bytes.
-  static Result<std::unique_ptr<DeliveryJournal>> Open(Env* env, const std::string& path,
+  static Result<std::unique_ptr<DeliveryJournal>> Open(std::unique_ptr<JournalStore> store,
                                                        wal::LogPosition log_begin,
                                                        uint64_t compact_at_bytes = 256 * 1024);
+  static Result<std::unique_ptr<DeliveryJournal>> Open(Env* env, const std::string& path,
+                                                       wal::LogPosition log_begin,
+                                                       uint64_t compact_at_bytes = 256 * 1024) {
+    return Open(FileJournalStore(env, path), log_begin, compact_at_bytes);
+  }
 
   // Everything before this position was delivered.
   wal::LogPosition delivered_end() const { return delivered_end_; }
@@ -80,18 +97,15 @@ class DeliveryJournal {
   Status SkipTo(wal::LogPosition position);
 
  private:
-  DeliveryJournal(Env* env, std::string path, uint64_t compact_at_bytes)
-      : env_(env), path_(std::move(path)), compact_at_bytes_(compact_at_bytes) {}
+  DeliveryJournal(std::unique_ptr<JournalStore> store, uint64_t compact_at_bytes)
+      : store_(std::move(store)), compact_at_bytes_(compact_at_bytes) {}
   Status Append(const std::string& lines);  // one or more '\n'-terminated lines, one sync
-  Status Reopen();  // after a failed write: back to the last whole line, open for appending
   static std::string PlanLine(const PlannedBatch& batch);
   void Delivered(const PlannedBatch& batch);
   Status Compact();
 
-  Env* env_;
-  std::string path_;
+  std::unique_ptr<JournalStore> store_;
   const uint64_t compact_at_bytes_;
-  std::unique_ptr<WritableFile> file_;
   uint64_t file_bytes_ = 0;
   wal::LogPosition delivered_end_;
   std::optional<PlannedBatch> in_flight_;

@@ -34,6 +34,8 @@ constexpr int64_t kFirstRetryBackoffMillis = RetryBackoff::kFirstMillis;
 // with hundreds of streams flushing at once that would be hundreds of objects, so only this
 // many streams build ahead at a time (the rest deliver one object after the other).
 constexpr int kMaxBuildsAhead = 2;
+// Cluster mode: how often a lane whose lease is not fresh looks again.
+constexpr int64_t kLeaseWaitMillis = 500;
 std::atomic<int> builds_ahead{0};
 
 bool TryStartBuildAhead() {
@@ -152,6 +154,7 @@ std::string RetryNote(bool draining, int64_t wait_millis) {
 
 DeliveryStream::DeliveryStream(std::string dir, StreamMetadata metadata, const DeliveryStreamDeps& deps)
     : dir_(std::move(dir)),
+      name_(metadata.config.name()),
       deps_(deps),
       create_millis_(metadata.create_millis),
       kind_(metadata.config.kind()),
@@ -167,6 +170,7 @@ Result<std::unique_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
                                                              const DeliveryStreamDeps& deps) {
   std::unique_ptr<DeliveryStream> stream(new DeliveryStream(dir, std::move(metadata), deps));
   HYDRANT_RETURN_IF_ERROR(stream->Recover());
+  if (!deps.run_lanes) return stream;  // cluster mode: another node delivers
   DeliveryStream* s = stream.get();
   s->main_.activity = std::make_unique<Activity>(DeliveryPool(), [s] { s->Step(s->main_); });
   s->main_.activity->Wake();  // a batch in flight or records recovered
@@ -196,13 +200,8 @@ Status DeliveryStream::Recover() {
   StreamEncryption& encryption = metadata_.encryption;
   const bool changing = encryption.status == "ENABLING" || encryption.status == "DISABLING";
   const std::string key_ref = encryption.status == "ENABLING_FAILED" ? encryption.key_ref : encryption.TargetRef();
-  wal::Options options{.env = deps_.env,
-                       .dir = JoinPath(dir_, "wal"),
-                       .max_segment_bytes = deps_.wal_segment_bytes,
-                       .keys = deps_.keys,
-                       .key_ref = key_ref};
   wal::RecoveryReport report;
-  auto wal = wal::Wal::Open(options, &report);
+  auto wal = OpenLog(key_ref, &report);
   if (!wal.ok()) {
     if (wal.status().code() == StatusCode::kInvalidArgument && !key_ref.empty()) {
       return Status::FailedPrecondition("stream " + name + " is encrypted with the key " + key_ref +
@@ -211,7 +210,7 @@ Status DeliveryStream::Recover() {
     return wal.status();
   }
   wal_ = std::move(*wal);
-  if (changing) {
+  if (changing && !deps_.cluster) {
     encryption.status = key_ref.empty() ? "DISABLED" : "ENABLED";
     encryption.key_ref = key_ref;
     HYDRANT_RETURN_IF_ERROR(deps_.env->WriteFileAtomic(JoinPath(dir_, "stream.json"), metadata_.ToJsonText()));
@@ -224,18 +223,39 @@ Status DeliveryStream::Recover() {
                  "every record before it is kept",
                  name, report.truncated_bytes, report.detail);
   }
-  HYDRANT_RETURN_IF_ERROR(RecoverLane(main_, "delivery.journal"));
-  HYDRANT_RETURN_IF_ERROR(RecoverLane(backup_, "backup.journal"));
+  if (deps_.run_lanes) {
+    HYDRANT_RETURN_IF_ERROR(RecoverLane(main_, "delivery"));
+    HYDRANT_RETURN_IF_ERROR(RecoverLane(backup_, "backup"));
+  }
   // Only undelivered bytes count against the budget, as while running: what the lanes had
   // delivered before the restart (still in the log's current segment) does not.
   budget_released_to_ = ReleasePosition();
-  deps_.budget->ForceReserve(wal_->BytesBetween(budget_released_to_, wal_->DurableEnd()));
+  if (deps_.budget) deps_.budget->ForceReserve(wal_->BytesBetween(budget_released_to_, wal_->DurableEnd()));
   wal_->SetDurableListener([this](const wal::DurableGroup& group) { OnDurable(group); });
   return Status::Ok();
 }
 
-Status DeliveryStream::RecoverLane(Lane& lane, const std::string& journal_name) {
-  auto journal = DeliveryJournal::Open(deps_.env, JoinPath(dir_, journal_name), wal_->Begin());
+Result<std::unique_ptr<wal::Wal>> DeliveryStream::OpenLog(const std::string& key_ref,
+                                                         wal::RecoveryReport* report) {
+  if (deps_.cluster) return deps_.cluster->OpenLog(metadata_);
+  wal::Options options{.env = deps_.env,
+                       .dir = JoinPath(dir_, "wal"),
+                       .max_segment_bytes = deps_.wal_segment_bytes,
+                       .keys = deps_.keys,
+                       .key_ref = key_ref};
+  return wal::Wal::Open(options, report);
+}
+
+Status DeliveryStream::RecoverLane(Lane& lane, const std::string& lane_name) {
+  std::unique_ptr<JournalStore> store;
+  if (deps_.cluster) {
+    auto shared = deps_.cluster->OpenJournal(metadata_.config.name(), lane_name);
+    if (!shared.ok()) return shared.status();
+    store = std::move(*shared);
+  } else {
+    store = FileJournalStore(deps_.env, JoinPath(dir_, lane_name + ".journal"));
+  }
+  auto journal = DeliveryJournal::Open(std::move(store), wal_->Begin());
   if (!journal.ok()) return journal.status();
   lane.journal = std::move(*journal);
   if (!lane.active) {
@@ -274,6 +294,7 @@ Status DeliveryStream::RecoverLane(Lane& lane, const std::string& journal_name) 
 }
 
 size_t DeliveryStream::Reserve(std::span<const std::string_view> records) {
+  if (!deps_.budget) return records.size();  // the shared log refuses what is over its limits
   uint64_t stack_sizes[500];
   std::vector<uint64_t> heap_sizes;
   uint64_t* sizes = stack_sizes;
@@ -294,7 +315,7 @@ void DeliveryStream::Append(std::span<const std::string_view> records, int64_t a
   // Records the log refused never reach it, so their reservation is given back.
   (void)wal_->Append(records, arrival_millis,
                      [budget = deps_.budget, reserved, done = std::move(done)](Status s) {
-                       if (!s.ok()) budget->Release(reserved);
+                       if (!s.ok() && budget) budget->Release(reserved);
                        done(std::move(s));
                      });
 }
@@ -336,7 +357,21 @@ Status DeliveryStream::UpdateMetadata(const std::function<Status(StreamMetadata*
   std::lock_guard<std::mutex> lock(mu_);
   StreamMetadata updated = metadata_;
   HYDRANT_RETURN_IF_ERROR(mutate(&updated));
-  HYDRANT_RETURN_IF_ERROR(deps_.env->WriteFileAtomic(JoinPath(dir_, "stream.json"), updated.ToJsonText()));
+  if (deps_.cluster) {
+    HYDRANT_RETURN_IF_ERROR(deps_.cluster->SaveMetadata(metadata_, updated));
+  } else {
+    HYDRANT_RETURN_IF_ERROR(deps_.env->WriteFileAtomic(JoinPath(dir_, "stream.json"), updated.ToJsonText()));
+  }
+  ApplyMetadataLocked(std::move(updated));
+  return Status::Ok();
+}
+
+void DeliveryStream::AdoptMetadata(StreamMetadata metadata) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ApplyMetadataLocked(std::move(metadata));
+}
+
+void DeliveryStream::ApplyMetadataLocked(StreamMetadata updated) {
   metadata_ = std::move(updated);
   main_.policy.set_hints(HintsOf(false, metadata_));
   if (!backup_.active && metadata_.config.s3().backup) {
@@ -347,7 +382,7 @@ Status DeliveryStream::UpdateMetadata(const std::function<Status(StreamMetadata*
     backup_.pending_begin = backup_.done_before = main_.pending_begin;
     // Its activity waits for mu_, held here until the update is in place. A stream that is
     // stopping backs up from the next start.
-    if (!stopping_ && !draining_) StartBackupLane();
+    if (!stopping_ && !draining_ && deps_.run_lanes) StartBackupLane();
   }
   backup_.policy.set_hints(HintsOf(true, metadata_));
   chain_stale_ = true;
@@ -355,7 +390,6 @@ Status DeliveryStream::UpdateMetadata(const std::function<Status(StreamMetadata*
   // New buffering hints may make a batch due now.
   if (main_.activity) main_.activity->Wake();
   if (backup_.activity) backup_.activity->Wake();
-  return Status::Ok();
 }
 
 Status DeliveryStream::RekeyLog(const std::string& key_ref) {
@@ -511,6 +545,12 @@ bool DeliveryStream::MayWork(Lane& lane, bool* draining) {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_ || lane.finished) return false;
     *draining = draining_;
+  }
+  // Cluster mode: a node whose lease is not fresh waits; it gets the lease back or gives the
+  // lane up.
+  if (deps_.cluster && !deps_.cluster->MayDeliver(name_)) {
+    lane.activity->WakeAfter(kLeaseWaitMillis);
+    return false;
   }
   // After a failure nothing is tried before its backoff, however often records arrive; a drain
   // makes its one attempt at once.
@@ -1184,7 +1224,7 @@ void DeliveryStream::ReleaseLog() {
   // The budget caps undelivered bytes, so delivered bytes leave it now, not when their segment
   // is deleted: a stream's current segment (up to 64 MiB) stays on disk until it rolls, and
   // hundreds of quiet streams would otherwise hold the whole budget with delivered data.
-  if (budget_released_to_ < release) {
+  if (budget_released_to_ < release && deps_.budget) {
     deps_.budget->Release(wal_->BytesBetween(budget_released_to_, release));
     budget_released_to_ = release;
   }

@@ -26,6 +26,7 @@
 #include "destination/object_writer.h"
 #include "format/object.h"
 #include "processor/processor.h"
+#include "stream/cluster_store.h"
 #include "stream/delivery_journal.h"
 #include "stream/disk_budget.h"
 #include "stream/partition_buffers.h"
@@ -54,7 +55,13 @@ struct DeliveryStreamDeps {
   DestinationFactory destinations{};
   // Writes S3 objects: the error output, backups, and dynamic partitioning's objects.
   destination::ObjectWriter* objects = nullptr;  // not owned
-  DiskBudget* budget = nullptr;                      // not owned
+  // Caps undelivered bytes on this disk (not owned). Null in cluster mode, where the shared
+  // log's limits do.
+  DiskBudget* budget = nullptr;
+  // Cluster mode: the log, journals and metadata are the cluster's (not owned), and the lanes
+  // run only on the node that holds them (`run_lanes`). Null: the stream's folder holds them.
+  ClusterStore* cluster = nullptr;
+  bool run_lanes = true;
   // Master keys of server-side encryption (null: streams cannot be encrypted). Not owned.
   const KeyRing* keys = nullptr;
   uint64_t wal_segment_bytes = 64ull << 20;
@@ -100,6 +107,20 @@ struct alignas(64) PutCounters {
   std::atomic<uint64_t> incoming_records{0};
   std::atomic<uint64_t> incoming_bytes{0};
   std::atomic<uint64_t> throttled_records{0};
+
+  // Carries counts over to a stream's new instance (cluster mode: a lane taken or given up).
+  void Add(const PutCounters& o) {
+    for (auto [to, from] : {std::pair{&put_record_requests, &o.put_record_requests},
+                            {&put_record_bytes, &o.put_record_bytes},
+                            {&put_record_batch_requests, &o.put_record_batch_requests},
+                            {&put_record_batch_records, &o.put_record_batch_records},
+                            {&put_record_batch_bytes, &o.put_record_batch_bytes},
+                            {&incoming_put_requests, &o.incoming_put_requests},
+                            {&incoming_records, &o.incoming_records}, {&incoming_bytes, &o.incoming_bytes},
+                            {&throttled_records, &o.throttled_records}}) {
+      to->fetch_add(from->load(std::memory_order_relaxed), std::memory_order_relaxed);
+    }
+  }
 };
 
 // The records a batch hands its destination, and the storage they point into.
@@ -152,6 +173,8 @@ class DeliveryStream {
   const destination::KindOperations& destination_kind() const { return kind_; }
   // Replaces the metadata (UpdateDestination, tags); persists it before returning.
   Status UpdateMetadata(const std::function<Status(StreamMetadata*)>& mutate);
+  // Cluster mode: takes a change another node made (already persisted).
+  void AdoptMetadata(StreamMetadata metadata);
 
   // StartDeliveryStreamEncryption: from the next record on, records are stored encrypted under
   // the key (`key_type` AWS_OWNED_CMK, or CUSTOMER_MANAGED_CMK with `key_arn`): ENABLING, then
@@ -182,6 +205,9 @@ class DeliveryStream {
  private:
   DeliveryStream(std::string dir, StreamMetadata metadata, const DeliveryStreamDeps& deps);
   Status Recover();
+  Result<std::unique_ptr<wal::Wal>> OpenLog(const std::string& key_ref, wal::RecoveryReport* report);
+  // Puts the new metadata in place (mu_ held) and wakes the lanes.
+  void ApplyMetadataLocked(StreamMetadata updated);
   // A batch cut from the lane's buffer and built, not yet in the journal.
   struct BuiltBatch {
     PlannedBatch batch;
@@ -316,6 +342,7 @@ class DeliveryStream {
   InFlightSummary PartitionsSummary() const;
 
   const std::string dir_;
+  const std::string name_;
   const DeliveryStreamDeps deps_;
   const int64_t create_millis_;
   const destination::KindOperations& kind_;

@@ -1,0 +1,391 @@
+// ClusterNode: the shared catalog, journals and lane leases over the key-value bucket.
+#include "cluster/cluster_node.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <functional>
+
+#include "cluster/jetstream_log.h"
+#include "cluster/keys.h"
+
+namespace hydrant::cluster {
+namespace json = boost::json;
+namespace {
+constexpr auto kTick = std::chrono::milliseconds(250);
+constexpr auto kHeartbeatEvery = std::chrono::milliseconds(1000);
+// A holder stops delivering this long before its peers may take its lanes over.
+constexpr auto kFencingMargin = std::chrono::milliseconds(1000);
+constexpr uint64_t kJournalCompactBytes = 16 * 1024;
+
+std::string LeaseText(const std::string& node, uint64_t term) {
+  return json::serialize(json::object{{"node", node}, {"term", term}});
+}
+
+// A lane's journal as one value in the bucket, rewritten whole with a compare-and-set.
+class BucketJournal final : public stream::JournalStore {
+ public:
+  BucketJournal(NatsClient* client, ClusterNode* node, std::string stream, std::string key)
+      : client_(client), node_(node), stream_(std::move(stream)), key_(std::move(key)) {}
+
+  Result<std::string> Load() override {
+    auto value = client_->Get(key_);
+    if (!value.ok()) return value.status();
+    if (!*value) return std::string();
+    revision_ = (*value)->revision;
+    content_ = std::move((*value)->value);
+    return content_;
+  }
+  Status Append(const std::string& lines) override { return Write(content_ + lines); }
+  Status Replace(const std::string& content) override { return Write(content); }
+
+ private:
+  Status Write(std::string content) {
+    auto revision = revision_ == 0 ? client_->Create(key_, content) : client_->Update(key_, content, revision_);
+    if (!revision.ok()) {
+      if (revision.status().code() == StatusCode::kFailedPrecondition ||
+          revision.status().code() == StatusCode::kAlreadyExists) {
+        node_->JournalConflict(stream_);
+        return Status::FailedPrecondition("stream " + stream_ + ": another node wrote the lane's journal");
+      }
+      return revision.status();
+    }
+    revision_ = *revision;
+    content_ = std::move(content);
+    return Status::Ok();
+  }
+
+  NatsClient* const client_;
+  ClusterNode* const node_;
+  const std::string stream_;
+  const std::string key_;
+  uint64_t revision_ = 0;
+  std::string content_;
+};
+
+std::string Suffix(const std::string& key, std::string_view prefix) { return key.substr(prefix.size()); }
+}  // namespace
+
+Result<std::unique_ptr<ClusterNode>> ClusterNode::Open(const ClusterOptions& options) {
+  auto client = NatsClient::Connect(options);
+  if (!client.ok()) return client.status();
+  return std::unique_ptr<ClusterNode>(new ClusterNode(std::move(*client)));
+}
+
+ClusterNode::~ClusterNode() { Stop(); }
+
+Status ClusterNode::Start(stream::Catalog* catalog) {
+  catalog_ = catalog;
+  Heartbeat();
+  HYDRANT_RETURN_IF_ERROR(client_->Watch("nodes.>", [this](const std::string& key, const auto& value, uint64_t rev) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const std::string node = NameOfToken(Suffix(key, "nodes."));
+    if (!value) {
+      peers_.erase(node);
+    } else if (peers_[node].revision != rev) {
+      peers_[node] = Peer{rev, Clock::now()};
+    }
+  }));
+  HYDRANT_RETURN_IF_ERROR(client_->Watch("leases.>", [this](const std::string& key, const auto& value, uint64_t rev) {
+    const std::string stream = NameOfToken(Suffix(key, "leases."));
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!value) {
+      leases_.erase(stream);
+    } else {
+      boost::system::error_code ec;
+      json::value v = json::parse(*value, ec);
+      if (ec || !v.is_object()) return;
+      const json::object& o = v.as_object();
+      Lease& lease = leases_[stream];
+      if (lease.revision > rev) return;  // this node's own newer write arrived first
+      lease = Lease{json::value_to<std::string>(o.at("node")), o.at("term").to_number<uint64_t>(), rev};
+    }
+    wake_ = true;
+    cv_.notify_all();
+  }));
+  HYDRANT_RETURN_IF_ERROR(client_->Watch("streams.>", [this](const std::string& key, const auto& value, uint64_t rev) {
+    const std::string stream = NameOfToken(Suffix(key, "streams."));
+    if (!value) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stream_revisions_.erase(stream);
+        led_.erase(stream);
+      }
+      catalog_->Forget(stream);
+      return;
+    }
+    auto metadata = stream::StreamMetadata::FromJsonText(*value);
+    if (!metadata.ok()) {
+      spdlog::error("cluster: stream {} in the bucket cannot be read: {}", stream, metadata.status().ToString());
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      uint64_t& known = stream_revisions_[stream];
+      if (known >= rev) return;  // this node made the change
+      known = rev;
+    }
+    if (Status s = catalog_->Adopt(std::move(*metadata)); !s.ok()) {
+      spdlog::error("cluster: cannot open stream {}: {}", stream, s.ToString());
+    }
+  }));
+  thread_ = std::thread([this] { Run(); });
+  spdlog::info("cluster: node {} joined ({} replicas, lease {} ms)", client_->options().node_id,
+               client_->options().replicas, client_->options().lease_millis);
+  return Status::Ok();
+}
+
+void ClusterNode::Stop() {
+  std::set<std::string> led;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    cv_.notify_all();
+    led = led_;
+  }
+  if (thread_.joinable()) thread_.join();
+  // Another node takes these lanes at once instead of after a lease period.
+  for (const std::string& stream : led) {
+    std::optional<Lease> lease;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = leases_.find(stream); it != leases_.end()) lease = it->second;
+    }
+    if (catalog_) (void)catalog_->Lead(stream, false);
+    if (lease && lease->node == client_->options().node_id) (void)client_->Delete(LeaseKey(stream));
+  }
+}
+
+ClusterHealth ClusterNode::Health() const {
+  ClusterHealth health;
+  health.connected = client_->connected();
+  health.node_id = client_->options().node_id;
+  std::set<std::string> led;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    health.nodes_alive = LivePeersLocked(Clock::now()).size();
+    led = led_;
+  }
+  health.lanes_held = led.size();
+  if (catalog_) {
+    for (const std::string& name : led) {
+      if (auto stream = catalog_->Find(name)) health.lag_records += stream->stats().buffered_records;
+    }
+  }
+  return health;
+}
+
+// --- The shared catalog ----------------------------------------------------------------------
+
+Status ClusterNode::CreateStream(const stream::StreamMetadata& metadata) {
+  const std::string name = metadata.config.name();
+  // The records' stream first: the nodes that see the new key open it at once.
+  auto log = OpenJetStreamLog(client_.get(), name);
+  if (!log.ok()) return log.status();
+  auto revision = client_->Create(StreamKey(name), metadata.ToJsonText());
+  if (!revision.ok()) return revision.status();
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t& known = stream_revisions_[name];
+  known = std::max(known, *revision);
+  wake_ = true;
+  cv_.notify_all();
+  return Status::Ok();
+}
+
+Status ClusterNode::SaveMetadata(const stream::StreamMetadata& before, const stream::StreamMetadata& after) {
+  const std::string name = after.config.name();
+  uint64_t known;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    known = stream_revisions_[name];
+  }
+  auto revision = client_->Update(StreamKey(name), after.ToJsonText(), known);
+  if (!revision.ok()) {
+    if (revision.status().code() == StatusCode::kFailedPrecondition) {
+      return Status::FailedPrecondition("Another request changed delivery stream " + name +
+                                        " at the same time (its version was " + std::to_string(before.version) +
+                                        "); read it again and retry.");
+    }
+    return revision.status();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  uint64_t& stored = stream_revisions_[name];
+  stored = std::max(stored, *revision);
+  return Status::Ok();
+}
+
+Status ClusterNode::DeleteStream(const std::string& name) {
+  HYDRANT_RETURN_IF_ERROR(client_->Delete(StreamKey(name)));
+  (void)client_->Delete(LeaseKey(name));
+  (void)client_->Delete(JournalKey(name, "delivery"));
+  (void)client_->Delete(JournalKey(name, "backup"));
+  return DeleteJetStreamLog(client_.get(), name);
+}
+
+Result<std::unique_ptr<wal::Wal>> ClusterNode::OpenLog(const stream::StreamMetadata& metadata) {
+  return OpenJetStreamLog(client_.get(), metadata.config.name());
+}
+
+Result<std::unique_ptr<stream::JournalStore>> ClusterNode::OpenJournal(const std::string& stream,
+                                                                       const std::string& lane) {
+  return std::unique_ptr<stream::JournalStore>(
+      new BucketJournal(client_.get(), this, stream, JournalKey(stream, lane)));
+}
+
+// --- Leases ----------------------------------------------------------------------------------
+
+bool ClusterNode::FreshLocked(Clock::time_point now) const {
+  return now - renewed_at_ < std::chrono::milliseconds(client_->options().lease_millis) - kFencingMargin;
+}
+
+bool ClusterNode::MayDeliver(const std::string& stream) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto lease = leases_.find(stream);
+  return FreshLocked(Clock::now()) && led_.count(stream) && lease != leases_.end() &&
+         lease->second.node == client_->options().node_id;
+}
+
+void ClusterNode::JournalConflict(const std::string& stream) {
+  std::lock_guard<std::mutex> lock(mu_);
+  conflicts_.insert(stream);
+  wake_ = true;
+  cv_.notify_all();
+}
+
+std::vector<std::string> ClusterNode::LivePeersLocked(Clock::time_point now) const {
+  std::vector<std::string> live;
+  const auto lease = std::chrono::milliseconds(client_->options().lease_millis);
+  for (const auto& [node, peer] : peers_) {
+    if (node == client_->options().node_id || now - peer.changed < lease) live.push_back(node);
+  }
+  return live;  // sorted: peers_ is a map
+}
+
+void ClusterNode::Heartbeat() {
+  const Clock::time_point sent = Clock::now();
+  const std::string& me = client_->options().node_id;
+  auto revision = client_->Put(NodeKey(me), json::serialize(json::object{{"node", me}}));
+  std::vector<std::string> give_up;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!revision.ok()) {
+      if (!FreshLocked(sent)) return;
+      spdlog::warn("cluster: cannot write this node's heartbeat: {}", revision.status().ToString());
+      return;
+    }
+    if (renewed_at_ != Clock::time_point{} &&
+        sent - renewed_at_ >= std::chrono::milliseconds(client_->options().lease_millis) - kFencingMargin) {
+      // Away for a lease period: peers may have taken these lanes; start again from the bucket.
+      give_up.assign(led_.begin(), led_.end());
+      if (!give_up.empty()) spdlog::warn("cluster: this node was away for a lease period; it gives up its lanes");
+    }
+    renewed_at_ = sent;
+  }
+  for (const std::string& stream : give_up) Lead(stream, false);
+}
+
+void ClusterNode::Lead(const std::string& stream, bool lead) {
+  Status s = catalog_->Lead(stream, lead);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (lead && s.ok()) {
+    led_.insert(stream);
+  } else {
+    led_.erase(stream);
+  }
+  if (!s.ok()) spdlog::error("cluster: cannot {} the lanes of {}: {}", lead ? "start" : "stop", stream, s.ToString());
+  else spdlog::info("cluster: {} the lanes of stream {}", lead ? "runs" : "gave up", stream);
+}
+
+void ClusterNode::Run() {
+  Clock::time_point next_heartbeat = Clock::now() + kHeartbeatEvery;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait_for(lock, kTick, [this] { return stopping_ || wake_; });
+      if (stopping_) return;
+      wake_ = false;
+    }
+    if (Clock::now() >= next_heartbeat) {
+      next_heartbeat = Clock::now() + kHeartbeatEvery;
+      Heartbeat();
+    }
+    Reconcile();
+  }
+}
+
+// Compares the leases with the lanes this node runs, and takes the lanes it should.
+void ClusterNode::Reconcile() {
+  const std::string& me = client_->options().node_id;
+  const auto lease_period = std::chrono::milliseconds(client_->options().lease_millis);
+  for (const std::string& stream : catalog_->ListNames()) {
+    enum { kNothing, kLead, kStop, kRestart, kCreate, kTakeOver } action = kNothing;
+    Lease lease;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      const Clock::time_point now = Clock::now();
+      const bool fresh = FreshLocked(now);
+      const bool running = led_.count(stream) > 0;
+      auto it = leases_.find(stream);
+      if (it != leases_.end()) {
+        unleased_since_.erase(stream);
+        lease = it->second;
+        if (lease.node == me) {
+          if (running && conflicts_.erase(stream)) action = kRestart;
+          else if (!running && fresh) action = kLead;
+        } else if (running) {
+          action = kStop;
+        } else if (fresh) {
+          auto peer = peers_.find(lease.node);
+          if (peer == peers_.end() || now - peer->second.changed >= lease_period) {
+            // Never seen since this node started counts from its start.
+            if (peer == peers_.end()) peers_[lease.node] = Peer{0, now};
+            else action = kTakeOver;
+          }
+        }
+      } else if (fresh) {
+        auto [since, added] = unleased_since_.emplace(stream, now);
+        const std::vector<std::string> live = LivePeersLocked(now);
+        const size_t preferred = std::hash<std::string>{}(stream) % std::max<size_t>(1, live.size());
+        if ((preferred < live.size() && live[preferred] == me) || now - since->second >= lease_period) {
+          action = kCreate;
+        }
+      }
+    }
+    switch (action) {
+      case kNothing:
+        break;
+      case kLead:
+        Lead(stream, true);
+        break;
+      case kStop:
+        Lead(stream, false);
+        break;
+      case kRestart:
+        spdlog::warn("cluster: the journal of {} was written elsewhere; its lanes start again from it", stream);
+        Lead(stream, false);
+        Lead(stream, true);
+        break;
+      case kCreate:
+      case kTakeOver: {
+        auto revision = action == kCreate
+                            ? client_->Create(LeaseKey(stream), LeaseText(me, 1))
+                            : client_->Update(LeaseKey(stream), LeaseText(me, lease.term + 1), lease.revision);
+        if (!revision.ok()) break;  // another node won; the watch tells which
+        if (action == kTakeOver) {
+          spdlog::warn("cluster: node {} stopped renewing its lease; this node takes stream {} over", lease.node,
+                       stream);
+        }
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          leases_[stream] = Lease{me, action == kCreate ? 1 : lease.term + 1, *revision};
+        }
+        Lead(stream, true);
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace hydrant::cluster
