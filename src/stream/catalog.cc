@@ -90,6 +90,9 @@ Status Catalog::Create(StreamConfig config, std::vector<std::pair<std::string, s
   metadata.tags = std::move(tags);
   metadata.encryption = std::move(encryption);
   if (deps_.cluster) {
+    if (metadata.encryption.status != "DISABLED") {
+      return Status::InvalidArgument(kNoEncryptionInCluster);
+    }
     if (Status s = deps_.cluster->CreateStream(metadata); !s.ok()) {
       return s.code() == StatusCode::kAlreadyExists ? in_use : s;
     }

@@ -17,6 +17,10 @@
 
 namespace hydrant::stream {
 
+inline constexpr char kNoEncryptionInCluster[] =
+    "Server-side encryption is not available in cluster mode: the records are kept by the NATS "
+    "servers (use JetStream's own encryption at rest).";
+
 class ClusterStore {
  public:
   virtual ~ClusterStore() = default;

@@ -420,6 +420,7 @@ Status CountEncryptionChange(StreamMetadata* m, int64_t now_millis) {
 }  // namespace
 
 Status DeliveryStream::StartEncryption(const std::string& key_type, const std::string& key_arn) {
+  if (deps_.cluster) return Status::InvalidArgument(kNoEncryptionInCluster);
   std::lock_guard change(encryption_mu_);
   const int64_t now = deps_.clock->NowMillis();
   const std::string ref = key_type == "CUSTOMER_MANAGED_CMK" ? key_arn : std::string(kOwnKeyRef);

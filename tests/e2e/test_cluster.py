@@ -49,7 +49,7 @@ class Cluster:
     def __init__(self, root, nats, remote):
         self.nats = nats
         self.remote = remote
-        config = write_config(root / "hydrant.yaml", remote)
+        self.config = config = write_config(root / "hydrant.yaml", remote)
         self.nodes = [Hydrant(root / f"node{i}", config_file=config,
                               extra_args=["--cluster", nats.urls, "--node-id", f"node{i}"])
                       for i in range(3)]
@@ -382,10 +382,70 @@ def test_all_three_nats_servers_restarted_lose_nothing_acknowledged(cluster):
     assert_once(lines, sent | {"x"})
 
 
+def test_a_streams_jetstream_limit_answers_slow_down_until_delivery_frees_it(cluster, tmp_path):
+    # A fourth node whose streams are created with a 300 kB JetStream limit each.
+    limited = Hydrant(tmp_path / "limited", config_file=cluster.config,
+                      extra_args=["--cluster", cluster.nats.urls, "--node-id", "limited",
+                                  "--cluster-stream-max-bytes", "300000"]).start()
+    try:
+        create_stream(limited, "limited", "limited/", interval_s=60)
+        fh = cluster.nodes[1].firehose(max_attempts=1)
+        record = {"Data": b"x" * 1000 + b"\n"}
+        accepted = 0
+        with pytest.raises(ClientError) as error:
+            for _ in range(10):
+                fh.put_record_batch(DeliveryStreamName="limited", Records=[record] * 100)
+                accepted += 100
+        assert error.value.response["Error"]["Code"] == "ServiceUnavailableException"
+        assert error.value.response["Error"]["Message"] == "Slow down."
+        assert 100 <= accepted <= 300
+        # Delivery releases the space: with a 1 s interval the records go out and puts pass again.
+        version = fh.describe_delivery_stream(DeliveryStreamName="limited")["DeliveryStreamDescription"]["VersionId"]
+        fh.update_destination(DeliveryStreamName="limited", CurrentDeliveryStreamVersionId=version,
+                              DestinationId="destinationId-000000000001",
+                              ExtendedS3DestinationUpdate={"BufferingHints": {"IntervalInSeconds": 1, "SizeInMBs": 1}})
+        wait_for(lambda: len(delivered_records(cluster.remote, "limited/")[0]) >= accepted, timeout=20,
+                 message="the accepted records delivered")
+
+        def accepts():
+            try:
+                return fh.put_record_batch(DeliveryStreamName="limited", Records=[record] * 100)
+            except ClientError:
+                return None
+        assert wait_for(accepts, timeout=10, interval=0.5, message="puts accepted again")["FailedPutCount"] == 0
+    finally:
+        limited.stop()
+
+
+def test_server_side_encryption_is_refused_in_cluster_mode(cluster):
+    fh = cluster.nodes[0].firehose()
+    with pytest.raises(ClientError) as error:
+        fh.create_delivery_stream(
+            DeliveryStreamName="sealed", DeliveryStreamType="DirectPut",
+            DeliveryStreamEncryptionConfigurationInput={"KeyType": "AWS_OWNED_CMK"},
+            ExtendedS3DestinationConfiguration={"RoleARN": "arn:aws:iam::123456789012:role/r",
+                                                "BucketARN": "arn:aws:s3:::logs"})
+    assert error.value.response["Error"]["Code"] == "InvalidArgumentException"
+    assert "not available in cluster mode" in error.value.response["Error"]["Message"]
+    create_stream(cluster.nodes[0], "plain", "plain/")
+    with pytest.raises(ClientError) as error:
+        cluster.nodes[2].firehose().start_delivery_stream_encryption(
+            DeliveryStreamName="plain", DeliveryStreamEncryptionConfigurationInput={"KeyType": "AWS_OWNED_CMK"})
+    assert error.value.response["Error"]["Code"] == "InvalidArgumentException"
+
+
 def test_health_and_metrics_report_the_cluster(cluster):
     a, b, c = cluster.nodes
     create_stream(a, "observed", "observed/")
     cluster.wait_holder("observed")
+
+    def three_nodes():  # a node that left is counted until its heartbeat is a lease period old
+        for node in cluster.nodes:
+            with urllib.request.urlopen(node.endpoint + "/health", timeout=5) as r:
+                if json.loads(r.read())["cluster"]["nodes"] != 3:
+                    return False
+        return True
+    wait_for(three_nodes, timeout=10, message="three live nodes")
     lanes = 0
     for node in cluster.nodes:
         with urllib.request.urlopen(node.endpoint + "/health", timeout=5) as r:
