@@ -552,6 +552,38 @@ int Serve(ServeOptions options, const CLI::App& serve) {
 
   api::FirehoseHandler firehose(catalog->get(), clock);
   api::S3Handler s3(&store);
+  s3.SetReadThrough([router = bucket_router->get()](const std::string& method, const std::string& bucket,
+                                                    const std::string& key, const auto& query,
+                                                    std::string_view range) -> std::optional<http::HttpResponse> {
+    destination::s3::RemoteS3Destination* remote = router->RemoteFor(bucket);
+    if (!remote) return std::nullopt;
+    http::OutboundResponse fetched = remote->Fetch(method, key, query, range);
+    http::HttpResponse answer;
+    if (fetched.transport != http::OutboundResponse::Transport::kOk) {
+      answer.status = 503;
+      answer.SetHeader("Content-Type", "application/xml");
+      answer.body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>ServiceUnavailable</Code><Message>" +
+                    bucket + " is at " + remote->config().endpoint + ", which cannot be reached</Message></Error>";
+      return answer;
+    }
+    answer.status = static_cast<int>(fetched.status);
+    for (const char* name : {"content-type", "etag", "last-modified", "content-range", "accept-ranges"}) {
+      if (auto it = fetched.headers.find(name); it != fetched.headers.end()) answer.SetHeader(name, it->second);
+    }
+    answer.body = std::move(fetched.body);
+    if (method == "HEAD") {
+      answer.head_only = true;
+      auto length = fetched.headers.find("content-length");
+      answer.head_content_length = length == fetched.headers.end() ? 0 : std::stoull(length->second);
+    } else if (key.empty()) {
+      // A listing names the bucket as the remote server knows it; the client asked for `bucket`.
+      const std::string remote_name = "<Name>" + remote->config().bucket + "</Name>";
+      if (size_t at = answer.body.find(remote_name); at != std::string::npos) {
+        answer.body.replace(at, remote_name.size(), "<Name>" + bucket + "</Name>");
+      }
+    }
+    return answer;
+  });
   api::LambdaHandler lambda(registry->get(), &invoker, options.region, options.account_id);
   api::MetricsHandler metrics(catalog->get(), &budget);
   api::GlueHandler glue(glue_catalog->get(), options.region, options.account_id);

@@ -254,8 +254,9 @@ struct Payload {
 
 class S3Call {
  public:
-  S3Call(store::ObjectStore* store, const http::HttpRequest& request, const auth::Caller* caller = nullptr)
-      : store_(store), req_(request), caller_(caller), request_id_(RandomHex(16)) {
+  S3Call(store::ObjectStore* store, const http::HttpRequest& request, const auth::Caller* caller = nullptr,
+         const S3Handler::ReadThrough* read_through = nullptr)
+      : store_(store), req_(request), caller_(caller), read_through_(read_through), request_id_(RandomHex(16)) {
     std::transform(request_id_.begin(), request_id_.end(), request_id_.begin(), ::toupper);
   }
 
@@ -318,6 +319,9 @@ class S3Call {
       http::PercentDecode(source.substr(0, source.find('?')), &decoded);
       if (!decoded.empty() && decoded.front() == '/') decoded.erase(0, 1);
       if (auto denied = Denied("s3:GetObject", "arn:aws:s3:::" + decoded)) return *denied;
+    }
+    if ((m == "GET" || m == "HEAD") && !sub && read_through_ && *read_through_ && !store_->BucketExists(bucket_)) {
+      if (auto answer = (*read_through_)(m, bucket_, key_, req_.Query(), req_.Header("Range"))) return *answer;
     }
     if (key_.empty()) {
       if (m == "GET") {
@@ -1077,6 +1081,7 @@ class S3Call {
   store::ObjectStore* store_;
   const http::HttpRequest& req_;
   const auth::Caller* caller_;
+  const S3Handler::ReadThrough* read_through_;
   std::string request_id_;
   std::string bucket_, key_, resource_;
   std::vector<std::pair<std::string, std::string>> query_;
@@ -1085,7 +1090,7 @@ class S3Call {
 }  // namespace
 
 http::HttpResponse S3Handler::Handle(const http::HttpRequest& request, const auth::Caller* caller) {
-  return S3Call(store_, request, caller).Run();
+  return S3Call(store_, request, caller, &read_through_).Run();
 }
 
 http::HttpResponse S3Handler::SlowDown(const http::HttpRequest& request) { return S3Call(store_, request).SlowDown(); }

@@ -20,6 +20,8 @@
 // HTTP server (body size, or head_content_length for HEAD).
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -35,6 +37,14 @@ class S3Handler {
   // store is not owned and must outlive the handler.
   explicit S3Handler(store::ObjectStore* store) : store_(store) {}
 
+  // Reads (ListObjects, GetObject, HeadObject) of a bucket the embedded store does not hold go
+  // here: the config file's remote buckets, so that `aws s3 ls` against any node, of a cluster
+  // too, shows what was delivered there. nullopt: not such a bucket. `query` is decoded.
+  using ReadThrough = std::function<std::optional<http::HttpResponse>(
+      const std::string& method, const std::string& bucket, const std::string& key,
+      const std::vector<std::pair<std::string, std::string>>& query, std::string_view range)>;
+  void SetReadThrough(ReadThrough read_through) { read_through_ = std::move(read_through); }
+
   // Thread-safe; never fails (failures are S3 error responses). request.target is the raw
   // request target ("/bucket/key?query"); the Host header is only used in Location values.
   // `caller`: the verified sender, whose policy must allow the s3:<action> on the bucket or
@@ -49,6 +59,7 @@ class S3Handler {
 
  private:
   store::ObjectStore* store_;
+  ReadThrough read_through_;
 };
 
 }  // namespace hydrant::api

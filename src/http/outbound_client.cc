@@ -84,7 +84,9 @@ OutboundResponse OutboundClient::Send(const OutboundRequest& request) {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
-  if (request.method != "POST" && request.method != "GET") {
+  if (request.method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);  // a HEAD answer has no body to wait for
+  } else if (request.method != "POST" && request.method != "GET") {
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);

@@ -209,6 +209,14 @@ def test_a_stream_created_on_one_node_takes_puts_on_every_node_and_is_delivered_
         delivered = node.log_text(max_chars=5_000_000).count("stream everywhere: delivered ")
         assert (delivered > 0) == (node is holder), node.endpoint
     assert all(k.startswith("everywhere/") and "/everywhere-1-" in k for k in keys)
+    # Every node shows the delivered objects: reads of a remote bucket go through to it.
+    for node in cluster.nodes:
+        listing = node.aws("s3", "ls", "s3://logs/everywhere/", "--recursive", check=True).stdout
+        assert sorted(line.split()[-1] for line in listing.splitlines()) == sorted(keys)
+        body = node.s3().get_object(Bucket="logs", Key=keys[0])["Body"].read()
+        assert body == cluster.remote.client().get_object(Bucket="real-name", Key=keys[0])["Body"].read()
+        head = node.s3().head_object(Bucket="logs", Key=keys[0])
+        assert head["ContentLength"] == len(body)
 
 
 def test_a_configuration_change_on_one_node_is_seen_by_the_others_within_a_second(cluster):

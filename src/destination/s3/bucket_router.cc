@@ -34,7 +34,7 @@ Result<std::string> BucketRouter::Read(const std::string& bucket, const std::str
   return it == remote_.end() ? local_->Read(bucket, key) : it->second->Read(bucket, key);
 }
 
-const RemoteS3Destination* BucketRouter::RemoteFor(const std::string& bucket) const {
+RemoteS3Destination* BucketRouter::RemoteFor(const std::string& bucket) const {
   auto it = remote_.find(bucket);
   return it == remote_.end() ? nullptr : it->second.get();
 }

@@ -26,7 +26,7 @@ class BucketRouter final : public ObjectWriter {
   Result<std::string> Read(const std::string& bucket, const std::string& key) override;
 
   // The remote destination of `bucket`, or nullptr when it is delivered locally.
-  const RemoteS3Destination* RemoteFor(const std::string& bucket) const;
+  RemoteS3Destination* RemoteFor(const std::string& bucket) const;
 
  private:
   explicit BucketRouter(ObjectWriter* local) : local_(local) {}

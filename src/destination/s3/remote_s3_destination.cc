@@ -259,6 +259,21 @@ std::vector<std::string> RemoteS3Destination::EncryptionHeaders(const format::Ob
           "x-amz-server-side-encryption-aws-kms-key-id: " + object.kms_key_arn};
 }
 
+http::OutboundResponse RemoteS3Destination::Fetch(const std::string& method, const std::string& key,
+                                                  std::vector<std::pair<std::string, std::string>> query,
+                                                  std::string_view range) {
+  // The canonical form SigV4 signs: sorted by name, each part RFC 3986 encoded.
+  std::sort(query.begin(), query.end());
+  std::string canonical;
+  for (const auto& [name, value] : query) {
+    if (!canonical.empty()) canonical += '&';
+    canonical += http::PercentEncode(name) + "=" + http::PercentEncode(value);
+  }
+  std::vector<std::string> headers;
+  if (!range.empty()) headers.push_back("Range: " + std::string(range));
+  return Send(method, key, canonical, "", headers);
+}
+
 http::OutboundResponse RemoteS3Destination::Send(const std::string& method, const std::string& key,
                                                  const std::string& query, std::string_view body,
                                                  const std::vector<std::string>& extra) {

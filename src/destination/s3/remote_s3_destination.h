@@ -69,6 +69,10 @@ class RemoteS3Destination final : public ObjectWriter {
   DeliveryResult Write(const format::Object& object) override;
   Result<std::string> Read(const std::string& bucket, const std::string& key) override;
   const RemoteS3Config& config() const { return config_; }
+  // A GET or HEAD of `key` ("" = the bucket: a listing) with `query` (decoded pairs), signed,
+  // for the embedded S3 API's read-through; `range` is the Range header ("" = none).
+  http::OutboundResponse Fetch(const std::string& method, const std::string& key,
+                               std::vector<std::pair<std::string, std::string>> query, std::string_view range);
 
  private:
   // One signed request. `body` is sent as is (may point into the object); `headers` are extra
