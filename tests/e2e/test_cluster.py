@@ -9,6 +9,7 @@ server, or restarting all three, loses nothing that was acknowledged; records ar
 once.
 """
 import collections
+import subprocess
 import json
 import re
 import shutil
@@ -467,3 +468,32 @@ def test_health_and_metrics_report_the_cluster(cluster):
         assert re.search(r"^hydrant_cluster_lag_records \d+$", text, re.M)
     names = a.firehose().list_delivery_streams(Limit=100)["DeliveryStreamNames"]
     assert lanes == len(names)
+
+
+def test_the_readme_cluster_quick_start_runs_as_written(tmp_path):
+    """The README's "Cluster quick start" block, on free ports (the README's are fixed) and in a
+    private folder, with its own NATS servers and nodes."""
+    from harness import REPO_ROOT, hydrant_binary
+    from nats_cluster import free_port
+
+    section = (REPO_ROOT / "README.md").read_text().split("## Cluster quick start", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"^```sh\n(.*?)^```", section, flags=re.M | re.S).group(1)
+    for port in (4222, 4223, 4224, 6222, 6223, 6224, 4573, 4574, 4575, 4580):
+        block = re.sub(rf"\b{port}\b", str(free_port()), block)
+    block = block.replace("/tmp/hydrant-cluster", str(tmp_path / "cluster"))
+    block = block.replace("build/hydrant serve", f"{hydrant_binary()} serve")
+    script = tmp_path / "quick-start.sh"
+    script.write_text("set -euo pipefail\n" + block)
+    process = subprocess.Popen(["bash", str(script)], cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=240)
+    finally:
+        subprocess.run(["pkill", "-9", "-f", str(tmp_path / "cluster") + "/"])
+    assert process.returncode == 0, output
+    listing = [line for line in output.splitlines() if " events/" in line]
+    assert len(listing) == 1, output
+    assert '"cluster":{"connected":true,"node":"node1","nodes":3' in output
+    delivered = output.split("killing it", 1)[1]
+    for text in ("hello from node2", "hello from node3", "hello after the takeover"):
+        assert delivered.count(text) == 1, output
