@@ -470,6 +470,13 @@ int Serve(ServeOptions options, const CLI::App& serve) {
     spdlog::error("cannot open the Glue Data Catalog: {}", glue_catalog.status().ToString());
     return 1;
   }
+  if (!options.cluster.empty()) {
+    // The cluster's bucket holds the functions; what this node kept from an earlier run may be stale.
+    if (Status s = env->RemoveDirRecursively(JoinPath(options.data_dir, "functions")); !s.ok()) {
+      spdlog::error("{}", s.ToString());
+      return 1;
+    }
+  }
   auto registry = functions::FunctionRegistry::Open(env, JoinPath(options.data_dir, "functions"), clock);
   if (!registry.ok()) {
     spdlog::error("cannot open the function registry: {}", registry.status().ToString());
@@ -540,7 +547,9 @@ int Serve(ServeOptions options, const CLI::App& serve) {
     return 1;
   }
   if (cluster_node) {
-    if (Status s = cluster_node->Start(catalog->get()); !s.ok()) {
+    Status s = cluster_node->ShareFunctions(registry->get());
+    if (s.ok()) s = cluster_node->Start(catalog->get());
+    if (!s.ok()) {
       spdlog::error("cannot join the cluster: {}", s.ToString());
       return 1;
     }

@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "cluster/jetstream_log.h"
+#include "common/base64.h"
 #include "cluster/keys.h"
 
 namespace hydrant::cluster {
@@ -155,6 +156,62 @@ void ClusterNode::Stop() {
     if (catalog_) (void)catalog_->Lead(stream, false);
     if (lease && lease->node == client_->options().node_id) (void)client_->Delete(LeaseKey(stream));
   }
+}
+
+// --- Functions --------------------------------------------------------------------------------
+
+Status ClusterNode::ShareFunctions(functions::FunctionRegistry* registry) {
+  registry->SetChangeListener([this](const functions::FunctionRegistry::Change& change) {
+    const std::string key = FunctionKey(change.name);
+    Status s;
+    if (!change.definition) {
+      s = client_->Delete(key);
+    } else {
+      json::object value{{"definition", *change.definition}};
+      if (change.zip) {
+        value["zip"] = Base64Encode(*change.zip);
+      } else if (auto current = client_->Get(key); current.ok() && *current) {
+        // A configuration change keeps the package the code came from.
+        boost::system::error_code ec;
+        json::value previous = json::parse((*current)->value, ec);
+        auto before = ec ? Result<functions::FunctionDefinition>(Status::Corruption(key))
+                         : functions::DefinitionFromJson(json::value_to<std::string>(previous.at("definition")));
+        auto after = functions::DefinitionFromJson(*change.definition);
+        if (before.ok() && after.ok() && before->code_sha256 == after->code_sha256 &&
+            previous.as_object().contains("zip")) {
+          value["zip"] = previous.at("zip");
+        }
+      }
+      std::string text = json::serialize(value);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        functions_written_[change.name] = text;
+      }
+      s = client_->Put(key, text).status();
+    }
+    if (!s.ok()) spdlog::error("cluster: function {} changed on this node only: {}", change.name, s.ToString());
+  });
+  return client_->Watch("functions.>", [this, registry](const std::string& key, const auto& value, uint64_t) {
+    functions::FunctionRegistry::Change change{NameOfToken(Suffix(key, "functions."))};
+    if (value) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (functions_written_[change.name] == *value) return;  // this node's own change
+      }
+      boost::system::error_code ec;
+      json::value v = json::parse(*value, ec);
+      if (ec || !v.is_object() || !v.as_object().contains("definition")) return;
+      change.definition = json::value_to<std::string>(v.at("definition"));
+      if (const json::value* zip = v.as_object().if_contains("zip")) {
+        std::string bytes;
+        if (!Base64Decode(zip->as_string(), &bytes)) return;
+        change.zip = std::move(bytes);
+      }
+    }
+    if (Status s = registry->Apply(change); !s.ok()) {
+      spdlog::error("cluster: cannot apply function {} from the bucket: {}", change.name, s.ToString());
+    }
+  });
 }
 
 ClusterHealth ClusterNode::Health() const {

@@ -26,6 +26,7 @@
 #include <thread>
 
 #include "cluster/nats_client.h"
+#include "functions/function_registry.h"
 #include "stream/catalog.h"
 #include "stream/cluster_store.h"
 
@@ -48,6 +49,9 @@ class ClusterNode final : public stream::ClusterStore {
   // Follows the shared catalog into `catalog` and takes lanes; call once, after Catalog::Open.
   // `catalog` must outlive Stop().
   Status Start(stream::Catalog* catalog);
+  // Shares the Lambda functions created through the API: each change is written to the bucket,
+  // and changes written by other nodes are applied to `registry`. Call before Start.
+  Status ShareFunctions(functions::FunctionRegistry* registry);
   // Gives up every lane (their lanes stop) and stops following.
   void Stop();
 
@@ -95,6 +99,7 @@ class ClusterNode final : public stream::ClusterStore {
   std::map<std::string, Peer> peers_;              // guarded by mu_: by node id
   std::set<std::string> led_;                      // guarded by mu_: lanes running here
   std::set<std::string> conflicts_;                // guarded by mu_
+  std::map<std::string, std::string> functions_written_;  // guarded by mu_: this node's last value
   Clock::time_point renewed_at_{};                 // guarded by mu_: last heartbeat written
   bool wake_ = false;                              // guarded by mu_
   std::thread thread_;

@@ -3,6 +3,7 @@
 //   leases.<token>             which node runs the stream's lanes: {"node","term"}
 //   journals.<token>.<lane>    a lane's delivery journal
 //   nodes.<node token>         a node's heartbeat
+//   functions.<token>          a Lambda function: {"definition", "zip" (base64, when it has one)}
 // and the JetStream stream of each stream's records (jetstream_log.h). A token is the name
 // in lowercase hex: stream names may hold '.', which separates a key's parts.
 #pragma once
@@ -36,5 +37,6 @@ inline std::string JournalKey(std::string_view stream, std::string_view lane) {
   return "journals." + KeyToken(stream) + "." + std::string(lane);
 }
 inline std::string NodeKey(std::string_view node) { return "nodes." + KeyToken(node); }
+inline std::string FunctionKey(std::string_view function) { return "functions." + KeyToken(function); }
 
 }  // namespace hydrant::cluster

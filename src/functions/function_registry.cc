@@ -388,16 +388,52 @@ Result<FunctionDefinition> FunctionRegistry::CreateLocked(FunctionDefinition d, 
   return d;
 }
 
-Result<FunctionDefinition> FunctionRegistry::CreateFromZip(FunctionDefinition definition, std::string_view zip) {
+void FunctionRegistry::SetChangeListener(std::function<void(const Change&)> listener) {
   std::lock_guard lock(mu_);
-  return CreateLocked(std::move(definition), zip, "");
+  listener_ = std::move(listener);
+}
+
+Result<FunctionDefinition> FunctionRegistry::Changed(Result<FunctionDefinition> result,
+                                                     std::optional<std::string> zip) const {
+  std::function<void(const Change&)> listener;
+  {
+    std::lock_guard lock(mu_);
+    listener = listener_;
+  }
+  if (result.ok() && listener) listener(Change{result->name, DefinitionToJson(*result), std::move(zip)});
+  return result;
+}
+
+Status FunctionRegistry::Apply(const Change& change) {
+  std::lock_guard lock(mu_);
+  if (declared_.count(change.name)) return Status::Ok();  // this node's config file decides
+  if (functions_.count(change.name)) HYDRANT_RETURN_IF_ERROR(DeleteLocked(change.name));
+  if (!change.definition) return Status::Ok();
+  auto definition = DefinitionFromJson(*change.definition);
+  if (!definition.ok()) return definition.status();
+  const std::string code_dir = change.zip ? "" : definition->code_dir;
+  auto created = CreateLocked(std::move(*definition), change.zip ? *change.zip : "", code_dir);
+  return created.status();
+}
+
+Result<FunctionDefinition> FunctionRegistry::CreateFromZip(FunctionDefinition definition, std::string_view zip) {
+  Result<FunctionDefinition> created = Status::Internal("not created");
+  {
+    std::lock_guard lock(mu_);
+    created = CreateLocked(std::move(definition), zip, "");
+  }
+  return Changed(std::move(created), std::string(zip));
 }
 
 Result<FunctionDefinition> FunctionRegistry::CreateFromDirectory(FunctionDefinition definition,
                                                                  const std::string& code_dir) {
   if (code_dir.empty()) return Status::InvalidArgument("code directory must not be empty");
-  std::lock_guard lock(mu_);
-  return CreateLocked(std::move(definition), "", code_dir);
+  Result<FunctionDefinition> created = Status::Internal("not created");
+  {
+    std::lock_guard lock(mu_);
+    created = CreateLocked(std::move(definition), "", code_dir);
+  }
+  return Changed(std::move(created), std::nullopt);
 }
 
 Result<FunctionDefinition> FunctionRegistry::UpdateCodeLocked(const std::string& name, std::string_view zip,
@@ -440,20 +476,37 @@ Result<FunctionDefinition> FunctionRegistry::UpdateCodeLocked(const std::string&
 }
 
 Result<FunctionDefinition> FunctionRegistry::UpdateCodeFromZip(const std::string& name, std::string_view zip) {
-  std::lock_guard lock(mu_);
-  return UpdateCodeLocked(name, zip, "");
+  Result<FunctionDefinition> updated = Status::Internal("not updated");
+  {
+    std::lock_guard lock(mu_);
+    updated = UpdateCodeLocked(name, zip, "");
+  }
+  return Changed(std::move(updated), std::string(zip));
 }
 
 Result<FunctionDefinition> FunctionRegistry::UpdateCodeFromDirectory(const std::string& name,
                                                                      const std::string& code_dir) {
   if (code_dir.empty()) return Status::InvalidArgument("code directory must not be empty");
-  std::lock_guard lock(mu_);
-  return UpdateCodeLocked(name, "", code_dir);
+  Result<FunctionDefinition> updated = Status::Internal("not updated");
+  {
+    std::lock_guard lock(mu_);
+    updated = UpdateCodeLocked(name, "", code_dir);
+  }
+  return Changed(std::move(updated), std::nullopt);
 }
 
 Result<FunctionDefinition> FunctionRegistry::UpdateConfiguration(
     const std::string& name, const std::function<Status(FunctionDefinition*)>& change) {
-  std::lock_guard lock(mu_);
+  Result<FunctionDefinition> updated = Status::Internal("not updated");
+  {
+    std::lock_guard lock(mu_);
+    updated = UpdateConfigurationLocked(name, change);
+  }
+  return Changed(std::move(updated), std::nullopt);
+}
+
+Result<FunctionDefinition> FunctionRegistry::UpdateConfigurationLocked(
+    const std::string& name, const std::function<Status(FunctionDefinition*)>& change) {
   if (declared_.count(name)) {
     return Status::FailedPrecondition("Function " + name + " is declared in the config file; change it there");
   }
@@ -473,11 +526,21 @@ Result<FunctionDefinition> FunctionRegistry::UpdateConfiguration(
 }
 
 Status FunctionRegistry::Delete(const std::string& name) {
-  std::lock_guard lock(mu_);
-  if (declared_.count(name)) {
-    return Status::FailedPrecondition("Function " + name + " is declared in the config file; remove it there");
+  std::function<void(const Change&)> listener;
+  {
+    std::lock_guard lock(mu_);
+    if (declared_.count(name)) {
+      return Status::FailedPrecondition("Function " + name + " is declared in the config file; remove it there");
+    }
+    if (!functions_.count(name)) return Status::NotFound(name);
+    HYDRANT_RETURN_IF_ERROR(DeleteLocked(name));
+    listener = listener_;
   }
-  if (!functions_.count(name)) return Status::NotFound(name);
+  if (listener) listener(Change{name, std::nullopt, std::nullopt});
+  return Status::Ok();
+}
+
+Status FunctionRegistry::DeleteLocked(const std::string& name) {
   // Rename first so a crash mid-removal leaves a dotted leftover that Load() cleans up.
   std::string doomed = JoinPath(dir_, name + ".deleting-" + RandomHex(8));
   HYDRANT_RETURN_IF_ERROR(env_->RenameFile(FunctionDir(name), doomed));

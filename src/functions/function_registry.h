@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,19 @@ class FunctionRegistry {
   // existing code_dir; remote ones need remote_endpoint. Replaces an earlier declaration.
   Status RegisterDeclared(FunctionDefinition definition);
 
+  // Cluster mode: the functions are shared by every node. The listener hears of each change
+  // made through the methods above (not RegisterDeclared), after it is made: the function's
+  // definition (DefinitionToJson; nullopt when it was deleted) and, when its code changed to a
+  // deployment package, that package. Apply makes a change heard on another node here (the
+  // listener does not hear it again).
+  struct Change {
+    std::string name;
+    std::optional<std::string> definition;
+    std::optional<std::string> zip;
+  };
+  void SetChangeListener(std::function<void(const Change&)> listener);
+  Status Apply(const Change& change);
+
   // Name rules shared with the API: 1-64 of [A-Za-z0-9_-].
   static bool ValidName(std::string_view name);
   // Whether Hydrant can run `runtime` locally (python3.x, nodejsNN.x).
@@ -68,6 +82,11 @@ class FunctionRegistry {
   Result<FunctionDefinition> UpdateCodeLocked(const std::string& name, std::string_view zip,
                                               const std::string& code_dir);
   std::string FunctionDir(const std::string& name) const { return JoinPath(dir_, name); }
+  Status DeleteLocked(const std::string& name);
+  Result<FunctionDefinition> UpdateConfigurationLocked(const std::string& name,
+                                                       const std::function<Status(FunctionDefinition*)>& change);
+  // Tells the listener of `result`'s function, when the change succeeded.
+  Result<FunctionDefinition> Changed(Result<FunctionDefinition> result, std::optional<std::string> zip) const;
   int64_t NextModified(int64_t previous) const;
 
   Env* env_;
@@ -76,6 +95,7 @@ class FunctionRegistry {
   mutable std::mutex mu_;
   std::map<std::string, FunctionDefinition> functions_;  // persisted ones
   std::map<std::string, FunctionDefinition> declared_;   // from the config file
+  std::function<void(const Change&)> listener_;          // set before the API serves
 };
 
 // Unpacks zip bytes into `dest` (created). Entries must stay inside dest (no absolute paths, no

@@ -443,6 +443,64 @@ def test_server_side_encryption_is_refused_in_cluster_mode(cluster):
     assert error.value.response["Error"]["Code"] == "InvalidArgumentException"
 
 
+TRANSFORM = """
+import base64
+def lambda_handler(event, context):
+    return {"records": [{"recordId": r["recordId"], "result": "Ok",
+                         "data": base64.b64encode(b"VERSION:" + base64.b64decode(r["data"])).decode()}
+                        for r in event["records"]]}
+"""
+
+
+def test_a_function_created_on_one_node_transforms_on_the_node_that_delivers(cluster):
+    from test_lambda_api import ROLE, lambda_client, make_zip
+    a, b, c = cluster.nodes
+    lam = lambda_client(a)
+    lam.create_function(FunctionName="shared-fn", Runtime="python3.11", Role=ROLE,
+                        Handler="lambda_function.lambda_handler",
+                        Code={"ZipFile": make_zip({"lambda_function.py": TRANSFORM.replace("VERSION", "v1")})})
+    # Every node knows it within a second.
+    for node in (b, c):
+        wait_for(lambda node=node: any(f["FunctionName"] == "shared-fn"
+                                       for f in lambda_client(node).list_functions()["Functions"]),
+                 timeout=1.0, interval=0.02, message="the function on another node")
+    arn = lam.get_function(FunctionName="shared-fn")["Configuration"]["FunctionArn"]
+    a.firehose().create_delivery_stream(
+        DeliveryStreamName="transformed", DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::123456789012:role/firehose-role", "BucketARN": "arn:aws:s3:::logs",
+            "Prefix": "transformed/", "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 1},
+            "ProcessingConfiguration": {"Enabled": True, "Processors": [{
+                "Type": "Lambda", "Parameters": [{"ParameterName": "LambdaArn", "ParameterValue": arn}]}]}})
+    a.wait_active("transformed")
+    holder = cluster.wait_holder("transformed")
+    others = [n for n in cluster.nodes if n is not holder]
+    others[0].firehose().put_record(DeliveryStreamName="transformed", Record={"Data": b"one\n"})
+    wait_delivered(cluster.remote, "transformed/", {"v1:one"}, timeout=20)
+
+    # New code from another node reaches the node that runs the function.
+    lambda_client(others[1]).update_function_code(
+        FunctionName="shared-fn", ZipFile=make_zip({"lambda_function.py": TRANSFORM.replace("VERSION", "v2")}))
+    wait_for(lambda: lambda_client(holder).get_function(FunctionName="shared-fn")["Configuration"]["CodeSha256"]
+             == lambda_client(others[1]).get_function(FunctionName="shared-fn")["Configuration"]["CodeSha256"],
+             timeout=1.0, interval=0.02, message="the new code on the holder")
+    others[0].firehose().put_record(DeliveryStreamName="transformed", Record={"Data": b"two\n"})
+    lines, _ = wait_delivered(cluster.remote, "transformed/", {"v1:one", "v2:two"}, timeout=20)
+    assert sorted(lines) == ["v1:one", "v2:two"]
+    # A configuration change keeps the code; a deletion reaches every node.
+    lambda_client(b).update_function_configuration(FunctionName="shared-fn", Timeout=30)
+    wait_for(lambda: lambda_client(c).get_function(FunctionName="shared-fn")["Configuration"]["Timeout"] == 30,
+             timeout=1.0, interval=0.02, message="the new timeout elsewhere")
+    assert lambda_client(c).invoke(FunctionName="shared-fn", Payload=json.dumps({"records": [
+        {"recordId": "1", "data": "eA=="}]}).encode())["StatusCode"] == 200
+    a.firehose().delete_delivery_stream(DeliveryStreamName="transformed")
+    lambda_client(c).delete_function(FunctionName="shared-fn")
+    for node in (a, b):
+        wait_for(lambda node=node: not any(f["FunctionName"] == "shared-fn"
+                                           for f in lambda_client(node).list_functions()["Functions"]),
+                 timeout=1.0, interval=0.02, message="the function gone everywhere")
+
+
 def test_health_and_metrics_report_the_cluster(cluster):
     a, b, c = cluster.nodes
     create_stream(a, "observed", "observed/")
