@@ -465,17 +465,20 @@ int Serve(ServeOptions options, const CLI::App& serve) {
       }
     }
   }
+  if (!options.cluster.empty()) {
+    // The cluster's bucket holds the functions and the Glue catalog; what this node kept from an
+    // earlier run may be stale.
+    for (const char* shared : {"functions", "catalog"}) {
+      if (Status s = env->RemoveDirRecursively(JoinPath(options.data_dir, shared)); !s.ok()) {
+        spdlog::error("{}", s.ToString());
+        return 1;
+      }
+    }
+  }
   auto glue_catalog = schema::GlueCatalog::Open(env, JoinPath(options.data_dir, "catalog"), options.account_id, clock);
   if (!glue_catalog.ok()) {
     spdlog::error("cannot open the Glue Data Catalog: {}", glue_catalog.status().ToString());
     return 1;
-  }
-  if (!options.cluster.empty()) {
-    // The cluster's bucket holds the functions; what this node kept from an earlier run may be stale.
-    if (Status s = env->RemoveDirRecursively(JoinPath(options.data_dir, "functions")); !s.ok()) {
-      spdlog::error("{}", s.ToString());
-      return 1;
-    }
   }
   auto registry = functions::FunctionRegistry::Open(env, JoinPath(options.data_dir, "functions"), clock);
   if (!registry.ok()) {
@@ -548,6 +551,7 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   }
   if (cluster_node) {
     Status s = cluster_node->ShareFunctions(registry->get());
+    if (s.ok()) s = cluster_node->ShareGlue(glue_catalog->get());
     if (s.ok()) s = cluster_node->Start(catalog->get());
     if (!s.ok()) {
       spdlog::error("cannot join the cluster: {}", s.ToString());

@@ -185,7 +185,7 @@ Status ClusterNode::ShareFunctions(functions::FunctionRegistry* registry) {
       std::string text = json::serialize(value);
       {
         std::lock_guard<std::mutex> lock(mu_);
-        functions_written_[change.name] = text;
+        written_[key] = text;
       }
       s = client_->Put(key, text).status();
     }
@@ -194,10 +194,7 @@ Status ClusterNode::ShareFunctions(functions::FunctionRegistry* registry) {
   return client_->Watch("functions.>", [this, registry](const std::string& key, const auto& value, uint64_t) {
     functions::FunctionRegistry::Change change{NameOfToken(Suffix(key, "functions."))};
     if (value) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (functions_written_[change.name] == *value) return;  // this node's own change
-      }
+      if (WroteLast(key, *value)) return;
       boost::system::error_code ec;
       json::value v = json::parse(*value, ec);
       if (ec || !v.is_object() || !v.as_object().contains("definition")) return;
@@ -210,6 +207,39 @@ Status ClusterNode::ShareFunctions(functions::FunctionRegistry* registry) {
     }
     if (Status s = registry->Apply(change); !s.ok()) {
       spdlog::error("cluster: cannot apply function {} from the bucket: {}", change.name, s.ToString());
+    }
+  });
+}
+
+bool ClusterNode::WroteLast(const std::string& key, const std::string& value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = written_.find(key);
+  return it != written_.end() && it->second == value;
+}
+
+Status ClusterNode::ShareGlue(schema::GlueCatalog* glue) {
+  glue->SetChangeListener([this](const schema::GlueCatalog::Change& change) {
+    const std::string key = GlueKey(change.database, change.table);
+    Status s;
+    if (change.value) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        written_[key] = *change.value;
+      }
+      s = client_->Put(key, *change.value).status();
+    } else {
+      s = client_->Delete(key);
+    }
+    if (!s.ok()) spdlog::error("cluster: Glue {} changed on this node only: {}", key, s.ToString());
+  });
+  return client_->Watch("glue.>", [this, glue](const std::string& key, const auto& value, uint64_t) {
+    if (value && WroteLast(key, *value)) return;  // this node's own change
+    const std::string rest = Suffix(key, "glue.");
+    const size_t dot = rest.find('.');
+    schema::GlueCatalog::Change change{NameOfToken(rest.substr(0, dot)),
+                                       dot == std::string::npos ? "" : NameOfToken(rest.substr(dot + 1)), value};
+    if (Status s = glue->Apply(change); !s.ok()) {
+      spdlog::error("cluster: cannot apply Glue {} from the bucket: {}", key, s.ToString());
     }
   });
 }

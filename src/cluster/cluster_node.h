@@ -27,6 +27,7 @@
 
 #include "cluster/nats_client.h"
 #include "functions/function_registry.h"
+#include "schema/glue_catalog.h"
 #include "stream/catalog.h"
 #include "stream/cluster_store.h"
 
@@ -52,6 +53,8 @@ class ClusterNode final : public stream::ClusterStore {
   // Shares the Lambda functions created through the API: each change is written to the bucket,
   // and changes written by other nodes are applied to `registry`. Call before Start.
   Status ShareFunctions(functions::FunctionRegistry* registry);
+  // Likewise the Glue databases and tables.
+  Status ShareGlue(schema::GlueCatalog* glue);
   // Gives up every lane (their lanes stop) and stops following.
   void Stop();
 
@@ -87,6 +90,8 @@ class ClusterNode final : public stream::ClusterStore {
   bool FreshLocked(Clock::time_point now) const;
   std::vector<std::string> LivePeersLocked(Clock::time_point now) const;
   void Lead(const std::string& stream, bool lead);
+  // Whether `value` is what this node last wrote under `key` (its own change, seen again).
+  bool WroteLast(const std::string& key, const std::string& value);
 
   std::unique_ptr<NatsClient> client_;
   stream::Catalog* catalog_ = nullptr;
@@ -99,7 +104,8 @@ class ClusterNode final : public stream::ClusterStore {
   std::map<std::string, Peer> peers_;              // guarded by mu_: by node id
   std::set<std::string> led_;                      // guarded by mu_: lanes running here
   std::set<std::string> conflicts_;                // guarded by mu_
-  std::map<std::string, std::string> functions_written_;  // guarded by mu_: this node's last value
+  // guarded by mu_: the last value this node wrote under a functions. or glue. key
+  std::map<std::string, std::string> written_;
   Clock::time_point renewed_at_{};                 // guarded by mu_: last heartbeat written
   bool wake_ = false;                              // guarded by mu_
   std::thread thread_;

@@ -4,6 +4,7 @@
 //   journals.<token>.<lane>    a lane's delivery journal
 //   nodes.<node token>         a node's heartbeat
 //   functions.<token>          a Lambda function: {"definition", "zip" (base64, when it has one)}
+//   glue.<db>[.<table>]        a Glue database (database.json) or table ({"versions": [...]})
 // and the JetStream stream of each stream's records (jetstream_log.h). A token is the name
 // in lowercase hex: stream names may hold '.', which separates a key's parts.
 #pragma once
@@ -37,6 +38,9 @@ inline std::string JournalKey(std::string_view stream, std::string_view lane) {
   return "journals." + KeyToken(stream) + "." + std::string(lane);
 }
 inline std::string NodeKey(std::string_view node) { return "nodes." + KeyToken(node); }
+inline std::string GlueKey(std::string_view database, std::string_view table) {
+  return "glue." + KeyToken(database) + (table.empty() ? "" : "." + KeyToken(table));
+}
 inline std::string FunctionKey(std::string_view function) { return "functions." + KeyToken(function); }
 
 }  // namespace hydrant::cluster

@@ -160,6 +160,7 @@ Status GlueCatalog::CreateDatabase(const json::object& input) {
   HYDRANT_RETURN_IF_ERROR(env_->CreateDirs(folder));
   HYDRANT_RETURN_IF_ERROR(env_->WriteFileAtomic(JoinPath(folder, "database.json"), json::serialize(database)));
   HYDRANT_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  Tell(name, "", json::serialize(database));
   databases_[name].database = std::move(database);
   return Status::Ok();
 }
@@ -188,6 +189,8 @@ Status GlueCatalog::DeleteDatabase(std::string_view name) {
   HYDRANT_RETURN_IF_ERROR(env_->RemoveFile(JoinPath(folder, "database.json")));
   HYDRANT_RETURN_IF_ERROR(env_->SyncDir(folder));
   HYDRANT_RETURN_IF_ERROR(env_->RemoveDirRecursively(folder));
+  for (const auto& [table, versions] : (*db)->tables) Tell(lower, table, std::nullopt);
+  Tell(lower, "", std::nullopt);
   databases_.erase(lower);
   return Status::Ok();
 }
@@ -210,12 +213,60 @@ json::object GlueCatalog::TableOf(const json::object& input, const std::string& 
   return table;
 }
 
-Status GlueCatalog::WriteTable(const std::string& database, const std::string& name, const Table& table) {
+std::string GlueCatalog::TableText(const Table& table) {
   json::array versions;
   for (const json::object& v : table.versions) versions.push_back(v);
+  return json::serialize(json::object{{"versions", std::move(versions)}});
+}
+
+Status GlueCatalog::WriteTable(const std::string& database, const std::string& name, const Table& table) {
   const std::string folder = JoinPath(dir_, Hex(database));
-  HYDRANT_RETURN_IF_ERROR(env_->WriteFileAtomic(JoinPath(folder, "table-" + Hex(name) + ".json"),
-                                                json::serialize(json::object{{"versions", std::move(versions)}})));
+  HYDRANT_RETURN_IF_ERROR(env_->WriteFileAtomic(JoinPath(folder, "table-" + Hex(name) + ".json"), TableText(table)));
+  Tell(database, name, TableText(table));
+  return Status::Ok();
+}
+
+void GlueCatalog::SetChangeListener(std::function<void(const Change&)> listener) {
+  std::lock_guard lock(mu_);
+  listener_ = std::move(listener);
+}
+
+Status GlueCatalog::Apply(const Change& change) {
+  std::lock_guard lock(mu_);
+  const std::string folder = JoinPath(dir_, Hex(change.database));
+  boost::system::error_code ec;
+  if (change.table.empty()) {
+    if (!change.value) {
+      HYDRANT_RETURN_IF_ERROR(env_->RemoveDirRecursively(folder));
+      databases_.erase(change.database);
+      return Status::Ok();
+    }
+    json::value database = json::parse(*change.value, ec);
+    if (ec || !database.is_object()) return Status::Corruption("database " + change.database + " is not a JSON object");
+    HYDRANT_RETURN_IF_ERROR(env_->CreateDirs(folder));
+    HYDRANT_RETURN_IF_ERROR(env_->WriteFileAtomic(JoinPath(folder, "database.json"), *change.value));
+    databases_[change.database].database = std::move(database.get_object());
+    return Status::Ok();
+  }
+  auto db = databases_.find(change.database);
+  if (db == databases_.end()) return Status::Ok();  // deleted meanwhile
+  const std::string file = JoinPath(folder, "table-" + Hex(change.table) + ".json");
+  if (!change.value) {
+    if (env_->FileExists(file)) HYDRANT_RETURN_IF_ERROR(env_->RemoveFile(file));
+    db->second.tables.erase(change.table);
+    return Status::Ok();
+  }
+  json::value text = json::parse(*change.value, ec);
+  const json::value* versions = !ec && text.is_object() ? text.get_object().if_contains("versions") : nullptr;
+  if (!versions || !versions->is_array() || versions->get_array().empty()) {
+    return Status::Corruption("table " + change.table + " holds no versions");
+  }
+  Table table;
+  for (const json::value& v : versions->get_array()) {
+    if (v.is_object()) table.versions.push_back(v.get_object());
+  }
+  HYDRANT_RETURN_IF_ERROR(env_->WriteFileAtomic(file, *change.value));
+  db->second.tables[change.table] = std::move(table);
   return Status::Ok();
 }
 
@@ -281,6 +332,7 @@ Status GlueCatalog::DeleteTable(std::string_view database, std::string_view name
   const std::string lower = Lower(name);
   if (!(*db)->tables.count(lower)) return Status::NotFound("Table " + std::string(name) + " not found.");
   HYDRANT_RETURN_IF_ERROR(env_->RemoveFile(JoinPath(JoinPath(dir_, Hex(Lower(database))), "table-" + Hex(lower) + ".json")));
+  Tell(Lower(database), lower, std::nullopt);
   (*db)->tables.erase(lower);
   return Status::Ok();
 }

@@ -13,6 +13,7 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -56,6 +57,19 @@ class GlueCatalog {
   // Every version, newest first, as GetTableVersion answers them.
   Result<std::vector<boost::json::object>> TableVersions(std::string_view database, std::string_view table) const;
 
+  // Cluster mode: the catalog is shared by every node. The listener hears of each change made
+  // through the methods above, as it is made (under the catalog's lock, so in order): a database
+  // (`table` empty; `value` its database.json) or a table (`value` its {"versions": [...]}), with
+  // nullopt when deleted; a database's deletion is told after each of its tables'. Apply makes a
+  // change heard on another node here (the listener does not hear it again).
+  struct Change {
+    std::string database;
+    std::string table;
+    std::optional<std::string> value;
+  };
+  void SetChangeListener(std::function<void(const Change&)> listener);
+  Status Apply(const Change& change);
+
  private:
   struct Table {
     std::vector<boost::json::object> versions;  // oldest first
@@ -72,6 +86,10 @@ class GlueCatalog {
   Result<const Database*> FindDatabase(std::string_view name) const;
   Result<const Table*> FindTable(std::string_view database, std::string_view name) const;
   Status WriteTable(const std::string& database, const std::string& name, const Table& table);
+  static std::string TableText(const Table& table);
+  void Tell(const std::string& database, const std::string& table, std::optional<std::string> value) const {
+    if (listener_) listener_(Change{database, table, std::move(value)});
+  }
   // The stored Table of a TableInput: its members, lower-case names, times and ids.
   boost::json::object TableOf(const boost::json::object& input, const std::string& database, double create_time,
                               const std::string& version) const;
@@ -82,6 +100,7 @@ class GlueCatalog {
   Clock* const clock_;
   mutable std::mutex mu_;
   std::map<std::string, Database> databases_;  // by lower-case name
+  std::function<void(const Change&)> listener_;  // set before the API serves
 };
 
 }  // namespace hydrant::schema

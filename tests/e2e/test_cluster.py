@@ -501,6 +501,56 @@ def test_a_function_created_on_one_node_transforms_on_the_node_that_delivers(clu
                  timeout=1.0, interval=0.02, message="the function gone everywhere")
 
 
+def test_glue_tables_are_shared_and_convert_on_the_node_that_delivers(cluster):
+    a, b, c = cluster.nodes
+    a.glue().create_database(DatabaseInput={"Name": "shared_db"})
+    a.glue().create_table(DatabaseName="shared_db", TableInput={
+        "Name": "events", "StorageDescriptor": {"Columns": [{"Name": "who", "Type": "string"}]}})
+    for node in (b, c):
+        table = wait_for(lambda node=node: _table(node, "shared_db", "events"), timeout=1.0, interval=0.02,
+                         message="the table on another node")
+        assert table["StorageDescriptor"]["Columns"] == [{"Name": "who", "Type": "string"}]
+    c.firehose().create_delivery_stream(
+        DeliveryStreamName="to-parquet", DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::123456789012:role/firehose-role", "BucketARN": "arn:aws:s3:::logs",
+            "Prefix": "to-parquet/", "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 1},
+            "DataFormatConversionConfiguration": {
+                "SchemaConfiguration": {"DatabaseName": "shared_db", "TableName": "events",
+                                        "RoleARN": "arn:aws:iam::123456789012:role/firehose-role"},
+                "InputFormatConfiguration": {"Deserializer": {"OpenXJsonSerDe": {}}},
+                "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {}}}}})
+    c.wait_active("to-parquet")
+    a.firehose().put_record(DeliveryStreamName="to-parquet", Record={"Data": b'{"who": "kimdh"}'})
+    s3 = cluster.remote.client()
+
+    def parquet():
+        items = s3.list_objects_v2(Bucket="real-name", Prefix="to-parquet/").get("Contents", [])
+        return items[0]["Key"] if items else None
+    key = wait_for(parquet, timeout=20, interval=0.3, message="the Parquet object")
+    body = s3.get_object(Bucket="real-name", Key=key)["Body"].read()
+    assert key.endswith(".parquet") and body[:4] == b"PAR1" and body[-4:] == b"PAR1" and b"kimdh" in body
+
+    # A new version from one node is the latest everywhere; a deleted database is gone everywhere.
+    b.glue().update_table(DatabaseName="shared_db", TableInput={
+        "Name": "events", "StorageDescriptor": {"Columns": [{"Name": "who", "Type": "string"},
+                                                            {"Name": "n", "Type": "int"}]}})
+    wait_for(lambda: _table(c, "shared_db", "events")["VersionId"] == "2", timeout=1.0, interval=0.02,
+             message="version 2 on another node")
+    a.firehose().delete_delivery_stream(DeliveryStreamName="to-parquet")
+    c.glue().delete_database(Name="shared_db")
+    for node in (a, b):
+        wait_for(lambda node=node: "shared_db" not in [d["Name"] for d in node.glue().get_databases()["DatabaseList"]],
+                 timeout=1.0, interval=0.02, message="the database gone")
+
+
+def _table(node, database, name):
+    try:
+        return node.glue().get_table(DatabaseName=database, Name=name)["Table"]
+    except ClientError:
+        return None
+
+
 def test_health_and_metrics_report_the_cluster(cluster):
     a, b, c = cluster.nodes
     create_stream(a, "observed", "observed/")
