@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 #include <functional>
+#include <utility>
 
 #include "cluster/jetstream_log.h"
 #include "common/base64.h"
@@ -30,7 +31,7 @@ class BucketJournal final : public stream::JournalStore {
       : client_(client), node_(node), stream_(std::move(stream)), key_(std::move(key)) {}
 
   Result<std::string> Load() override {
-    auto value = client_->Get(key_);
+    auto value = client_->Get(key_, Bucket::kJournals);
     if (!value.ok()) return value.status();
     if (!*value) return std::string();
     revision_ = (*value)->revision;
@@ -42,7 +43,8 @@ class BucketJournal final : public stream::JournalStore {
 
  private:
   Status Write(std::string content) {
-    auto revision = revision_ == 0 ? client_->Create(key_, content) : client_->Update(key_, content, revision_);
+    auto revision = revision_ == 0 ? client_->Create(key_, content, Bucket::kJournals)
+                                   : client_->Update(key_, content, revision_, Bucket::kJournals);
     if (!revision.ok()) {
       if (revision.status().code() == StatusCode::kFailedPrecondition ||
           revision.status().code() == StatusCode::kAlreadyExists) {
@@ -78,16 +80,17 @@ ClusterNode::~ClusterNode() { Stop(); }
 Status ClusterNode::Start(stream::Catalog* catalog) {
   catalog_ = catalog;
   Heartbeat();
-  HYDRANT_RETURN_IF_ERROR(client_->Watch("nodes.>", [this](const std::string& key, const auto& value, uint64_t rev) {
+  handlers_.emplace_back("nodes.", [this](const std::string& key, const auto& value, uint64_t rev) {
     std::lock_guard<std::mutex> lock(mu_);
     const std::string node = NameOfToken(Suffix(key, "nodes."));
+    if (node == client_->options().node_id) seen_own_heartbeat_ = std::max(seen_own_heartbeat_, rev);
     if (!value) {
       peers_.erase(node);
     } else if (peers_[node].revision != rev) {
       peers_[node] = Peer{rev, Clock::now()};
     }
-  }));
-  HYDRANT_RETURN_IF_ERROR(client_->Watch("leases.>", [this](const std::string& key, const auto& value, uint64_t rev) {
+  });
+  handlers_.emplace_back("leases.", [this](const std::string& key, const auto& value, uint64_t rev) {
     const std::string stream = NameOfToken(Suffix(key, "leases."));
     std::lock_guard<std::mutex> lock(mu_);
     if (!value) {
@@ -103,8 +106,8 @@ Status ClusterNode::Start(stream::Catalog* catalog) {
     }
     wake_ = true;
     cv_.notify_all();
-  }));
-  HYDRANT_RETURN_IF_ERROR(client_->Watch("streams.>", [this](const std::string& key, const auto& value, uint64_t rev) {
+  });
+  handlers_.emplace_back("streams.", [this](const std::string& key, const auto& value, uint64_t rev) {
     const std::string stream = NameOfToken(Suffix(key, "streams."));
     if (!value) {
       {
@@ -129,8 +132,15 @@ Status ClusterNode::Start(stream::Catalog* catalog) {
     if (Status s = catalog_->Adopt(std::move(*metadata)); !s.ok()) {
       spdlog::error("cluster: cannot open stream {}: {}", stream, s.ToString());
     }
+  });
+  // One watch over the bucket: its own heartbeats tell this node that it still works.
+  HYDRANT_RETURN_IF_ERROR(client_->Watch(">", [this](const std::string& key, const auto& value, uint64_t rev) {
+    for (const auto& [prefix, handler] : handlers_) {
+      if (key.starts_with(prefix)) return handler(key, value, rev);
+    }
   }));
   thread_ = std::thread([this] { Run(); });
+  heartbeat_thread_ = std::thread([this] { BeatHeart(); });
   spdlog::info("cluster: node {} joined ({} replicas, lease {} ms)", client_->options().node_id,
                client_->options().replicas, client_->options().lease_millis);
   return Status::Ok();
@@ -146,6 +156,7 @@ void ClusterNode::Stop() {
     led = led_;
   }
   if (thread_.joinable()) thread_.join();
+  if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
   // Another node takes these lanes at once instead of after a lease period.
   for (const std::string& stream : led) {
     std::optional<Lease> lease;
@@ -191,7 +202,7 @@ Status ClusterNode::ShareFunctions(functions::FunctionRegistry* registry) {
     }
     if (!s.ok()) spdlog::error("cluster: function {} changed on this node only: {}", change.name, s.ToString());
   });
-  return client_->Watch("functions.>", [this, registry](const std::string& key, const auto& value, uint64_t) {
+  handlers_.emplace_back("functions.", [this, registry](const std::string& key, const auto& value, uint64_t) {
     functions::FunctionRegistry::Change change{NameOfToken(Suffix(key, "functions."))};
     if (value) {
       if (WroteLast(key, *value)) return;
@@ -209,6 +220,7 @@ Status ClusterNode::ShareFunctions(functions::FunctionRegistry* registry) {
       spdlog::error("cluster: cannot apply function {} from the bucket: {}", change.name, s.ToString());
     }
   });
+  return Status::Ok();
 }
 
 bool ClusterNode::WroteLast(const std::string& key, const std::string& value) {
@@ -232,7 +244,7 @@ Status ClusterNode::ShareGlue(schema::GlueCatalog* glue) {
     }
     if (!s.ok()) spdlog::error("cluster: Glue {} changed on this node only: {}", key, s.ToString());
   });
-  return client_->Watch("glue.>", [this, glue](const std::string& key, const auto& value, uint64_t) {
+  handlers_.emplace_back("glue.", [this, glue](const std::string& key, const auto& value, uint64_t) {
     if (value && WroteLast(key, *value)) return;  // this node's own change
     const std::string rest = Suffix(key, "glue.");
     const size_t dot = rest.find('.');
@@ -242,6 +254,7 @@ Status ClusterNode::ShareGlue(schema::GlueCatalog* glue) {
       spdlog::error("cluster: cannot apply Glue {} from the bucket: {}", key, s.ToString());
     }
   });
+  return Status::Ok();
 }
 
 ClusterHealth ClusterNode::Health() const {
@@ -282,31 +295,31 @@ Status ClusterNode::CreateStream(const stream::StreamMetadata& metadata) {
 
 Status ClusterNode::SaveMetadata(const stream::StreamMetadata& before, const stream::StreamMetadata& after) {
   const std::string name = after.config.name();
-  uint64_t known;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    known = stream_revisions_[name];
-  }
-  auto revision = client_->Update(StreamKey(name), after.ToJsonText(), known);
+  const Status concurrent = Status::FailedPrecondition(
+      "Another request changed delivery stream " + name + " at the same time (its version was " +
+      std::to_string(before.version) + "); read it again and retry.");
+  // The change was made to `before`: it is stored only if the bucket still holds `before`, and
+  // the compare-and-set on the revision read refuses a change another node makes meanwhile.
+  auto current = client_->Get(StreamKey(name));
+  if (!current.ok()) return current.status();
+  if (!*current) return Status::NotFound("Firehose " + name + " was deleted");
+  auto stored = stream::StreamMetadata::FromJsonText((*current)->value);
+  if (!stored.ok() || stored->ToJsonText() != before.ToJsonText()) return concurrent;
+  auto revision = client_->Update(StreamKey(name), after.ToJsonText(), (*current)->revision);
   if (!revision.ok()) {
-    if (revision.status().code() == StatusCode::kFailedPrecondition) {
-      return Status::FailedPrecondition("Another request changed delivery stream " + name +
-                                        " at the same time (its version was " + std::to_string(before.version) +
-                                        "); read it again and retry.");
-    }
-    return revision.status();
+    return revision.status().code() == StatusCode::kFailedPrecondition ? concurrent : revision.status();
   }
   std::lock_guard<std::mutex> lock(mu_);
-  uint64_t& stored = stream_revisions_[name];
-  stored = std::max(stored, *revision);
+  uint64_t& known = stream_revisions_[name];
+  known = std::max(known, *revision);
   return Status::Ok();
 }
 
 Status ClusterNode::DeleteStream(const std::string& name) {
   HYDRANT_RETURN_IF_ERROR(client_->Delete(StreamKey(name)));
   (void)client_->Delete(LeaseKey(name));
-  (void)client_->Delete(JournalKey(name, "delivery"));
-  (void)client_->Delete(JournalKey(name, "backup"));
+  (void)client_->Delete(JournalKey(name, "delivery"), Bucket::kJournals);
+  (void)client_->Delete(JournalKey(name, "backup"), Bucket::kJournals);
   return DeleteJetStreamLog(client_.get(), name);
 }
 
@@ -353,23 +366,34 @@ void ClusterNode::Heartbeat() {
   const Clock::time_point sent = Clock::now();
   const std::string& me = client_->options().node_id;
   auto revision = client_->Put(NodeKey(me), json::serialize(json::object{{"node", me}}));
-  std::vector<std::string> give_up;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!revision.ok()) {
-      if (!FreshLocked(sent)) return;
+      healthy_since_.reset();
       spdlog::warn("cluster: cannot write this node's heartbeat: {}", revision.status().ToString());
       return;
     }
+    if (!healthy_since_) healthy_since_ = sent;
+    // The watch must deliver this node's own heartbeats: one it missed for 3 s means the watch
+    // stopped (its server went away without an error reaching this node), and it is made again.
+    beats_.emplace_back(*revision, sent);
+    while (!beats_.empty() && beats_.front().first <= seen_own_heartbeat_) beats_.pop_front();
+    if (!beats_.empty() && sent - beats_.front().second > std::chrono::seconds(3)) {
+      spdlog::warn("cluster: the bucket's watch lags; it is made again");
+      beats_.clear();
+      client_->Renew();
+    }
     if (renewed_at_ != Clock::time_point{} &&
-        sent - renewed_at_ >= std::chrono::milliseconds(client_->options().lease_millis) - kFencingMargin) {
+        sent - renewed_at_ >= std::chrono::milliseconds(client_->options().lease_millis) - kFencingMargin &&
+        !led_.empty()) {
       // Away for a lease period: peers may have taken these lanes; start again from the bucket.
-      give_up.assign(led_.begin(), led_.end());
-      if (!give_up.empty()) spdlog::warn("cluster: this node was away for a lease period; it gives up its lanes");
+      spdlog::warn("cluster: this node was away for a lease period; it gives up its lanes");
+      give_up_ = true;
+      wake_ = true;
+      cv_.notify_all();
     }
     renewed_at_ = sent;
   }
-  for (const std::string& stream : give_up) Lead(stream, false);
 }
 
 void ClusterNode::Lead(const std::string& stream, bool lead) {
@@ -384,21 +408,56 @@ void ClusterNode::Lead(const std::string& stream, bool lead) {
   else spdlog::info("cluster: {} the lanes of stream {}", lead ? "runs" : "gave up", stream);
 }
 
-void ClusterNode::Run() {
-  Clock::time_point next_heartbeat = Clock::now() + kHeartbeatEvery;
+// Heartbeats have their own thread: taking a lane over may wait on JetStream for seconds.
+void ClusterNode::BeatHeart() {
   for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      if (cv_.wait_for(lock, kHeartbeatEvery, [this] { return stopping_; })) return;
+    }
+    Heartbeat();
+  }
+}
+
+void ClusterNode::Run() {
+  for (;;) {
+    std::vector<std::string> give_up;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, kTick, [this] { return stopping_ || wake_; });
       if (stopping_) return;
       wake_ = false;
+      if (std::exchange(give_up_, false)) give_up.assign(led_.begin(), led_.end());
     }
-    if (Clock::now() >= next_heartbeat) {
-      next_heartbeat = Clock::now() + kHeartbeatEvery;
-      Heartbeat();
-    }
+    for (const std::string& stream : give_up) Lead(stream, false);
     Reconcile();
   }
+}
+
+// The watches may lag or be broken for a while (their server died): what a decision rests on is
+// read again from the bucket first.
+bool ClusterNode::Confirmed(const std::string& stream) {
+  auto value = client_->Get(LeaseKey(stream));
+  if (!value.ok() || !*value) return false;
+  boost::system::error_code ec;
+  json::value v = json::parse((*value)->value, ec);
+  if (ec || !v.is_object()) return false;
+  Lease lease{json::value_to<std::string>(v.at("node")), v.at("term").to_number<uint64_t>(), (*value)->revision};
+  std::lock_guard<std::mutex> lock(mu_);
+  Lease& known = leases_[stream];
+  if (known.revision <= lease.revision) known = lease;
+  return known.node == client_->options().node_id;
+}
+
+bool ClusterNode::PeerAlive(const std::string& node) {
+  auto value = client_->Get(NodeKey(node));
+  if (!value.ok()) return true;  // cannot tell: nothing is taken over
+  if (!*value) return false;
+  std::lock_guard<std::mutex> lock(mu_);
+  Peer& peer = peers_[node];
+  if (peer.revision == (*value)->revision) return false;
+  peer = Peer{(*value)->revision, Clock::now()};
+  return true;
 }
 
 // Compares the leases with the lanes this node runs, and takes the lanes it should.
@@ -423,7 +482,9 @@ void ClusterNode::Reconcile() {
           else if (!running && fresh) action = kLead;
         } else if (running) {
           action = kStop;
-        } else if (fresh) {
+        } else if (fresh && healthy_since_ && now - *healthy_since_ >= lease_period) {
+          // Only a node that could write its own heartbeats for a whole lease period judges
+          // another dead: while the bucket itself is unavailable, nobody's heartbeat changes.
           auto peer = peers_.find(lease.node);
           if (peer == peers_.end() || now - peer->second.changed >= lease_period) {
             // Never seen since this node started counts from its start.
@@ -444,7 +505,7 @@ void ClusterNode::Reconcile() {
       case kNothing:
         break;
       case kLead:
-        Lead(stream, true);
+        if (Confirmed(stream)) Lead(stream, true);
         break;
       case kStop:
         Lead(stream, false);
@@ -456,6 +517,7 @@ void ClusterNode::Reconcile() {
         break;
       case kCreate:
       case kTakeOver: {
+        if (action == kTakeOver && PeerAlive(lease.node)) break;
         auto revision = action == kCreate
                             ? client_->Create(LeaseKey(stream), LeaseText(me, 1))
                             : client_->Update(LeaseKey(stream), LeaseText(me, lease.term + 1), lease.revision);

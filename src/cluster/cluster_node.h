@@ -18,9 +18,11 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -84,8 +86,11 @@ class ClusterNode final : public stream::ClusterStore {
     Clock::time_point changed;  // when this node saw the revision change
   };
   explicit ClusterNode(std::unique_ptr<NatsClient> client) : client_(std::move(client)) {}
-  void Run();  // the lease thread
+  void Run();        // the lease thread
+  void BeatHeart();  // the heartbeat thread
   void Heartbeat();
+  bool Confirmed(const std::string& stream);  // the bucket says this node holds the lease
+  bool PeerAlive(const std::string& node);    // its heartbeat changed since last seen
   void Reconcile();
   bool FreshLocked(Clock::time_point now) const;
   std::vector<std::string> LivePeersLocked(Clock::time_point now) const;
@@ -107,8 +112,15 @@ class ClusterNode final : public stream::ClusterStore {
   // guarded by mu_: the last value this node wrote under a functions. or glue. key
   std::map<std::string, std::string> written_;
   Clock::time_point renewed_at_{};                 // guarded by mu_: last heartbeat written
+  std::optional<Clock::time_point> healthy_since_;  // guarded by mu_: heartbeats written since
+  uint64_t seen_own_heartbeat_ = 0;                // guarded by mu_: its revision, as the watch saw it
+  std::deque<std::pair<uint64_t, Clock::time_point>> beats_;  // guarded by mu_: written, not seen yet
+  // What the bucket's watch calls, by key prefix (registered before Start).
+  std::vector<std::pair<std::string, NatsClient::WatchCallback>> handlers_;
   bool wake_ = false;                              // guarded by mu_
+  bool give_up_ = false;                           // guarded by mu_: away for a lease period
   std::thread thread_;
+  std::thread heartbeat_thread_;
 };
 
 }  // namespace hydrant::cluster

@@ -68,22 +68,8 @@ class JetStreamLog final : public wal::Wal {
 
   void SetDurableListener(DurableListener listener) override {
     listener_ = std::move(listener);
-    jsSubOptions so;
-    jsSubOptions_Init(&so);
-    so.Stream = name_.c_str();
-    so.Ordered = true;
-    so.Config.HeadersOnly = true;
-    std::lock_guard<std::mutex> lock(mu_);
-    so.Config.DeliverPolicy = js_DeliverByStartSequence;
-    so.Config.OptStartSeq = durable_end_.segment;
-    jsErrCode code = static_cast<jsErrCode>(0);
-    natsStatus s = js_Subscribe(&sub_, client_->js(), subject_.c_str(), &JetStreamLog::OnStored, this, nullptr,
-                                &so, &code);
-    if (s != NATS_OK) {
-      // The lanes see only what they recovered; the node gives the lane up at its next check.
-      spdlog::error("cluster: cannot follow {}: {}", name_, NatsError("subscribe", s, code).ToString());
-      follow_failed_ = true;
-    }
+    follower_ = client_->Follow(name_, subject_, DurableEnd().segment,
+                                [this](natsMsg* msg, uint64_t seq) { OnStored(msg, seq); });
   }
 
   wal::LogPosition Begin() const override {
@@ -153,35 +139,23 @@ class JetStreamLog final : public wal::Wal {
   uint64_t BytesBetween(wal::LogPosition, wal::LogPosition) const override { return 0; }
 
   Status Close() override {
-    if (sub_) {
-      natsSubscription_Unsubscribe(sub_);
-      natsSubscription_Destroy(sub_);
-      sub_ = nullptr;
-    }
+    if (follower_) client_->Unfollow(follower_);
+    follower_.reset();
     return Status::Ok();
   }
 
  private:
-  static void OnStored(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
-    auto* self = static_cast<JetStreamLog*>(closure);
-    jsMsgMetaData* meta = nullptr;
-    if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
-      wal::DurableGroup group{.end = {meta->Sequence.Stream + 1, 0},
-                              .records = HeaderNumber(msg, kRecordsHeader),
-                              .data_bytes = HeaderNumber(msg, kBytesHeader),
-                              .oldest_arrival_millis = static_cast<int64_t>(HeaderNumber(msg, kArrivalHeader))};
-      jsMsgMetaData_Destroy(meta);
-      bool advanced = false;
-      {
-        std::lock_guard<std::mutex> lock(self->mu_);
-        if (self->durable_end_ < group.end) {
-          self->durable_end_ = group.end;
-          advanced = true;
-        }
-      }
-      if (advanced && group.records > 0) self->listener_(group);
+  void OnStored(natsMsg* msg, uint64_t seq) {
+    wal::DurableGroup group{.end = {seq + 1, 0},
+                            .records = HeaderNumber(msg, kRecordsHeader),
+                            .data_bytes = HeaderNumber(msg, kBytesHeader),
+                            .oldest_arrival_millis = static_cast<int64_t>(HeaderNumber(msg, kArrivalHeader))};
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!(durable_end_ < group.end)) return;
+      durable_end_ = group.end;
     }
-    natsMsg_Destroy(msg);
+    if (group.records > 0) listener_(group);
   }
 
   NatsClient* const client_;
@@ -191,8 +165,7 @@ class JetStreamLog final : public wal::Wal {
   wal::LogPosition begin_;        // guarded by mu_
   wal::LogPosition durable_end_;  // guarded by mu_
   DurableListener listener_;
-  natsSubscription* sub_ = nullptr;
-  bool follow_failed_ = false;
+  std::shared_ptr<NatsClient::Follower> follower_;
 };
 }  // namespace
 

@@ -1,7 +1,7 @@
 // The names a cluster keeps its state under: in the key-value bucket
 //   streams.<token>            a stream's metadata (stream.json)
 //   leases.<token>             which node runs the stream's lanes: {"node","term"}
-//   journals.<token>.<lane>    a lane's delivery journal
+//   journals.<token>.<lane>    a lane's delivery journal (in the bucket <bucket>-journals)
 //   nodes.<node token>         a node's heartbeat
 //   functions.<token>          a Lambda function: {"definition", "zip" (base64, when it has one)}
 //   glue.<db>[.<table>]        a Glue database (database.json) or table ({"versions": [...]})

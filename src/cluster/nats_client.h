@@ -38,6 +38,10 @@ struct KvValue {
   uint64_t revision = 0;
 };
 
+// The two key-value buckets: the shared catalog, leases and heartbeats (watched by every node),
+// and the lanes' journals (`<bucket>-journals`, written often, read only by a lane's holder).
+enum class Bucket { kShared, kJournals };
+
 // Thread-safe.
 class NatsClient {
  public:
@@ -57,32 +61,58 @@ class NatsClient {
 
   // The bucket. Get: nullopt when the key has no value. Create: AlreadyExists when it has one.
   // Update: FailedPrecondition when the key's revision is not `revision` any more.
-  Result<std::optional<KvValue>> Get(const std::string& key) const;
-  Result<uint64_t> Create(const std::string& key, std::string_view value) const;
-  Result<uint64_t> Update(const std::string& key, std::string_view value, uint64_t revision) const;
+  Result<std::optional<KvValue>> Get(const std::string& key, Bucket bucket = Bucket::kShared) const;
+  Result<uint64_t> Create(const std::string& key, std::string_view value, Bucket bucket = Bucket::kShared) const;
+  Result<uint64_t> Update(const std::string& key, std::string_view value, uint64_t revision,
+                          Bucket bucket = Bucket::kShared) const;
   Result<uint64_t> Put(const std::string& key, std::string_view value) const;
-  Status Delete(const std::string& key) const;
+  Status Delete(const std::string& key, Bucket bucket = Bucket::kShared) const;
 
   // Calls `changed(key, value or nullopt when deleted, revision)` for every key matching
   // `keys` (a subject filter such as "streams.>"): first the current ones, then every change,
-  // on a thread of its own, until the client is destroyed.
+  // on a thread of its own, until the client is destroyed. A watch that breaks (its server
+  // went away) is made again, which calls `changed` with the current values again.
   using WatchCallback =
       std::function<void(const std::string& key, const std::optional<std::string>& value, uint64_t revision)>;
   Status Watch(const std::string& keys, WatchCallback changed);
+  // Makes the watches and followers again (a watch that stopped delivering without an error).
+  void Renew() { epoch_++; }
+
+  // Follows the messages of a JetStream stream from sequence `from` on, without their payloads
+  // (headers only): `stored(msg)` runs once per message, in order, on a library thread. The
+  // consumer is made again from the next sequence whenever it breaks. Unfollow stops it: no
+  // callback runs after it returns.
+  class Follower;
+  using FollowCallback = std::function<void(natsMsg* msg, uint64_t sequence)>;
+  std::shared_ptr<Follower> Follow(const std::string& stream, const std::string& subject, uint64_t from,
+                                   FollowCallback stored);
+  void Unfollow(const std::shared_ptr<Follower>& follower);
 
  private:
   explicit NatsClient(ClusterOptions options) : options_(std::move(options)) {}
   static void OnAck(jsCtx*, natsMsg* msg, jsPubAck* ack, jsPubAckErr* error, void* closure);
+  static void OnDisconnected(natsConnection*, void* closure);
+  static void OnReconnected(natsConnection*, void* closure);
+  static void OnAsyncError(natsConnection*, natsSubscription*, natsStatus, void* closure);
+  void FailPending(const std::string& why);
+  void Maintain();  // remakes the followers' consumers after a break
 
   const ClusterOptions options_;
   natsConnection* nc_ = nullptr;
   jsCtx* js_ = nullptr;
   kvStore* kv_ = nullptr;
+  kvStore* journals_ = nullptr;
+  kvStore* Of(Bucket bucket) const { return bucket == Bucket::kShared ? kv_ : journals_; }
   std::mutex mu_;
   std::map<uint64_t, PublishDone> pending_;  // guarded by mu_: by the message's put id
   uint64_t next_put_ = 1;                    // guarded by mu_
   std::atomic<bool> stopping_{false};
+  // Bumped at every reconnection and subscription error: watches and followers are made again.
+  std::atomic<uint64_t> epoch_{0};
   std::vector<std::thread> watchers_;
+  std::mutex followers_mu_;
+  std::vector<std::shared_ptr<Follower>> followers_;  // guarded by followers_mu_
+  std::thread maintainer_;
 };
 
 // A libnats failure as a Status: `what` failed, with the library's last error text.

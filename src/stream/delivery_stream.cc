@@ -231,7 +231,8 @@ Status DeliveryStream::Recover() {
   // delivered before the restart (still in the log's current segment) does not.
   budget_released_to_ = ReleasePosition();
   if (deps_.budget) deps_.budget->ForceReserve(wal_->BytesBetween(budget_released_to_, wal_->DurableEnd()));
-  wal_->SetDurableListener([this](const wal::DurableGroup& group) { OnDurable(group); });
+  // Only a stream whose lanes run here needs to hear of new records (cluster mode: a consumer).
+  if (deps_.run_lanes) wal_->SetDurableListener([this](const wal::DurableGroup& group) { OnDurable(group); });
   return Status::Ok();
 }
 

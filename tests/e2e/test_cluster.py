@@ -347,10 +347,12 @@ def test_kill_9_of_one_nats_server_under_load_loses_nothing(cluster):
     with Producer(cluster.nodes, "nats-kill", "nk") as producer:
         wait_for(lambda: len(producer.acked) >= 2000, timeout=30, message="load")
         cluster.nats.servers[1].kill()
+        # JetStream elects new leaders for what the server led within seconds; then puts go on.
+        time.sleep(10)
         before = len(producer.acked)
-        time.sleep(6)
+        time.sleep(5)
         after = len(producer.acked)
-    assert after - before >= 1000, f"puts did not continue: {after - before} records in 6 s"
+    assert after - before >= 1000, f"puts did not continue: {after - before} records in the last 5 s"
     lines, keys = wait_delivered(cluster.remote, "nats-kill/", producer.acked, timeout=90)
     assert_once(lines, producer.sent)
     print(f"{len(producer.acked)} acknowledged, {producer.failures} failed puts")
