@@ -137,6 +137,7 @@ def main():
                     create(nodes[0], stream)
                     r = throughput(nodes, stream)
                     runs.append(r)
+                    nodes[0].firehose().delete_delivery_stream(DeliveryStreamName=stream)  # and its backlog
                     print(json.dumps({"nodes": count, "run": run, **r}), flush=True)
                 finally:
                     for node in nodes:

@@ -147,16 +147,21 @@ Status ClusterNode::Start(stream::Catalog* catalog) {
 }
 
 void ClusterNode::Stop() {
-  std::set<std::string> led;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
     stopping_ = true;
     cv_.notify_all();
-    led = led_;
   }
   if (thread_.joinable()) thread_.join();
   if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
+  std::set<std::string> led;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return steps_ == 0; });
+    led = led_;
+  }
+  client_->StopWatches();  // the catalog may go away after Stop
   // Another node takes these lanes at once instead of after a lease period.
   for (const std::string& stream : led) {
     std::optional<Lease> lease;
@@ -427,7 +432,10 @@ void ClusterNode::Run() {
       cv_.wait_for(lock, kTick, [this] { return stopping_ || wake_; });
       if (stopping_) return;
       wake_ = false;
-      if (std::exchange(give_up_, false)) give_up.assign(led_.begin(), led_.end());
+      if (std::exchange(give_up_, false)) {
+        cv_.wait(lock, [this] { return steps_ == 0; });  // no lane is being taken meanwhile
+        give_up.assign(led_.begin(), led_.end());
+      }
     }
     for (const std::string& stream : give_up) Lead(stream, false);
     Reconcile();
@@ -460,12 +468,49 @@ bool ClusterNode::PeerAlive(const std::string& node) {
   return true;
 }
 
+void ClusterNode::Act(const std::string& stream, Action action, Lease lease) {
+  const std::string& me = client_->options().node_id;
+  switch (action) {
+    case kNothing:
+      break;
+    case kLead:
+      if (Confirmed(stream)) Lead(stream, true);
+      break;
+    case kStop:
+      Lead(stream, false);
+      break;
+    case kRestart:
+      spdlog::warn("cluster: the journal of {} was written elsewhere; its lanes start again from it", stream);
+      Lead(stream, false);
+      Lead(stream, true);
+      break;
+    case kCreate:
+    case kTakeOver: {
+      if (action == kTakeOver && PeerAlive(lease.node)) return;
+      auto revision = action == kCreate
+                          ? client_->Create(LeaseKey(stream), LeaseText(me, 1))
+                          : client_->Update(LeaseKey(stream), LeaseText(me, lease.term + 1), lease.revision);
+      if (!revision.ok()) return;  // another node won; the watch tells which
+      if (action == kTakeOver) {
+        spdlog::warn("cluster: node {} stopped renewing its lease; this node takes stream {} over", lease.node,
+                     stream);
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        leases_[stream] = Lease{me, action == kCreate ? 1 : lease.term + 1, *revision};
+      }
+      Lead(stream, true);
+      break;
+    }
+  }
+}
+
 // Compares the leases with the lanes this node runs, and takes the lanes it should.
 void ClusterNode::Reconcile() {
   const std::string& me = client_->options().node_id;
   const auto lease_period = std::chrono::milliseconds(client_->options().lease_millis);
   for (const std::string& stream : catalog_->ListNames()) {
-    enum { kNothing, kLead, kStop, kRestart, kCreate, kTakeOver } action = kNothing;
+    Action action = kNothing;
     Lease lease;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -501,39 +546,21 @@ void ClusterNode::Reconcile() {
         }
       }
     }
-    switch (action) {
-      case kNothing:
-        break;
-      case kLead:
-        if (Confirmed(stream)) Lead(stream, true);
-        break;
-      case kStop:
-        Lead(stream, false);
-        break;
-      case kRestart:
-        spdlog::warn("cluster: the journal of {} was written elsewhere; its lanes start again from it", stream);
-        Lead(stream, false);
-        Lead(stream, true);
-        break;
-      case kCreate:
-      case kTakeOver: {
-        if (action == kTakeOver && PeerAlive(lease.node)) break;
-        auto revision = action == kCreate
-                            ? client_->Create(LeaseKey(stream), LeaseText(me, 1))
-                            : client_->Update(LeaseKey(stream), LeaseText(me, lease.term + 1), lease.revision);
-        if (!revision.ok()) break;  // another node won; the watch tells which
-        if (action == kTakeOver) {
-          spdlog::warn("cluster: node {} stopped renewing its lease; this node takes stream {} over", lease.node,
-                       stream);
-        }
-        {
-          std::lock_guard<std::mutex> lock(mu_);
-          leases_[stream] = Lease{me, action == kCreate ? 1 : lease.term + 1, *revision};
-        }
-        Lead(stream, true);
-        break;
-      }
+    if (action == kNothing) continue;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!busy_.insert(stream).second) continue;  // a step on this stream is under way
+      ++steps_;
     }
+    // Taking a lane reads its backlog and may wait on JetStream: each runs on its own thread, so
+    // one stream's takeover does not hold up another's.
+    std::thread([this, stream, action, lease] {
+      Act(stream, action, lease);
+      std::lock_guard<std::mutex> lock(mu_);
+      busy_.erase(stream);
+      --steps_;
+      cv_.notify_all();
+    }).detach();
   }
 }
 

@@ -81,6 +81,7 @@ class ClusterNode final : public stream::ClusterStore {
     uint64_t term = 0;
     uint64_t revision = 0;
   };
+  enum Action { kNothing, kLead, kStop, kRestart, kCreate, kTakeOver };
   struct Peer {
     uint64_t revision = 0;
     Clock::time_point changed;  // when this node saw the revision change
@@ -92,6 +93,7 @@ class ClusterNode final : public stream::ClusterStore {
   bool Confirmed(const std::string& stream);  // the bucket says this node holds the lease
   bool PeerAlive(const std::string& node);    // its heartbeat changed since last seen
   void Reconcile();
+  void Act(const std::string& stream, Action action, Lease lease);
   bool FreshLocked(Clock::time_point now) const;
   std::vector<std::string> LivePeersLocked(Clock::time_point now) const;
   void Lead(const std::string& stream, bool lead);
@@ -119,6 +121,8 @@ class ClusterNode final : public stream::ClusterStore {
   std::vector<std::pair<std::string, NatsClient::WatchCallback>> handlers_;
   bool wake_ = false;                              // guarded by mu_
   bool give_up_ = false;                           // guarded by mu_: away for a lease period
+  std::set<std::string> busy_;                     // guarded by mu_: streams with a step under way
+  int steps_ = 0;                                  // guarded by mu_: steps under way
   std::thread thread_;
   std::thread heartbeat_thread_;
 };

@@ -112,9 +112,15 @@ void NatsClient::FailPending(const std::string& why) {
   for (auto& [id, done] : pending) done(Status::Unavailable(why), 0);
 }
 
-NatsClient::~NatsClient() {
+void NatsClient::StopWatches() {
   stopping_ = true;
-  for (std::thread& t : watchers_) t.join();
+  for (std::thread& t : watchers_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+NatsClient::~NatsClient() {
+  StopWatches();
   if (maintainer_.joinable()) maintainer_.join();
   if (kv_) kvStore_Destroy(kv_);
   if (journals_) kvStore_Destroy(journals_);

@@ -77,6 +77,8 @@ class NatsClient {
   Status Watch(const std::string& keys, WatchCallback changed);
   // Makes the watches and followers again (a watch that stopped delivering without an error).
   void Renew() { epoch_++; }
+  // Ends every watch: no callback runs after it returns.
+  void StopWatches();
 
   // Follows the messages of a JetStream stream from sequence `from` on, without their payloads
   // (headers only): `stored(msg)` runs once per message, in order, on a library thread. The
