@@ -477,6 +477,8 @@ void ClusterNode::Act(const std::string& stream, Action action, Lease lease) {
       if (Confirmed(stream)) Lead(stream, true);
       break;
     case kStop:
+      spdlog::info("cluster: the lease of {} is node {}'s (term {}); this node stops its lanes", stream, lease.node,
+                   lease.term);
       Lead(stream, false);
       break;
     case kRestart:

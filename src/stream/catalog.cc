@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <mutex>
+#include <utility>
 
 #include "common/ids.h"
 
@@ -170,18 +171,34 @@ Result<std::shared_ptr<DeliveryStream>> Catalog::OpenShared(StreamMetadata metad
 
 Status Catalog::Adopt(StreamMetadata metadata) {
   const std::string name = metadata.config.name();
-  std::unique_lock lock(mu_);
-  if (auto it = streams_.find(name); it != streams_.end()) {
-    if (it->second->create_millis() == metadata.create_millis) {
+  auto same = [&](const std::shared_ptr<DeliveryStream>& known) {
+    return known->create_millis() == metadata.create_millis;
+  };
+  {
+    std::shared_lock lock(mu_);
+    if (auto it = streams_.find(name); it != streams_.end() && same(it->second)) {
       it->second->AdoptMetadata(std::move(metadata));
       return Status::Ok();
     }
-    it->second->Stop();  // deleted and created again meanwhile
-    streams_.erase(it);
   }
-  auto stream = OpenShared(std::move(metadata), /*run_lanes=*/false);
+  // Opened without the lock: puts to other streams go on meanwhile.
+  auto stream = OpenShared(metadata, /*run_lanes=*/false);
   if (!stream.ok()) return stream.status();
-  streams_.emplace(name, std::move(*stream));
+  std::shared_ptr<DeliveryStream> replaced;
+  {
+    std::unique_lock lock(mu_);
+    auto it = streams_.find(name);
+    if (it != streams_.end() && same(it->second)) {
+      it->second->AdoptMetadata(std::move(metadata));  // opened meanwhile by Create
+      return Status::Ok();
+    }
+    if (it != streams_.end()) {
+      replaced = std::exchange(it->second, std::move(*stream));  // deleted and created again
+    } else {
+      streams_.emplace(name, std::move(*stream));
+    }
+  }
+  if (replaced) replaced->Stop();
   return Status::Ok();
 }
 
