@@ -18,6 +18,7 @@ constexpr auto kTick = std::chrono::milliseconds(250);
 constexpr auto kHeartbeatEvery = std::chrono::milliseconds(1000);
 // A holder stops delivering this long before its peers may take its lanes over.
 constexpr auto kFencingMargin = std::chrono::milliseconds(1000);
+// Every write rewrites the whole value: a journal in the bucket is kept small.
 constexpr uint64_t kJournalCompactBytes = 16 * 1024;
 
 std::string LeaseText(const std::string& node, uint64_t term) {
@@ -40,6 +41,7 @@ class BucketJournal final : public stream::JournalStore {
   }
   Status Append(const std::string& lines) override { return Write(content_ + lines); }
   Status Replace(const std::string& content) override { return Write(content); }
+  uint64_t compact_at_bytes() const override { return kJournalCompactBytes; }
 
  private:
   Status Write(std::string content) {

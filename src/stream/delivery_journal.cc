@@ -82,8 +82,9 @@ std::unique_ptr<JournalStore> FileJournalStore(Env* env, std::string path) {
 
 Result<std::unique_ptr<DeliveryJournal>> DeliveryJournal::Open(std::unique_ptr<JournalStore> store,
                                                                wal::LogPosition log_begin,
-                                                               uint64_t compact_at_bytes) {
-  std::unique_ptr<DeliveryJournal> journal(new DeliveryJournal(std::move(store), compact_at_bytes));
+                                                               std::optional<uint64_t> compact_at_bytes) {
+  const uint64_t compact_at = compact_at_bytes.value_or(store->compact_at_bytes());
+  std::unique_ptr<DeliveryJournal> journal(new DeliveryJournal(std::move(store), compact_at));
   journal->delivered_end_ = log_begin;
   auto content = journal->store_->Load();
   if (!content.ok()) return content.status();

@@ -57,6 +57,8 @@ class JournalStore {
   virtual Result<std::string> Load() = 0;                       // "" when new
   virtual Status Append(const std::string& lines) = 0;          // durable when it returns
   virtual Status Replace(const std::string& content) = 0;       // all or nothing
+  // The journal is rewritten as one checkpoint line once it grows past this.
+  virtual uint64_t compact_at_bytes() const { return 256 * 1024; }
 };
 
 // The journal at `path` on the local disk.
@@ -66,10 +68,10 @@ class DeliveryJournal {
  public:
   // Opens or creates the journal in `store`. `log_begin` is where delivery starts when the
   // journal is new (the WAL's first record). The file is rewritten to one checkpoint line
-  // whenever it grows past compact_at_bytes.
+  // whenever it grows past compact_at_bytes (the store's when not given).
   static Result<std::unique_ptr<DeliveryJournal>> Open(std::unique_ptr<JournalStore> store,
                                                        wal::LogPosition log_begin,
-                                                       uint64_t compact_at_bytes = 256 * 1024);
+                                                       std::optional<uint64_t> compact_at_bytes = std::nullopt);
   static Result<std::unique_ptr<DeliveryJournal>> Open(Env* env, const std::string& path,
                                                        wal::LogPosition log_begin,
                                                        uint64_t compact_at_bytes = 256 * 1024) {
