@@ -96,22 +96,13 @@ def takeover(root, nats, config, run):
         owner.kill()
         killed = time.monotonic()
 
-        def successor():
-            for n in others:
-                text = n.log_text(max_chars=20_000_000)[marks[n.endpoint]:]
-                if f"runs the lanes of stream {stream}\n" in text:
-                    return n
-            return None
-        new_owner = wait_for(successor, timeout=30, interval=0.05, message="a successor")
+        def seen(text):  # in a survivor's log since the kill
+            return next((n for n in others if text in n.log_text(max_chars=20_000_000)[marks[n.endpoint]:]), None)
+        wait_for(lambda: seen(f"runs the lanes of stream {stream}\n"), timeout=30, interval=0.05,
+                 message="a successor")
         taken = time.monotonic() - killed
-        mark = len(new_owner.log_text(max_chars=20_000_000))
-        try:
-            wait_for(lambda: f"stream {stream}: delivered " in new_owner.log_text(max_chars=20_000_000)[mark:],
-                     timeout=30, interval=0.05, message="the successor's first object")
-        except AssertionError:
-            for n in others:
-                print(n.log_text(max_chars=20_000_000)[-3000:], file=sys.stderr)
-            raise
+        wait_for(lambda: seen(f"stream {stream}: delivered "), timeout=30, interval=0.05,
+                 message="the successor's first object")
         delivered = time.monotonic() - killed
         for g in generators:
             g.kill()

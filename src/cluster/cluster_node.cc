@@ -535,10 +535,18 @@ void ClusterNode::Reconcile() {
           // Only a node that could write its own heartbeats for a whole lease period judges
           // another dead: while the bucket itself is unavailable, nobody's heartbeat changes.
           auto peer = peers_.find(lease.node);
-          if (peer == peers_.end() || now - peer->second.changed >= lease_period) {
-            // Never seen since this node started counts from its start.
-            if (peer == peers_.end()) peers_[lease.node] = Peer{0, now};
-            else action = kTakeOver;
+          if (peer == peers_.end()) {
+            peers_[lease.node] = Peer{0, now};  // never seen since this node started: from its start
+          } else if (const auto silent = now - peer->second.changed; silent >= lease_period) {
+            // One successor is chosen as a new stream's holder is (the others wait another lease
+            // period): JetStream 2.9's compare-and-set can let two writes of the same revision
+            // through when they race.
+            std::vector<std::string> live = LivePeersLocked(now);
+            std::erase(live, lease.node);
+            const size_t preferred = std::hash<std::string>{}(stream) % std::max<size_t>(1, live.size());
+            if ((preferred < live.size() && live[preferred] == me) || silent >= 2 * lease_period) {
+              action = kTakeOver;
+            }
           }
         }
       } else if (fresh) {

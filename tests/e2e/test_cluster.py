@@ -93,15 +93,37 @@ def cluster(nats_cluster, remote, tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def every_node_running(cluster):
-    """A test that killed a node or a NATS server leaves the cluster whole for the next one."""
+    """A test that killed a node or a NATS server leaves the cluster whole for the next one, and
+    settled: a stream created on one node is served by every node again (JetStream re-elects
+    leaders and catches the restarted server up first; that recovery is the killing test's
+    subject, not the next test's)."""
     yield
+    restarted = False
     for server in cluster.nats.servers:
         if server.process.poll() is not None:
             server.start()
             server.wait_listening()
+            restarted = True
     for node in cluster.nodes:
         if not node.alive():
             node.start()
+            restarted = True
+    if restarted:
+        def settled():
+            name = f"probe-{time.monotonic_ns()}"
+            try:
+                cluster.nodes[0].firehose(max_attempts=1).create_delivery_stream(
+                    DeliveryStreamName=name, DeliveryStreamType="DirectPut",
+                    S3DestinationConfiguration={"RoleARN": "arn:aws:iam::123456789012:role/r",
+                                                "BucketARN": "arn:aws:s3:::logs"})
+                seen = wait_for(lambda: all(name in n.firehose(max_attempts=1).list_delivery_streams(Limit=100)
+                                            ["DeliveryStreamNames"] for n in cluster.nodes),
+                                timeout=3, interval=0.1, message="the probe on every node")
+                cluster.nodes[0].firehose(max_attempts=1).delete_delivery_stream(DeliveryStreamName=name)
+                return seen
+            except (AssertionError, ClientError):
+                return False
+        wait_for(settled, timeout=90, interval=1, message="the cluster to settle")
 
 
 def create_stream(node, name, prefix, interval_s=1, size_mb=1):
