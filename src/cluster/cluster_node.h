@@ -9,7 +9,8 @@
 //    one is taken by the node its name hashes to among the live nodes (any node after a
 //    lease period), so lanes spread over the cluster;
 //  - a node whose heartbeat has not changed for `lease_millis`, as its peers see it, is dead:
-//    its leases are taken over with a compare-and-set on their revision, so one node wins;
+//    one survivor (chosen by the stream's name, as for a new stream; the others wait another
+//    lease period) takes each lease over with a compare-and-set on its revision;
 //  - a node delivers only while its own heartbeat was written less than lease_millis − 1 s
 //    ago, so it stops before anyone may take over; one that was away longer (stopped, cut
 //    off) gives every lane up and starts again from the shared journal. The journal's writes
