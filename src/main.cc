@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
+#include "api/console_handler.h"
 #include "api/firehose_handler.h"
 #include "api/glue_handler.h"
 #include "api/metrics_handler.h"
@@ -36,6 +37,8 @@
 #include "schema/glue_catalog.h"
 #include "store/object_store.h"
 #include "stream/catalog.h"
+#include "stream/replay.h"
+#include "operator_commands.h"
 
 namespace hydrant {
 namespace {
@@ -81,6 +84,8 @@ struct ServeOptions {
   // Each stream's JetStream limit (MaxBytes); 0: none, the servers' store limits apply. JetStream
   // reserves it on its servers for every stream, so it is off unless set.
   int64_t cluster_stream_max_bytes = 0;
+  std::string console_assets;  // "": the console's files built in; else read from this folder
+  uint64_t replay_max_ahead_bytes = stream::ReplayService::kMaxAheadBytes;  // testing: pauses replays sooner
 };
 
 // "a,b, c" → {"a", "b", "c"}.
@@ -243,12 +248,33 @@ Status LoadConfigFile(const std::string& path, ServeOptions* options, const CLI:
 Status CreateConfiguredStreams(const ServeOptions& options, stream::Catalog* catalog) {
   for (const auto& request : options.streams) {
     if (!request.is_object()) return Status::InvalidArgument("config file: each stream must be a mapping");
-    Status valid = api::ServiceModel::Firehose().ValidateInput("CreateDeliveryStream", request);
+    // Hydrant's own member: how long delivered records are kept for replay (the stream's tag
+    // hydrant:retention_hours).
+    json::object create = request.as_object();
+    std::optional<std::string> retention_hours;
+    if (const json::value* hours = create.if_contains("retention_hours")) {
+      if (!hours->is_number() || hours->to_number<double>() < 0) {
+        return Status::InvalidArgument("config file stream: retention_hours must be a number of hours, 0 or more");
+      }
+      retention_hours = json::serialize(*hours);
+      create.erase("retention_hours");
+    }
+    Status valid = api::ServiceModel::Firehose().ValidateInput("CreateDeliveryStream", create);
     if (!valid.ok()) return Status(valid.code(), "config file stream: " + valid.message());
-    auto config = stream::StreamConfig::FromCreateRequest(request.as_object());
+    auto config = stream::StreamConfig::FromCreateRequest(create);
     if (!config.ok()) return Status(config.status().code(), "config file stream: " + config.status().message());
-    if (catalog->Find(config->name())) continue;
+    if (auto existing = catalog->Find(config->name())) {
+      if (!retention_hours) continue;
+      // The config file's retention wins over a tag set since.
+      HYDRANT_RETURN_IF_ERROR(existing->UpdateMetadata([&](stream::StreamMetadata* m) {
+        std::erase_if(m->tags, [](const auto& tag) { return tag.first == stream::kRetentionHoursTag; });
+        m->tags.emplace_back(stream::kRetentionHoursTag, *retention_hours);
+        return Status::Ok();
+      }));
+      continue;
+    }
     std::vector<std::pair<std::string, std::string>> tags;
+    if (retention_hours) tags.emplace_back(stream::kRetentionHoursTag, *retention_hours);
     std::string name = config->name();
     Status created = catalog->Create(std::move(*config), std::move(tags));
     if (created.code() == StatusCode::kResourceInUse) continue;  // cluster mode: another node made it
@@ -372,6 +398,34 @@ sigset_t BlockTerminationSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
+
+// Runs `tick` every `period` on its own thread until destroyed.
+class PeriodicThread {
+ public:
+  PeriodicThread(std::chrono::milliseconds period, std::function<void()> tick)
+      : thread_([this, period, tick = std::move(tick)] {
+          std::unique_lock<std::mutex> lock(mu_);
+          while (!cv_.wait_for(lock, period, [this] { return stop_; })) {
+            lock.unlock();
+            tick();
+            lock.lock();
+          }
+        }) {}
+  ~PeriodicThread() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
 
 int Serve(ServeOptions options, const CLI::App& serve) {
   if (!options.config_file.empty()) {
@@ -603,6 +657,24 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   api::Router router(&firehose, &s3, &lambda, &metrics, &authenticator, clock);
   router.SetCorsOrigins(options.cors_origins);
   router.SetGlue(&glue);
+  // The console: its history of every stream's figures, sampled on one thread that also lets
+  // idle streams release what their retention period no longer keeps; and replays.
+  api::StreamHistory history;
+  stream::ReplayService replays(catalog->get(), Env::Default(), JoinPath(options.data_dir, "replays"), clock,
+                                options.replay_max_ahead_bytes);
+  if (Status s = replays.Start(); !s.ok()) {
+    spdlog::error("cannot read the replays: {}", s.ToString());
+    return 1;
+  }
+  api::ConsoleHandler console(catalog->get(), &metrics, &history, &replays, &authenticator.credentials(), clock,
+                              options.console_assets);
+  router.SetConsole(&console);
+  PeriodicThread sampler(std::chrono::milliseconds(api::StreamHistory::kResolutionMillis), [&] {
+    history.Sample(metrics.Snapshot(), clock->NowMillis());
+    for (const std::string& name : (*catalog)->ListNames()) {
+      if (auto stream = (*catalog)->Find(name); stream && stream->retention_millis() > 0) stream->TrimRetention();
+    }
+  });
   if (cluster_node) {
     router.SetHealthDetail([&cluster_node] {
       const cluster::ClusterHealth h = cluster_node->Health();
@@ -757,6 +829,28 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--log-level", options.log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
+  serve->add_option("--console-assets", options.console_assets,
+                    "Serve the web console's files from this folder instead of the built-in ones (to work on them)");
+  // Hidden: tests pause a replay behind a small backlog.
+  serve->add_option("--replay-max-ahead-bytes", options.replay_max_ahead_bytes, "Replay backlog limit")->group("");
+  hydrant::LineageOptions lineage_options;
+  CLI::App* lineage = app.add_subcommand("lineage", "Tell where a record is now, from the RecordId a put returned");
+  lineage->add_option("--endpoint", lineage_options.endpoint, "Hydrant's URL")->capture_default_str();
+  lineage->add_option("--stream", lineage_options.stream, "The delivery stream the record was put into")->required();
+  lineage->add_option("record_id", lineage_options.record_id, "The RecordId")->required();
+  lineage->add_flag("--json", lineage_options.json, "Print the answer as JSON");
+  hydrant::ReplayOptions replay_options;
+  CLI::App* replay = app.add_subcommand(
+      "replay", "Deliver a stream's retained records of a time window again (or into another stream)");
+  replay->add_option("--endpoint", replay_options.endpoint, "Hydrant's URL")->capture_default_str();
+  replay->add_option("--stream", replay_options.stream, "The stream whose records are replayed");
+  replay->add_option("--from", replay_options.from, "Start of the window (arrival time, ISO-8601)");
+  replay->add_option("--to", replay_options.to, "End of the window (ISO-8601)");
+  replay->add_option("--to-stream", replay_options.to_stream, "Put the records into this stream instead");
+  replay->add_flag("--no-wait", replay_options.no_wait, "Start the replay and return (its id is printed)");
+  replay->add_option("--status", replay_options.status_id, "Show a replay's progress");
+  replay->add_option("--cancel", replay_options.cancel_id, "Cancel a replay");
+  replay->add_flag("--list", replay_options.list, "List the replays");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("hydrant"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
@@ -765,5 +859,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (serve->parsed()) return hydrant::Serve(options, *serve);
+  if (lineage->parsed()) return hydrant::RunLineage(lineage_options);
+  if (replay->parsed()) return hydrant::RunReplay(replay_options);
   return 0;
 }

@@ -31,7 +31,7 @@ class FirehoseHandler {
 
   stream::Catalog* catalog_;
   Clock* clock_;
-  const std::string record_id_salt_;     // random per process: ids never repeat across restarts
+  const uint64_t record_id_salt_;  // random per process (16 bits): cluster mode's ids
   std::atomic<uint64_t> record_counter_{0};
 };
 

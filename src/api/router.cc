@@ -9,6 +9,8 @@
 #include "api/errors.h"
 #include "common/ids.h"
 
+#include <boost/json.hpp>
+
 namespace hydrant::api {
 namespace {
 
@@ -147,7 +149,8 @@ std::optional<Verdict> Router::Authenticate(const http::HttpRequest& request, st
   return verdict;
 }
 
-Router::Route Router::RouteOf(const http::HttpRequest& request, const std::optional<auth::SigV4Credential>& credential) {
+Router::Route Router::RouteOf(const http::HttpRequest& request,
+                             const std::optional<auth::SigV4Credential>& credential) const {
   if (request.Header("X-Amz-Target").starts_with(kGlueTargetPrefix)) return Route::kGlue;
   if (!request.Header("X-Amz-Target").empty() ||
       (credential && credential->service == "firehose" && request.RawPath() == "/")) {
@@ -163,6 +166,7 @@ Router::Route Router::RouteOf(const http::HttpRequest& request, const std::optio
   if (request.RawPath() == "/metrics" && !signed_for_s3 && request.method == "GET") return Route::kMetrics;
   // A bucket may be called "2015-03-31" too: a request signed for S3 stays S3.
   if (!signed_for_s3 && LambdaHandler::IsLambdaPath(request.RawPath())) return Route::kLambda;
+  if (console_ && !signed_for_s3 && ConsoleHandler::IsConsolePath(request.RawPath())) return Route::kConsole;
   return Route::kS3;
 }
 
@@ -202,8 +206,40 @@ void Router::Handle(http::HttpRequest request, http::Respond respond) {
   std::string_view authorization = request.Header("Authorization");
   std::optional<auth::SigV4Credential> credential;
   if (!authorization.empty()) credential = auth::ParseSigV4Authorization(authorization);
+  // A console session acts as its key (none when credentials are not configured).
+  std::optional<const auth::Credential*> session;
+  if (console_ && authorization.empty() && request.RawPath().find("X-Amz-Signature") == std::string_view::npos) {
+    session = console_->SessionOf(request);
+  }
+  std::optional<auth::Caller> session_caller;
+  if (session && authenticator_) session_caller = authenticator_->CallerOf(*session, request, request.secure);
+  const auth::Caller* as_session = session_caller ? &*session_caller : nullptr;
 
-  switch (RouteOf(request, credential)) {
+  const Route route = RouteOf(request, credential);
+  if (session && route != Route::kHealth && route != Route::kMetrics && route != Route::kConsole) {
+    switch (route) {
+      case Route::kFirehose:
+        if (request.method != "POST" || !target.starts_with(kFirehoseTargetPrefix)) {
+          return respond(JsonErrorResponse("UnknownOperationException", 400, "", NewUuid()));
+        }
+        return firehose_->Handle(std::string(target.substr(kFirehoseTargetPrefix.size())), std::move(request),
+                                 std::move(respond), as_session);
+      case Route::kGlue:
+        if (!glue_ || request.method != "POST") {
+          return respond(JsonErrorResponse("UnknownOperationException", 400, "", NewUuid()));
+        }
+        return glue_->Handle(std::string(target.substr(kGlueTargetPrefix.size())), request, std::move(respond),
+                             as_session);
+      case Route::kLambda:
+        return lambda_->Handle(std::move(request), std::move(respond), as_session);
+      default:
+        return respond(s3_->Handle(request, as_session));
+    }
+  }
+
+  switch (route) {
+    case Route::kConsole:
+      return HandleConsole(std::move(request), std::move(respond), session);
     case Route::kFirehose: {
       std::string request_id = NewUuid();
       auto verdict = Authenticate(request, "firehose", clock_->NowMillis());
@@ -287,6 +323,28 @@ void Router::Handle(http::HttpRequest request, http::Respond respond) {
   }
 }
 
+void Router::HandleConsole(http::HttpRequest request, http::Respond respond,
+                           const std::optional<const auth::Credential*>& session) {
+  if (!authenticator_) return respond(console_->Handle(request, /*authenticated=*/true, nullptr));
+  if (session) {
+    const auth::Caller caller = authenticator_->CallerOf(*session, request, request.secure);
+    return respond(console_->Handle(request, true, &caller));
+  }
+  if (request.Header("Authorization").empty()) return respond(console_->Handle(request, false, nullptr));
+  // The operator commands sign their requests for "firehose".
+  auto verdict = Authenticate(request, "firehose", clock_->NowMillis());
+  if (!verdict->ok()) {
+    JsonAuthError e = JsonAuthErrorOf(*verdict, "firehose", 403);
+    http::HttpResponse res;
+    res.status = e.status;
+    res.SetHeader("Content-Type", "application/json");
+    res.body = boost::json::serialize(boost::json::object{{"message", e.message}, {"__type", e.type}});
+    return respond(std::move(res));
+  }
+  const auth::Caller caller = authenticator_->CallerOf(*verdict, request, request.secure);
+  respond(console_->Handle(request, true, &caller));
+}
+
 http::HttpResponse Router::Throttled(const http::HttpRequest& head) const {
   std::optional<auth::SigV4Credential> credential;
   if (std::string_view authorization = head.Header("Authorization"); !authorization.empty()) {
@@ -303,6 +361,7 @@ http::HttpResponse Router::Throttled(const http::HttpRequest& head) const {
       return s3_->SlowDown(head);
     case Route::kHealth:
     case Route::kMetrics:
+    case Route::kConsole:
       break;
   }
   http::HttpResponse res;

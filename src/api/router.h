@@ -4,12 +4,14 @@
 //   GET /health                             → health check
 //   GET /metrics                            → Prometheus metrics (docs/metrics.md)
 //   /2015-03-31/functions...                → Lambda API (REST-JSON)
+//   /console...                             → the web console and its JSON endpoints
 //   anything else                           → S3 REST, path-style (the embedded store)
 // The signing service in the Authorization header's credential scope decides where the path
 // alone is ambiguous (a POST / signed for "firehose" without a target is a Firehose request).
 // With credentials configured, every Firehose, Lambda and S3 request must carry a valid SigV4
 // signature (auth/sigv4.h) scoped to its protocol; /health and /metrics stay open for load
-// balancers and scrapers.
+// balancers and scrapers. A signed-in console session (its cookie, api/console_handler.h) may
+// call every API as its access key without a signature.
 #pragma once
 
 #include <atomic>
@@ -18,6 +20,7 @@
 #include <vector>
 
 #include "api/firehose_handler.h"
+#include "api/console_handler.h"
 #include "api/glue_handler.h"
 #include "api/lambda_handler.h"
 #include "api/metrics_handler.h"
@@ -53,14 +56,18 @@ class Router {
   void SetCorsOrigins(std::vector<std::string> origins) { cors_origins_ = std::move(origins); }
   // The Glue Data Catalog's operations; without it, AWSGlue targets are unknown operations.
   void SetGlue(GlueHandler* glue) { glue_ = glue; }
+  // The web console; without it, /console is an S3 path like any other.
+  void SetConsole(ConsoleHandler* console) { console_ = console; }
   // More for /health (cluster mode): whether the node is healthy, and a JSON object whose
   // members are added to the answer. Unhealthy answers 503.
   using HealthDetail = std::function<std::pair<bool, std::string>()>;
   void SetHealthDetail(HealthDetail detail) { health_detail_ = std::move(detail); }
 
  private:
-  enum class Route { kFirehose, kGlue, kHealth, kMetrics, kLambda, kS3 };
-  static Route RouteOf(const http::HttpRequest& request, const std::optional<auth::SigV4Credential>& credential);
+  enum class Route { kFirehose, kGlue, kHealth, kMetrics, kLambda, kConsole, kS3 };
+  Route RouteOf(const http::HttpRequest& request, const std::optional<auth::SigV4Credential>& credential) const;
+  void HandleConsole(http::HttpRequest request, http::Respond respond,
+                     const std::optional<const auth::Credential*>& session);
   // nullopt when requests are not authenticated.
   std::optional<auth::Verdict> Authenticate(const http::HttpRequest& request, std::string_view service,
                                             int64_t now) const;
@@ -72,6 +79,7 @@ class Router {
   LambdaHandler* lambda_;
   MetricsHandler* metrics_;
   GlueHandler* glue_ = nullptr;
+  ConsoleHandler* console_ = nullptr;
   HealthDetail health_detail_;
   const auth::Authenticator* authenticator_;
   const Clock* clock_;

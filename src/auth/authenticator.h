@@ -51,6 +51,13 @@ class Authenticator {
   }
   // The caller of a request whose verdict is ok.
   Caller CallerOf(const Verdict& verdict, const http::HttpRequest& request, bool secure_transport) const;
+  // The caller of a request made as `credential` by other means (a console session).
+  Caller CallerOf(const Credential* credential, const http::HttpRequest& request, bool secure_transport) const {
+    Verdict verdict;
+    verdict.credential = credential;
+    return CallerOf(verdict, request, secure_transport);
+  }
+  const CredentialStore& credentials() const { return store_; }
 
  private:
   const CredentialStore store_;

@@ -23,6 +23,9 @@
 #include "processor/error_record.h"
 #include "stream/retry_backoff.h"
 #include "wal/wal_format.h"
+#include "common/time_format.h"
+#include <boost/json.hpp>
+#include <cctype>
 
 namespace hydrant::stream {
 namespace {
@@ -152,14 +155,29 @@ std::string RetryNote(bool draining, int64_t wait_millis) {
 
 }  // namespace
 
+// The retention period a stream's tag asks for (0: none, or not a number of hours).
+int64_t RetentionMillisOf(const StreamMetadata& metadata) {
+  for (const auto& [key, value] : metadata.tags) {
+    if (key != kRetentionHoursTag) continue;
+    char* end = nullptr;
+    const double hours = std::strtod(value.c_str(), &end);
+    if (end == value.c_str() || *end != '\0' || !(hours > 0) || hours > 24 * 365) return 0;
+    return static_cast<int64_t>(hours * 3'600'000);
+  }
+  return 0;
+}
+
 DeliveryStream::DeliveryStream(std::string dir, StreamMetadata metadata, const DeliveryStreamDeps& deps)
     : dir_(std::move(dir)),
       name_(metadata.config.name()),
       deps_(deps),
       create_millis_(metadata.create_millis),
       kind_(metadata.config.kind()),
+      record_id_tag_(RecordIdTag(metadata.config.name(), metadata.create_millis)),
       partitioned_(metadata.config.s3().dynamic_partitioning),
       metadata_(std::move(metadata)) {
+  retention_millis_ = RetentionMillisOf(metadata_);
+  if (!deps_.cluster) lineage_ = std::make_unique<LineageLog>(JoinPath(dir_, "lineage.log"));
   main_.policy.set_hints(HintsOf(false, metadata_));
   backup_.policy.set_hints(HintsOf(true, metadata_));
   backup_.active = metadata_.config.s3().backup.has_value();
@@ -308,13 +326,13 @@ size_t DeliveryStream::Reserve(std::span<const std::string_view> records) {
   return deps_.budget->ReservePrefix({sizes, records.size()});
 }
 
-void DeliveryStream::Append(std::span<const std::string_view> records, int64_t arrival_millis,
-                            PutCallback done) {
+wal::LogPosition DeliveryStream::Append(std::span<const std::string_view> records, int64_t arrival_millis,
+                                        PutCallback done) {
   uint64_t reserved = 0;
   const uint64_t overhead = FrameOverhead();
   for (std::string_view record : records) reserved += record.size() + overhead;
   // Records the log refused never reach it, so their reservation is given back.
-  (void)wal_->Append(records, arrival_millis,
+  return wal_->Append(records, arrival_millis,
                      [budget = deps_.budget, reserved, done = std::move(done)](Status s) {
                        if (!s.ok() && budget) budget->Release(reserved);
                        done(std::move(s));
@@ -374,6 +392,7 @@ void DeliveryStream::AdoptMetadata(StreamMetadata metadata) {
 
 void DeliveryStream::ApplyMetadataLocked(StreamMetadata updated) {
   metadata_ = std::move(updated);
+  retention_millis_ = RetentionMillisOf(metadata_);
   main_.policy.set_hints(HintsOf(false, metadata_));
   if (!backup_.active && metadata_.config.s3().backup) {
     // Backup starts with the records the destination lane has not taken yet.
@@ -822,7 +841,19 @@ Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& ba
     }));
     for (auto& step : chain_) HYDRANT_RETURN_IF_ERROR(step->Process(input));
     std::map<std::string, std::string> failed;  // error output type → one JSON line per record
+    std::string_view last_id;
     for (const processor::Record& record : input) {
+      // Lineage: one result per stored record (a de-aggregated record's outputs are summed).
+      const bool next_stored = record.record_id != last_id;
+      last_id = record.record_id;
+      if (next_stored) prepared.lineage_results.emplace_back();
+      std::string& result = prepared.lineage_results.back();
+      if (record.result == processor::RecordResult::kOk) {
+        const bool counting = result.empty() || std::isdigit(static_cast<unsigned char>(result[0]));
+        if (counting) result = std::to_string((result.empty() ? 0 : std::stoull(result)) + record.data.size());
+      } else if (result.empty()) {
+        result = record.result == processor::RecordResult::kDropped ? "d" : "f";
+      }
       switch (record.result) {
         case processor::RecordResult::kOk: {
           // The outputs of one stored record are consecutive: number them.
@@ -840,6 +871,7 @@ Result<PreparedBatch> DeliveryStream::Prepare(Lane& lane, const PlannedBatch& ba
           // One JSON document per line, as the service writes its error output.
           failed[type] += processor::FormatProcessingFailedRecord(record) + "\n";
           ++prepared.records_failed;
+          errors_.Add(record.error_code, record.error_message, deps_.clock->NowMillis());
           break;
         }
       }
@@ -883,6 +915,8 @@ bool DeliveryStream::WriteObjects(std::vector<format::Object>& objects, size_t* 
     std::lock_guard<std::mutex> lock(mu_);
     if (result.outcome != destination::Outcome::kDelivered) {
       ++stats_.destination.s3_writes_failed;
+      errors_.Add(result.error_code, "s3://" + object.bucket + "/" + object.key + ": " + result.error_message,
+                  deps_.clock->NowMillis());
       *error = "s3://" + object.bucket + "/" + object.key + ": " + result.error_code + ": " +
                result.error_message;
       return false;
@@ -930,7 +964,7 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptObjects(Lane& lane, bool dr
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.failed_attempts;
   }
-  if (Expired(batch, lane.backup, error)) return {.done = true};
+  if (Expired(batch, lane.backup, error)) return {.done = a.expired = true};
   const int64_t wait = a.backoff.Next();
   spdlog::warn("stream {}: {}delivery of batch {} failed (attempt {}): {}; the data is kept{}", name,
                lane.backup ? "backup " : "", batch.sequence, a.attempt, error, RetryNote(draining, wait));
@@ -1052,6 +1086,7 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
           spdlog::info("stream {}: delivered {} ({} records, {} bytes)", name, (*destination)->Describe(plan),
                        delivered, delivered_bytes);
         }
+        if (delivered < a.pending.size()) errors_.Add(result.error_code, result.error_message, now);
         if (a.failed.size() > failed_before) {
           spdlog::error("stream {}: {} refused {} records for good: {}: {}", name,
                         (*destination)->Describe(plan), a.failed.size() - failed_before,
@@ -1130,7 +1165,7 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
       error.clear();
       continue;
     }
-    if (!window && Expired(batch, false, error)) return {.done = true};
+    if (!window && Expired(batch, false, error)) return {.done = a.expired = true};
     const int64_t wait = a.backoff.Next();
     spdlog::warn("stream {}: delivery of batch {} failed (attempt {}): {}; the data is kept{}", name,
                  batch.sequence, a.attempt, error, RetryNote(draining, wait));
@@ -1163,6 +1198,7 @@ Result<format::Object> DeliveryStream::AllDataObject(const PlannedBatch& batch,
 bool DeliveryStream::Checkpoint(Lane& lane, const PlannedBatch* then_plan) {
   const PlannedBatch batch = *lane.journal->in_flight();
   Status s = lane.journal->Done(then_plan);
+  if (s.ok()) RecordLineage(lane, batch);
   if (!s.ok()) {
     // The object is delivered; without the Done record it will be delivered again under the
     // same key after a restart, which overwrites it with identical bytes.
@@ -1230,9 +1266,201 @@ void DeliveryStream::ReleaseLog() {
     deps_.budget->Release(wal_->BytesBetween(budget_released_to_, release));
     budget_released_to_ = release;
   }
-  if (Status s = wal_->ReleaseBefore(release); !s.ok()) {
+  wal::LogPosition keep_from = release;
+  if (const int64_t retention = retention_millis_.load(); retention > 0 && !deps_.cluster) {
+    keep_from = RetentionStart(release, deps_.clock->NowMillis() - retention);
+  }
+  if (Status s = wal_->ReleaseBefore(keep_from); !s.ok()) {
     spdlog::warn("cannot release delivered log segments: {}", s.ToString());
   }
+  // Delivered bytes kept for retention count against the disk budget's cap with everyone's.
+  const uint64_t retained = keep_from < release ? wal_->BytesBetween(wal_->Begin(), release) : 0;
+  if (deps_.budget && retained != retained_bytes_) {
+    deps_.budget->AddRetained(static_cast<int64_t>(retained) - static_cast<int64_t>(retained_bytes_));
+  }
+  retained_bytes_ = retained;
+  std::erase_if(segment_first_arrival_, [&](const auto& kv) { return kv.first < wal_->Begin().segment; });
+}
+
+wal::LogPosition DeliveryStream::RetentionStart(wal::LogPosition release, int64_t cutoff_millis) {
+  // Segment k may go when every record in it arrived before the cutoff: when the first record
+  // of segment k+1 did (records are appended in arrival order). When the disk budget needs the
+  // space, the oldest retained segments go first, whatever their age.
+  const std::vector<wal::LogPosition> starts = wal_->SegmentStarts();
+  wal::LogPosition keep = starts.empty() ? release : starts.front();
+  for (size_t i = 1; i < starts.size() && !(release < starts[i]); ++i) {
+    auto known = segment_first_arrival_.find(starts[i].segment);
+    if (known == segment_first_arrival_.end()) {
+      int64_t arrival = -1;
+      (void)wal_->Read(starts[i], [&](const wal::RecordView& r) {
+        arrival = r.arrival_millis;
+        return false;
+      });
+      if (arrival < 0) break;  // an empty segment: the one being written
+      known = segment_first_arrival_.emplace(starts[i].segment, arrival).first;
+    }
+    const bool old = known->second < cutoff_millis;
+    if (!old && !(deps_.budget && deps_.budget->RetentionOverCap())) break;
+    keep = starts[i];
+  }
+  return keep;
+}
+
+Status DeliveryStream::ReadRetained(wal::LogPosition from, wal::LogPosition to,
+                                    const std::function<bool(const wal::RecordView&)>& visit) const {
+  if (from < wal_->Begin()) from = wal_->Begin();
+  if (!(from < to)) return Status::Ok();
+  return wal_->Read(from, [&](const wal::RecordView& r) { return r.position < to && visit(r); });
+}
+
+void DeliveryStream::RecordLineage(Lane& lane, const PlannedBatch& batch) {
+  if (!lineage_) return;
+  LineageEntry e;
+  e.lane = lane.backup ? "backup" : "destination";
+  e.begin = batch.begin;
+  e.end = batch.end;
+  e.sequence = batch.sequence;
+  e.batch_id = batch.batch_id;
+  e.first_arrival_millis = batch.first_arrival_millis;
+  e.done_millis = deps_.clock->NowMillis();
+  e.partition = batch.partition;
+  const Attempts* a = lane.attempts ? &*lane.attempts : nullptr;
+  e.event = a && a->expired ? "expired" : "delivered";
+  if (lane.backup || !batch.partition.empty()) {
+    e.target = "s3://" + batch.bucket + "/" + batch.key;
+    e.compressed = batch.compression != "UNCOMPRESSED";
+  } else {
+    auto destination = CurrentDestination();
+    e.target = destination.ok() ? (*destination)->Describe(batch.plan) : batch.plan;
+    e.compressed = metadata().config.s3().compression != "UNCOMPRESSED";
+  }
+  if (a && a->prepared && !lane.backup) {
+    for (const format::Object& o : a->prepared->objects) {
+      if (o.key != batch.key) e.error_objects.push_back("s3://" + o.bucket + "/" + o.key);
+    }
+    e.results = a->prepared->lineage_results;
+  }
+  lineage_->Append(e);
+}
+
+Result<std::string> DeliveryStream::Lineage(const wal::LogPosition& position) {
+  namespace json = boost::json;
+  json::object out;
+  json::array steps;
+  auto step = [&](int64_t millis, std::string_view state, json::object detail) {
+    json::object entry{{"time", FormatIso8601Millis(millis)}, {"state", state}};
+    for (auto& kv : detail) entry[kv.key()] = std::move(kv.value());
+    steps.push_back(std::move(entry));
+  };
+  // The record itself, while the log still holds it.
+  std::optional<wal::RecordView> record;
+  Status read = wal_->Read(position, [&](const wal::RecordView& r) {
+    if (r.position == position) record = wal::RecordView{r.position, r.next, r.arrival_millis, {}};
+    if (record) out["size"] = r.data.size();
+    return false;
+  });
+  const wal::LogPosition begin = wal_->Begin();
+  if (!record && position < begin) {
+    out["retained"] = false;  // released: what happened is in the lineage log only
+  } else if (!record) {
+    return Status::NotFound("the stream's log holds no record there");
+  } else {
+    out["retained"] = true;
+    out["arrival"] = FormatIso8601Millis(record->arrival_millis);
+    step(record->arrival_millis, "received", {});
+  }
+  (void)read;
+  // The record's offset among the records of its batch range, reading the log.
+  auto offset_in = [&](const LineageEntry& e, uint64_t* index, uint64_t* offset) {
+    *index = *offset = 0;
+    bool found = false;
+    Status s = wal_->Read(e.begin, [&](const wal::RecordView& r) {
+      if (r.position == position) return !(found = true);
+      if (!(r.position < e.end)) return false;
+      *offset += r.data.size();
+      ++*index;
+      return true;
+    });
+    return s.ok() && found;
+  };
+  std::string state;
+  const std::vector<LineageEntry> entries = lineage_ ? lineage_->Find(position) : std::vector<LineageEntry>{};
+  for (const LineageEntry& e : entries) {
+    json::object d{{"batch_id", e.batch_id}, {"batch_sequence", e.sequence}};
+    if (e.event == "expired") {
+      d["reason"] = "not delivered within the retention period";
+      step(e.done_millis, "expired", std::move(d));
+      if (e.lane == "destination") state = "expired";
+      continue;
+    }
+    uint64_t index = 0, offset = 0;
+    const bool located = record && offset_in(e, &index, &offset);
+    if (e.lane == "backup") {
+      d["object"] = e.target;
+      if (located) d["offset"] = offset, d["length"] = out["size"];
+      step(e.done_millis, "backed_up", std::move(d));
+      continue;
+    }
+    if (!e.partition.empty()) d["partition"] = e.partition;
+    std::string result = "delivered";
+    if (!e.results.empty() && located && index < e.results.size()) {
+      // Through processors: the stored record's result and its place among the outputs.
+      const std::string& r = e.results[index];
+      if (r == "d" || r == "f") {
+        result = r == "d" ? "dropped" : "failed";
+        if (r == "f") {
+          uint64_t line = 1;
+          for (uint64_t i = 0; i < index; ++i) line += e.results[i] == "f";
+          for (const std::string& o : e.error_objects) {
+            if (o.find("processing-failed") != std::string::npos) d["error_object"] = o;
+          }
+          if (!d.contains("error_object") && !e.error_objects.empty()) d["error_object"] = e.error_objects.front();
+          d["line"] = line;
+        }
+      } else {
+        uint64_t before = 0;
+        for (uint64_t i = 0; i < index; ++i) {
+          if (!e.results[i].empty() && std::isdigit(static_cast<unsigned char>(e.results[i][0]))) {
+            before += std::stoull(e.results[i]);
+          }
+        }
+        offset = before;
+        d["length"] = std::stoull(r);
+      }
+    } else if (located) {
+      d["length"] = out["size"];
+    }
+    if (result == "delivered") {
+      d["destination"] = e.target;
+      if (e.partition.empty() && e.target.starts_with("s3://") && (located || d.contains("length"))) {
+        d["offset"] = offset;
+        if (e.compressed) d["offset_in"] = "uncompressed bytes";
+      }
+      if (!located) d["note"] = "the log no longer holds the record: its place in the batch is unknown";
+    }
+    step(e.done_millis, result, std::move(d));
+    if (!e.partition.empty() && result == "delivered") {
+      state = "delivered";  // one of the partition objects of that range holds it
+    } else {
+      state = result;
+    }
+  }
+  if (state.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!(position < main_.pending_begin)) {
+      state = "buffered";
+    } else if (!(position < main_.done_before) || (partitioned_ && !(position < processed_end_))) {
+      state = metadata_.config.processing() ? "in_transformation" : "delivering";
+    } else {
+      state = record ? "delivered" : "released";  // finished before lineage was kept, or its line lost
+    }
+    if (state == "buffered" || state == "delivering" || state == "in_transformation") {
+      step(deps_.clock->NowMillis(), state, {});
+    }
+  }
+  out["state"] = state;
+  out["steps"] = std::move(steps);
+  return json::serialize(out);
 }
 
 uint64_t DeliveryStream::undelivered_wal_bytes() const {

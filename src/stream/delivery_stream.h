@@ -29,13 +29,18 @@
 #include "stream/cluster_store.h"
 #include "stream/delivery_journal.h"
 #include "stream/disk_budget.h"
+#include "stream/lineage.h"
 #include "stream/partition_buffers.h"
+#include "stream/recent_errors.h"
 #include "stream/retry_backoff.h"
 #include "stream/stream_metadata.h"
 #include "wal/wal.h"
 #include "wal/wal_format.h"
 
 namespace hydrant::stream {
+
+// The tag that keeps a stream's delivered records for a number of hours, for replay.
+inline constexpr std::string_view kRetentionHoursTag = "hydrant:retention_hours";
 
 // The threads every stream's lanes run on (shared by all streams of the process).
 TaskPool* DeliveryPool();
@@ -143,6 +148,9 @@ struct PreparedBatch {
   uint64_t records_failed = 0;
   uint64_t records_ok = 0;     // processors' Ok output
   uint64_t bytes_ok = 0;
+  // Record lineage of a batch that ran through processors: per stored record, its result
+  // (LineageEntry::results).
+  std::vector<std::string> lineage_results;
   uint64_t data_records = 0;   // in the data object (objects[0] when it exists)
   uint64_t data_bytes = 0;     // before compression
 };
@@ -162,8 +170,29 @@ class DeliveryStream {
   // (0 when the cap is reached: the caller answers "Slow down.").
   size_t Reserve(std::span<const std::string_view> records);
   // Stores records (a prefix already reserved) that arrived at `arrival_millis`; `done` runs
-  // once they are durable or could not be stored. Never blocks on I/O.
-  void Append(std::span<const std::string_view> records, int64_t arrival_millis, PutCallback done);
+  // once they are durable or could not be stored. Never blocks on I/O. Returns where the first
+  // record's frame starts (segment 0: not known yet, in cluster mode); the others follow it,
+  // each NextRecordPosition after the one before.
+  wal::LogPosition Append(std::span<const std::string_view> records, int64_t arrival_millis, PutCallback done);
+  wal::LogPosition NextRecordPosition(wal::LogPosition position, size_t record_bytes) const {
+    return {position.segment, position.offset + record_bytes + FrameOverhead()};
+  }
+  // The tag of this stream incarnation in its RecordIds (stream/lineage.h).
+  uint64_t record_id_tag() const { return record_id_tag_; }
+  // Where the record at `position` is now (record lineage): a JSON object with "state" and the
+  // "steps" it went through. NotFound when the log never held a record there.
+  Result<std::string> Lineage(const wal::LogPosition& position);
+  // Visits the retained records from `from` (Begin() when before it) up to `to`, for replay.
+  Status ReadRetained(wal::LogPosition from, wal::LogPosition to,
+                      const std::function<bool(const wal::RecordView&)>& visit) const;
+  wal::LogPosition log_begin() const { return wal_->Begin(); }
+  std::vector<wal::LogPosition> SegmentStarts() const { return wal_->SegmentStarts(); }
+  int64_t retention_millis() const { return retention_millis_.load(); }
+  wal::LogPosition log_end() const { return wal_->DurableEnd(); }
+  uint64_t LogBytesBetween(wal::LogPosition from, wal::LogPosition to) const { return wal_->BytesBetween(from, to); }
+  // Releases what the retention period (tag hydrant:retention_hours) no longer keeps; run
+  // periodically, since an idle stream has no deliveries to trigger it.
+  void TrimRetention() { ReleaseLog(); }
 
   StreamMetadata metadata() const;
   // When CreateDeliveryStream ran (ms since epoch); fixed for the stream's life. Cheap, for
@@ -199,6 +228,8 @@ class DeliveryStream {
   uint64_t retained_wal_bytes() const { return wal_->RetainedBytes(); }
   // What this stream holds of the disk budget: log bytes not yet delivered.
   uint64_t undelivered_wal_bytes() const;
+  // The latest delivery and processing errors (the console's error list).
+  std::vector<ErrorEntry> recent_errors() const { return errors_.List(); }
   PutCounters& put_counters() { return put_counters_; }
   const PutCounters& put_counters() const { return put_counters_; }
 
@@ -234,6 +265,7 @@ class DeliveryStream {
     std::string last_code, last_message;
     std::map<size_t, destination::RecordError> last_record_error;  // a retried record's own last error
     int sends = 0;
+    bool expired = false;   // discarded after the retention period
     bool sent = false;      // every record delivered or failed for good
     bool finished = false;  // the error output and the all-data backup built
     size_t written = 0;     // of prepared->objects
@@ -346,7 +378,21 @@ class DeliveryStream {
   const DeliveryStreamDeps deps_;
   const int64_t create_millis_;
   const destination::KindOperations& kind_;
+  const uint64_t record_id_tag_;
   std::unique_ptr<wal::Wal> wal_;
+  std::unique_ptr<LineageLog> lineage_;  // null in cluster mode
+  // Records the lanes finished with are kept this long (tag hydrant:retention_hours; 0: released
+  // at once), within the disk budget.
+  std::atomic<int64_t> retention_millis_{0};
+  uint64_t retained_bytes_ = 0;  // guarded by release_mu_: delivered bytes kept by retention
+  // Arrival of the first record of each retained segment (by number), for retention.
+  std::map<uint64_t, int64_t> segment_first_arrival_;  // guarded by release_mu_
+  // Where the log must still start for the retention period: segments whose records all
+  // arrived before `cutoff_millis` may go (requires release_mu_).
+  wal::LogPosition RetentionStart(wal::LogPosition release, int64_t cutoff_millis);
+  // The finished batch of `lane` into the lineage log.
+  void RecordLineage(Lane& lane, const PlannedBatch& batch);
+
   ProcessorChain chain_;  // one thread at a time: the destination lane's step or its build-ahead
   bool chain_stale_ = true;                   // guarded by mu_: config changed since chain_ was built
   std::shared_ptr<const destination::Destination> destination_;  // guarded by mu_
@@ -376,6 +422,7 @@ class DeliveryStream {
   // The destination lane's batch cut ahead while the in-flight one is delivered.
   std::optional<InFlightSummary> ahead_summary_;      // guarded by mu_
   PutCounters put_counters_;
+  RecentErrors errors_;
   std::mutex encryption_mu_;       // one Start/StopEncryption at a time
   std::atomic<bool> encrypted_{false};
 };

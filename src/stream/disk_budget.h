@@ -5,6 +5,7 @@
 // journals still need room to deliver, which is what frees the WAL).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <span>
@@ -28,6 +29,11 @@ class DiskBudget {
   void ForceReserve(uint64_t bytes) { used_ += bytes; }
   void Release(uint64_t bytes);
   uint64_t used() const { return used_.load(); }
+  // Delivered bytes streams keep for their retention period: they never cause "Slow down.",
+  // but beyond the cap (with what is undelivered) the oldest of them are released.
+  void AddRetained(int64_t delta) { retained_ += delta; }
+  bool RetentionOverCap() const { return used_.load() + static_cast<uint64_t>(std::max<int64_t>(0, retained_.load())) > cap_; }
+  int64_t retained() const { return retained_.load(); }
   uint64_t cap() const { return cap_; }
 
  private:
@@ -39,6 +45,7 @@ class DiskBudget {
   const std::string dir_;
   const uint64_t min_free_ = 0;
   std::atomic<uint64_t> used_{0};
+  std::atomic<int64_t> retained_{0};
   // Free-space floor as a limit on used_: used_ at the last check + free bytes then − floor.
   std::atomic<int64_t> floor_limit_{INT64_MAX};
   std::atomic<int64_t> next_check_nanos_{0};

@@ -60,6 +60,12 @@ class SegmentedWal final : public Wal {
   Status Read(LogPosition from, const std::function<bool(const RecordView&)>& visit) const override;
   Status ReleaseBefore(LogPosition position) override;
   uint64_t RetainedBytes() const override;
+  std::vector<LogPosition> SegmentStarts() const override {
+    std::lock_guard lock(mu_);
+    std::vector<LogPosition> starts;
+    for (const Segment& segment : segments_) starts.push_back({segment.number, segment.header_size});
+    return starts;
+  }
   uint64_t BytesBetween(LogPosition from, LogPosition to) const override;
   Status Close() override;
 

@@ -33,6 +33,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/cipher.h"
 #include "common/env.h"
@@ -131,6 +132,10 @@ class Wal {
   // segment being written. A segment is thus deleted once a position in a later segment is
   // released.
   virtual Status ReleaseBefore(LogPosition position) = 0;
+
+  // Where each retained segment's first frame starts, oldest first (a log without segments:
+  // just Begin()).
+  virtual std::vector<LogPosition> SegmentStarts() const { return {Begin()}; }
 
   // Bytes currently held on disk by this log (all retained segments).
   virtual uint64_t RetainedBytes() const = 0;
