@@ -405,6 +405,13 @@ void ClusterNode::Heartbeat() {
 
 void ClusterNode::Lead(const std::string& stream, bool lead) {
   Status s = catalog_->Lead(stream, lead);
+  if (s.code() == StatusCode::kFailedPrecondition) {
+    // A new instance of the stream replaced the one this was about; its own events decide.
+    spdlog::info("cluster: stream {} changed while its lanes were {}", stream, lead ? "starting" : "stopping");
+    std::lock_guard<std::mutex> lock(mu_);
+    led_.erase(stream);
+    return;
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (lead && s.ok()) {
     led_.insert(stream);

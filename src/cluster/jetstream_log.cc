@@ -1,12 +1,12 @@
 // JetStreamLog: wal::Wal over one JetStream stream.
 #include "cluster/jetstream_log.h"
 
-#include <spdlog/spdlog.h>
 
 #include <cstring>
 #include <mutex>
 
 #include "cluster/keys.h"
+#include "stream/cluster_store.h"
 
 namespace hydrant::cluster {
 namespace {
@@ -62,8 +62,7 @@ class JetStreamLog final : public wal::Wal {
   }
 
   void Rekey(std::string key_ref, AppendCallback done) override {
-    done(key_ref.empty() ? Status::Ok()
-                         : Status::InvalidArgument("server-side encryption is not available in cluster mode"));
+    done(key_ref.empty() ? Status::Ok() : Status::InvalidArgument(stream::kNoEncryptionInCluster));
   }
 
   void SetDurableListener(DurableListener listener) override {

@@ -94,12 +94,15 @@ Status Catalog::Create(StreamConfig config, std::vector<std::pair<std::string, s
     if (metadata.encryption.status != "DISABLED") {
       return Status::InvalidArgument(kNoEncryptionInCluster);
     }
+    // The network calls run without the lock, so puts to other streams go on meanwhile.
+    lock.unlock();
     if (Status s = deps_.cluster->CreateStream(metadata); !s.ok()) {
       return s.code() == StatusCode::kAlreadyExists ? in_use : s;
     }
     auto stream = OpenShared(std::move(metadata), /*run_lanes=*/false);
     if (!stream.ok()) return stream.status();
-    streams_.emplace(name, std::move(*stream));
+    lock.lock();
+    streams_.try_emplace(name, std::move(*stream));  // the watch may have adopted it meanwhile
     return Status::Ok();
   }
 
@@ -223,7 +226,9 @@ Status Catalog::Lead(const std::string& name, bool lead) {
   auto stream = OpenShared(old->metadata(), lead);
   std::unique_lock lock(mu_);
   auto it = streams_.find(name);
-  if (it == streams_.end() || it->second != old) return Status::Ok();  // deleted or replaced meanwhile
+  if (it == streams_.end() || it->second != old) {
+    return Status::FailedPrecondition("the stream was deleted or replaced meanwhile");  // no lanes started here
+  }
   if (!stream.ok()) return stream.status();  // `old` still serves puts; its lanes are stopped
   (*stream)->put_counters().Add(old->put_counters());
   it->second = std::move(*stream);

@@ -59,6 +59,7 @@ class Catalog {
   // (it holds its lease).
   Status Adopt(StreamMetadata metadata);
   void Forget(const std::string& name);
+  // FailedPrecondition when the stream was deleted or replaced meanwhile (nothing started).
   Status Lead(const std::string& name, bool lead);
 
  private:

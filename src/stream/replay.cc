@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 #include <ctime>
@@ -14,8 +15,8 @@
 namespace hydrant::stream {
 namespace {
 
-constexpr size_t kChunkRecords = 500;
-constexpr uint64_t kChunkBytes = 4ull << 20;
+constexpr size_t kChunkRecords = 10'000;
+constexpr uint64_t kChunkBytes = 8ull << 20;
 // Records are in the log in about the order they arrived; a record this much later than the
 // window's end means the window is behind.
 constexpr int64_t kArrivalSlackMillis = 60'000;
@@ -297,8 +298,13 @@ bool ReplayService::Step(ReplayJob& job) {
   if (!source || source->create_millis() != job.source_create_millis) return finish("failed", "the stream was deleted");
   auto target = catalog_->Find(job.to_stream);
   if (!target) return finish("failed", "the target stream " + job.to_stream + " was deleted");
-  // Beside live delivery: the target's backlog stays short.
-  if (target->undelivered_wal_bytes() > max_ahead_bytes_) return false;
+  // Beside live delivery: the target's backlog stays short, though long enough to fill its
+  // buffer (so batches are cut by size, not after the buffering interval).
+  const uint64_t buffer_bytes = static_cast<uint64_t>(target->metadata().config.buffering().size_mb) << 20;
+  const uint64_t limit = std::max(max_ahead_bytes_, 2 * buffer_bytes);
+  const uint64_t undelivered = target->undelivered_wal_bytes();
+  if (undelivered >= limit) return false;
+  const uint64_t chunk_bytes = std::min(kChunkBytes, limit - undelivered);
   if (job.cursor < source->log_begin()) {
     job.done_bytes += source->LogBytesBetween(job.cursor, source->log_begin());
     job.cursor = source->log_begin();
@@ -313,7 +319,7 @@ bool ReplayService::Step(ReplayJob& job) {
       past_window = true;
       return false;
     }
-    if (records.size() == kChunkRecords || bytes + r.data.size() > kChunkBytes) return false;
+    if (records.size() == kChunkRecords || (!records.empty() && bytes + r.data.size() > chunk_bytes)) return false;
     next = r.next;
     if (r.arrival_millis >= job.from_millis && r.arrival_millis <= job.to_millis) {
       records.emplace_back(r.data);

@@ -3,12 +3,12 @@
 // records, as new records, into a stream: the same one (through its current processors to its
 // current destination, in new batches with new object keys or request ids) or another one.
 //
-// - One thread for every replay together, running only while a replay is; it reads a chunk
-//   (up to 500 records or 4 MiB), appends it to the target, waits until it is durable, then
+// - One thread for every replay together, waiting while none runs; it reads a chunk (up to
+//   10,000 records or 8 MiB), appends it to the target, waits until it is durable, then
 //   records how far it got. A restart goes on from there, so a chunk interrupted by a crash may
 //   be put twice (at least once, like a producer's retry).
-// - Beside live delivery: it waits while the target has more than kMaxAheadBytes undelivered,
-//   so live records never queue behind a large replay.
+// - Beside live delivery: it waits while the target has more than kMaxAheadBytes (or two of
+//   its buffers) undelivered, so live records never queue behind a large replay.
 // - Each replay is a file under <data-dir>/replays/ (its progress, its state).
 #pragma once
 

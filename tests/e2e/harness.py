@@ -59,6 +59,17 @@ def wait_for(predicate, timeout=15.0, interval=0.1, message="condition"):
         time.sleep(interval)
 
 
+def stop_process(process, sig=signal.SIGTERM, timeout=15.0):
+    """Sends sig to a test peer's process and waits for it; SIGKILL after timeout."""
+    if process and process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class ServerStartError(RuntimeError):
     pass
 

@@ -11,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from harness import wait_for
+from harness import stop_process, wait_for
 
 NATS_SERVER = shutil.which("nats-server") or "/usr/bin/nats-server"
 
@@ -75,13 +75,7 @@ cluster {{
         wait_for(listening, timeout=timeout, interval=0.05, message=f"nats-server {self.name} listening")
 
     def stop(self, sig=signal.SIGTERM):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, sig)
 
     def kill(self):
         self.stop(signal.SIGKILL)

@@ -17,7 +17,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from harness import REPO_ROOT, wait_for
+from harness import REPO_ROOT, stop_process, wait_for
 
 JS_DIR = REPO_ROOT / "tests" / "js"
 S3RVER_JS = JS_DIR / "node_modules" / "s3rver" / "bin" / "s3rver.js"
@@ -70,13 +70,7 @@ class S3rver:
         return self
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, timeout=10)
 
     def log(self):
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

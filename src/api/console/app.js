@@ -12,7 +12,7 @@ const GRAPHS = [  // [history field, title, unit]
   ['delivered_bytes', 'Delivered bytes/s', 'bytes'],
   ['throttled_records', 'Throttled records/s', 'count'],
   ['failed_records', 'Failed records/s', 'count'],
-  ['freshness_seconds', 'Data freshness (age of oldest undelivered record)', 'seconds'],
+  ['freshness_seconds', 'Data freshness (oldest undelivered)', 'seconds'],
   ['backlog_bytes', 'Backlog', 'bytes'],
 ];
 const CREATE_TEMPLATE = {
@@ -324,6 +324,12 @@ function renderValue(value, key = '') {
       `<tr><th>${esc(k)}</th><td data-field="${esc(k)}">${renderValue(v, k)}</td></tr>`).join('')}</table>`;
   }
   if (typeof value === 'number' && /time/i.test(key) && value > 1e11) return esc(fmtTime(value));
+  const object = typeof value === 'string' && value.match(/^s3:\/\/([^/]+)\/(.*)$/);
+  if (object) {  // where a record went: browse its folder, or download the object
+    const [, bucket, key] = object, folder = key.slice(0, key.lastIndexOf('/') + 1);
+    return `<a href="#/buckets/${enc(bucket)}?prefix=${enc(folder)}">${esc(value)}</a> ` +
+      `<a class="download" href="/${enc(bucket)}/${encKey(key)}" download>download</a>`;
+  }
   return esc(value ?? '');
 }
 
@@ -334,6 +340,7 @@ function streamHeader(s) {
     <dt>Buffering</dt><dd class="buffering">${fmtBuffering(s.buffering)}</dd>
     <dt>Processors</dt><dd class="processors">${esc((s.processors || []).join(', ') || '—')}</dd>
     <dt>Version</dt><dd class="version">${esc(s.version_id)}</dd>
+    ${s.retention_hours ? `<dt>Retention</dt><dd class="retention">${fmtNum(s.retention_hours)} h</dd>` : ''}
     <dt>Created</dt><dd>${esc(fmtTime(s.create_time))}</dd>
     <dt>Incoming</dt><dd>${counter(s.counters, 'incoming_records')} records, ${counter(s.counters, 'incoming_bytes', 'bytes')}</dd>
     <dt>Delivered</dt><dd>${counter(s.counters, 'delivered_records')} records, ${counter(s.counters, 'delivered_bytes', 'bytes')}</dd>
@@ -546,23 +553,25 @@ async function viewReplays(live) {
       <button id="replay-submit" type="submit">Start replay</button>
     </form>
     <table id="replays-table"><thead><tr><th>Id</th><th>Stream</th><th>Into</th><th>From</th><th>To</th><th>State</th>
-      <th>Records</th><th>Progress</th><th></th></tr></thead><tbody></tbody></table>`;
+      <th>Records</th><th>Progress</th><th>Message</th><th></th></tr></thead><tbody></tbody></table>`;
   const refresh = async () => {
     const { replays = [] } = await consoleApi('replays');
     if (!live()) return;
     $('#replays-table tbody').innerHTML = replays.map((r) => `<tr data-replay="${esc(r.id)}"><td>${esc(r.id)}</td>
       <td>${esc(r.stream)}</td><td>${esc(r.to_stream || r.stream)}</td><td>${esc(fmtTime(r.from))}</td><td>${esc(fmtTime(r.to))}</td>
-      <td class="state">${esc(r.state)}</td><td class="num">${fmtNum(r.records_replayed)}</td>
-      <td class="num">${r.progress == null ? '—' : `${fmtNum(Number(r.progress) * (r.progress <= 1 ? 100 : 1))} %`}</td>
-      <td>${/RUNNING|PENDING|ACTIVE/i.test(r.state) ? `<button class="cancel" data-id="${esc(r.id)}" type="button">Cancel</button>` : ''}</td></tr>`).join('') ||
-      '<tr class="empty"><td colspan="9">No replays.</td></tr>';
+      <td class="state" data-state="${esc(r.state)}">${esc(r.state)}</td><td class="num records">${fmtNum(r.records_replayed)}</td>
+      <td class="num">${r.progress == null ? '—' : `${fmtNum(Number(r.progress) * 100)} %`}</td>
+      <td class="message">${esc(r.message)}</td>
+      <td>${r.state === 'running' ? `<button class="cancel" data-id="${esc(r.id)}" type="button">Cancel</button>` : ''}</td></tr>`).join('') ||
+      '<tr class="empty"><td colspan="10">No replays.</td></tr>';
   };
   $('#replay-form').addEventListener('submit', async (event) => {
     event.preventDefault();
-    const ms = (id) => new Date($(id).value).getTime();
+    // The form's times are local; the server takes ISO-8601 (UTC here) or epoch seconds as text.
+    const iso = (id) => new Date($(id).value).toISOString();
     try {
-      await consoleApi('replays', postJson({ stream: $('#replay-stream').value.trim(), from: ms('#replay-from'),
-        to: ms('#replay-to'), to_stream: $('#replay-to-stream').value.trim() || $('#replay-stream').value.trim() }));
+      await consoleApi('replays', postJson({ stream: $('#replay-stream').value.trim(), from: iso('#replay-from'),
+        to: iso('#replay-to'), to_stream: $('#replay-to-stream').value.trim() }));
       showMessage('Replay started', 'info');
       await refresh();
     } catch (e) { showMessage(e); }
