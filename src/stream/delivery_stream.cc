@@ -1349,7 +1349,13 @@ Result<std::string> DeliveryStream::Lineage(const wal::LogPosition& position) {
   json::array steps;
   auto step = [&](int64_t millis, std::string_view state, json::object detail) {
     json::object entry{{"time", FormatIso8601Millis(millis)}, {"state", state}};
-    for (auto& kv : detail) entry[kv.key()] = std::move(kv.value());
+    // Where it is first, then how it got there.
+    for (std::string_view key : {"destination", "object", "error_object", "line", "offset", "length"}) {
+      if (auto* v = detail.if_contains(key)) entry[key] = std::move(*v);
+    }
+    for (auto& kv : detail) {
+      if (!entry.contains(kv.key())) entry[kv.key()] = std::move(kv.value());
+    }
     steps.push_back(std::move(entry));
   };
   // The record itself, while the log still holds it.

@@ -315,3 +315,25 @@ def test_replay_refuses_bad_windows_and_unknown_streams(hydrant):
     unknown = hydrant_cli(hydrant, "replay", "--stream", "plain", "--from", "2026-12-06T09:00:00Z",
                           "--to", "2026-12-06T10:00:00Z", "--to-stream", "nowhere", check=False)
     assert unknown.returncode == 1 and "nowhere not found" in unknown.stderr
+
+
+def test_the_readme_block_runs_as_written(hydrant, tmp_path):
+    """The README's "Operating Hydrant" block, against this server (its port) and this build."""
+    from harness import REPO_ROOT
+    section = (REPO_ROOT / "README.md").read_text().split("## Operating Hydrant", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"^```sh\n(.*?)^```", section, flags=re.M | re.S).group(1)
+    binary = str(hydrant_binary())
+    block = block.replace("127.0.0.1:4573", f"127.0.0.1:{hydrant.port}")
+    for command in ("lineage", "replay"):
+        block = block.replace(f"build/hydrant {command}", f"{binary} {command} --endpoint {hydrant.endpoint}")
+    script = tmp_path / "block.sh"
+    script.write_text("set -e\n" + block)
+    env = hydrant.client_env()
+    result = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"record \S+ of stream ops-demo: delivered", result.stdout), result.stdout
+    assert "destination=s3://ops-demo/" in result.stdout and "offset=0 length=6" in result.stdout
+    assert "completed, 100.0% (1 records put into ops-demo)" in result.stdout
+    # The record, and its replay in a second object.
+    objects = hydrant.wait_objects("ops-demo", count=2, timeout=20)
+    assert sorted(objects.values()) == [b"hello\n", b"hello\n"]
