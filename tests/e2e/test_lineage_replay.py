@@ -165,6 +165,44 @@ def test_lineage_survives_kill_9(hydrant):
     assert object_bytes(hydrant, answer["steps"][-1]["destination"]) == b"persisted\n"
 
 
+
+def test_lineage_names_the_http_request_and_the_backup_object(hydrant):
+    from firehose_receiver import FirehoseReceiver
+    from test_backup import backup_config
+    from test_http_endpoint import http_destination
+
+    with FirehoseReceiver() as receiver:
+        hydrant.s3().create_bucket(Bucket="http-side")
+        hydrant.firehose().create_delivery_stream(
+            DeliveryStreamName="to-http", HttpEndpointDestinationConfiguration=http_destination(receiver.url, "http-side"))
+        hydrant.wait_active("to-http")
+        record_id = hydrant.firehose().put_record(DeliveryStreamName="to-http", Record={"Data": b"posted"})["RecordId"]
+        assert receiver.wait_for_records(1) == [b"posted"]
+        request_id = [r for r in receiver.requests if r["outcome"] == "ok"][0]["request_id"]
+        answer = wait_for(lambda: (lambda a: a if a["state"] == "delivered" else None)(
+            lineage(hydrant, "to-http", record_id)), timeout=20)
+        assert f"(request {request_id})" in answer["steps"][-1]["destination"], answer
+
+    hydrant.s3().create_bucket(Bucket="backed-data")
+    hydrant.s3().create_bucket(Bucket="backed-source")
+    hydrant.create_s3_stream("backed", "backed-data", S3BackupMode="Enabled",
+                             S3BackupConfiguration=backup_config("backed-source", compression="UNCOMPRESSED"))
+    records = [b"first record", b"second record"]
+    ids = [r["RecordId"] for r in hydrant.firehose().put_record_batch(
+        DeliveryStreamName="backed", Records=[{"Data": d} for d in records])["RequestResponses"]]
+
+    def steps():
+        answer = lineage(hydrant, "backed", ids[1])
+        found = {s["state"]: s for s in answer["steps"]}
+        return found if {"delivered", "backed_up"} <= found.keys() else None
+
+    found = wait_for(steps, timeout=30)
+    backup = found["backed_up"]
+    assert backup["object"].startswith("s3://backed-source/source/")
+    body = object_bytes(hydrant, backup["object"])
+    assert body[backup["offset"]:backup["offset"] + backup["length"]] == records[1]
+    assert found["delivered"]["destination"].startswith("s3://backed-data/")
+
 def retained_bytes(server, stream):
     metrics = server.raw("GET", "/metrics", sign=False).body.decode()
     match = re.search(r'hydrant_wal_retained_bytes\{delivery_stream="%s"\} (\d+)' % stream, metrics)
