@@ -8,12 +8,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/json.hpp>
+#include <cctype>
 #include <future>
 #include <map>
 #include <optional>
 #include <vector>
 
 #include "common/ids.h"
+#include "common/time_format.h"
 #include "destination/failed_record.h"
 #include "destination/s3/object_key.h"
 #include "destination/s3/s3_delivery.h"
@@ -23,9 +26,6 @@
 #include "processor/error_record.h"
 #include "stream/retry_backoff.h"
 #include "wal/wal_format.h"
-#include "common/time_format.h"
-#include <boost/json.hpp>
-#include <cctype>
 
 namespace hydrant::stream {
 namespace {
@@ -1086,7 +1086,12 @@ DeliveryStream::AttemptResult DeliveryStream::AttemptRecords(bool draining) {
           spdlog::info("stream {}: delivered {} ({} records, {} bytes)", name, (*destination)->Describe(plan),
                        delivered, delivered_bytes);
         }
-        if (delivered < a.pending.size()) errors_.Add(result.error_code, result.error_message, now);
+        if (!a.pending.empty() || a.failed.size() > failed_before) {
+          // The console's error list: the attempt's error, or the first record's own.
+          const bool own = result.error_code.empty() && !result.record_errors.empty();
+          errors_.Add(own ? result.record_errors.front().code : result.error_code,
+                      own ? result.record_errors.front().message : result.error_message, now);
+        }
         if (a.failed.size() > failed_before) {
           spdlog::error("stream {}: {} refused {} records for good: {}: {}", name,
                         (*destination)->Describe(plan), a.failed.size() - failed_before,
@@ -1391,7 +1396,23 @@ Result<std::string> DeliveryStream::Lineage(const wal::LogPosition& position) {
   };
   std::string state;
   const std::vector<LineageEntry> entries = lineage_ ? lineage_->Find(position) : std::vector<LineageEntry>{};
+  // Dynamic partitioning: every partition object of a range covers the record's place, and one
+  // of them holds it. They are named together, not one step each.
+  json::array partition_objects;
+  int64_t partitions_done = 0;
   for (const LineageEntry& e : entries) {
+    if (e.partition.empty() || e.lane != "destination" || e.event != "delivered") continue;
+    if (partition_objects.size() < 20) partition_objects.emplace_back(e.target);
+    partitions_done = std::max(partitions_done, e.done_millis);
+  }
+  if (!partition_objects.empty()) {
+    step(partitions_done, "delivered",
+         json::object{{"destination", "one of the partition objects of its range"},
+                      {"objects", std::move(partition_objects)}});
+    state = "delivered";
+  }
+  for (const LineageEntry& e : entries) {
+    if (!e.partition.empty() && e.lane == "destination" && e.event == "delivered") continue;
     json::object d{{"batch_id", e.batch_id}, {"batch_sequence", e.sequence}};
     if (e.event == "expired") {
       d["reason"] = "not delivered within the retention period";
@@ -1407,7 +1428,6 @@ Result<std::string> DeliveryStream::Lineage(const wal::LogPosition& position) {
       step(e.done_millis, "backed_up", std::move(d));
       continue;
     }
-    if (!e.partition.empty()) d["partition"] = e.partition;
     std::string result = "delivered";
     if (!e.results.empty() && located && index < e.results.size()) {
       // Through processors: the stored record's result and its place among the outputs.
@@ -1438,24 +1458,20 @@ Result<std::string> DeliveryStream::Lineage(const wal::LogPosition& position) {
     }
     if (result == "delivered") {
       d["destination"] = e.target;
-      if (e.partition.empty() && e.target.starts_with("s3://") && (located || d.contains("length"))) {
+      if (e.target.starts_with("s3://") && (located || d.contains("length"))) {
         d["offset"] = offset;
         if (e.compressed) d["offset_in"] = "uncompressed bytes";
       }
       if (!located) d["note"] = "the log no longer holds the record: its place in the batch is unknown";
     }
     step(e.done_millis, result, std::move(d));
-    if (!e.partition.empty() && result == "delivered") {
-      state = "delivered";  // one of the partition objects of that range holds it
-    } else {
-      state = result;
-    }
+    state = result;
   }
   if (state.empty()) {
     std::lock_guard<std::mutex> lock(mu_);
     if (!(position < main_.pending_begin)) {
       state = "buffered";
-    } else if (!(position < main_.done_before) || (partitioned_ && !(position < processed_end_))) {
+    } else if (partitioned_ || !(position < main_.done_before)) {  // in a batch or a partition buffer
       state = metadata_.config.processing() ? "in_transformation" : "delivering";
     } else {
       state = record ? "delivered" : "released";  // finished before lineage was kept, or its line lost

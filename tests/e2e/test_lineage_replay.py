@@ -203,6 +203,23 @@ def test_lineage_names_the_http_request_and_the_backup_object(hydrant):
     assert body[backup["offset"]:backup["offset"] + backup["length"]] == records[1]
     assert found["delivered"]["destination"].startswith("s3://backed-data/")
 
+
+def test_lineage_of_a_partitioned_record_names_its_partition_objects(hydrant):
+    from test_dynamic_partitioning import create_partitioned_stream, jq_processor
+
+    create_partitioned_stream(hydrant, "parted", "parted-bucket", prefix="team=!{partitionKeyFromQuery:team}/",
+                              processors=[jq_processor("{team: .team}"), {"Type": "AppendDelimiterToRecord"}])
+    records = [json.dumps({"team": t, "n": n}).encode() for n in range(5) for t in ("red", "blue")]
+    ids = [r["RecordId"] for r in hydrant.firehose().put_record_batch(
+        DeliveryStreamName="parted", Records=[{"Data": d} for d in records])["RequestResponses"]]
+    hydrant.wait_objects("parted-bucket", count=2, timeout=30)
+    answer = wait_for(lambda: (lambda a: a if a["state"] == "delivered" else None)(
+        lineage(hydrant, "parted", ids[3])), timeout=30)
+    step = answer["steps"][-1]
+    assert step["destination"] == "one of the partition objects of its range"
+    holding = [o for o in step["objects"] if records[3] + b"\n" in object_bytes(hydrant, o)]
+    assert len(holding) == 1 and "/team=blue/" in "/" + holding[0].split("/", 3)[3], step
+
 def retained_bytes(server, stream):
     metrics = server.raw("GET", "/metrics", sign=False).body.decode()
     match = re.search(r'hydrant_wal_retained_bytes\{delivery_stream="%s"\} (\d+)' % stream, metrics)
