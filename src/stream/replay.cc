@@ -260,17 +260,22 @@ Result<ReplayJob> ReplayService::Cancel(const std::string& id) {
 
 void ReplayService::Run() {
   std::unique_lock<std::mutex> lock(mu_);
+  uint64_t turn = 0;
   for (;;) {
-    ReplayJob* job = nullptr;
+    // Running replays take turns, oldest first, so one waiting on a stalled target holds up
+    // no other.
+    std::vector<ReplayJob*> running;
     for (auto& [id, j] : jobs_) {
-      if (j.state == "running" && (!job || j.created_millis < job->created_millis)) job = &j;
+      if (j.state == "running") running.push_back(&j);
     }
     if (stopping_) return;
-    if (!job) {
+    if (running.empty()) {
       cv_.wait(lock);
       continue;
     }
-    ReplayJob copy = *job;
+    std::sort(running.begin(), running.end(),
+              [](const ReplayJob* a, const ReplayJob* b) { return a->created_millis < b->created_millis; });
+    ReplayJob copy = *running[turn++ % running.size()];
     lock.unlock();
     const bool went_on = Step(copy);
     lock.lock();

@@ -3,8 +3,8 @@
 // records, as new records, into a stream: the same one (through its current processors to its
 // current destination, in new batches with new object keys or request ids) or another one.
 //
-// - One thread for every replay together, waiting while none runs; it reads a chunk (up to
-//   10,000 records or 8 MiB), appends it to the target, waits until it is durable, then
+// - One thread for every replay together, waiting while none runs; running replays take turns.
+//   Each turn reads a chunk (up to 10,000 records or 8 MiB), appends it to the target, waits until it is durable, then
 //   records how far it got. A restart goes on from there, so a chunk interrupted by a crash may
 //   be put twice (at least once, like a producer's retry).
 // - Beside live delivery: it waits while the target has more than kMaxAheadBytes (or two of

@@ -349,6 +349,11 @@ def test_replay_into_another_stream_resumes_after_kill_9_and_can_be_cancelled(hy
                           "--to-stream", "stalled", "--no-wait").stdout
     second = re.search(r"replay (\S+):", started).group(1)
     wait_for(lambda: console_get(server, f"/console/api/replays/{second}")[1]["records_replayed"] > 0, timeout=20)
+    # Replays take turns: one waiting on a stalled target holds up no other.
+    third = hydrant_cli(server, "replay", "--stream", "source", "--from", iso(t1), "--to", iso(t2),
+                        "--to-stream", "target").stdout
+    assert "completed, 100.0% (3000 records put into target)" in third, third
+    assert console_get(server, f"/console/api/replays/{second}")[1]["state"] == "running"
     cancelled = hydrant_cli(server, "replay", "--cancel", second).stdout
     assert "cancelled" in cancelled
     count = console_get(server, f"/console/api/replays/{second}")[1]["records_replayed"]
