@@ -4,7 +4,7 @@
 // frame), so finding a record needs no per-record index. It is 24 bytes in base64 (32
 // characters, no padding): a version byte, a 5-byte tag of the stream's incarnation (its name
 // and creation time: an id of a deleted namesake is not taken for this stream's), 6 bytes of
-// segment, 6 of offset, 2 spare, and a CRC32C of the rest (a made-up id is refused).
+// segment, 6 of offset, 2 spare (zero), and a 32-bit check of the rest (a made-up id is refused).
 //
 // What happened to the records after the log is the LineageLog: one line per batch a lane
 // finished (delivered or expired), with the log range it covered and where it went. Its size
