@@ -29,6 +29,13 @@ def lineage(server, stream, record_id):
     return json.loads(hydrant_cli(server, "lineage", "--stream", stream, record_id, "--json").stdout)
 
 
+def put_all(server, stream, records):
+    for chunk in range(0, len(records), 500):
+        response = server.firehose().put_record_batch(
+            DeliveryStreamName=stream, Records=[{"Data": d} for d in records[chunk:chunk + 500]])
+        assert response["FailedPutCount"] == 0, response
+
+
 def console_get(server, path):
     response = server.raw("GET", path, sign=True)
     return response.status, json.loads(response.body or b"{}")
@@ -115,21 +122,12 @@ def test_lineage_refuses_ids_it_did_not_give_and_tells_a_buffered_record(hydrant
     assert missing.returncode == 1 and "not found" in missing.stderr
 
 
-DROPS_AND_FAILS = """
-import base64
-def handler(event, context):
-    out = []
-    for r in event["records"]:
-        text = base64.b64decode(r["data"])
-        result = "Dropped" if text.startswith(b"drop") else "ProcessingFailed" if text.startswith(b"fail") else "Ok"
-        out.append({"recordId": r["recordId"], "result": result, "data": base64.b64encode(text.upper()).decode()})
-    return {"records": out}
-"""
 
 
 def test_lineage_through_a_transformation_names_the_error_object_line(hydrant, tmp_path):
     hydrant.s3().create_bucket(Bucket="transformed")
-    deploy(hydrant, tmp_path, "sorter", DROPS_AND_FAILS)
+    from test_transformation_failures import HANDLERS
+    deploy(hydrant, tmp_path, "sorter", HANDLERS["drops_and_fails"])
     lambda_stream(hydrant, "sorted", "transformed", "sorter")
     records = [b"keep one\n", b"fail one\n", b"drop one\n", b"keep two\n", b"fail two\n", b"keep three\n"]
     ids = [r["RecordId"] for r in hydrant.firehose().put_record_batch(
@@ -279,9 +277,7 @@ def test_a_broken_lambda_fixed_then_the_window_replayed(hydrant, tmp_path):
     fh = hydrant.firehose()
     t1 = time.time() - 1
     records = [f"order {i}\n".encode() for i in range(300)]
-    for chunk in range(0, 300, 100):
-        assert fh.put_record_batch(DeliveryStreamName="orders",
-                                   Records=[{"Data": d} for d in records[chunk:chunk + 100]])["FailedPutCount"] == 0
+    put_all(hydrant, "orders", records)
     t2 = time.time() + 1
     failed = hydrant.wait_objects("replay-bucket", prefix="out/processing-failed/",
                                   total_bytes=300 * 200, timeout=60)
@@ -317,9 +313,7 @@ def test_replay_into_another_stream_resumes_after_kill_9_and_can_be_cancelled(hy
     t1 = time.time() - 1
     # 4.5 MB: more than the 2 MiB a target with 1 MiB buffers may have undelivered.
     records = [f"{i:05d} {'p' * 1494}\n".encode() for i in range(3000)]
-    for chunk in range(0, 3000, 500):
-        assert fh.put_record_batch(DeliveryStreamName="source",
-                                   Records=[{"Data": d} for d in records[chunk:chunk + 500]])["FailedPutCount"] == 0
+    put_all(server, "source", records)
     t2 = time.time() + 1
     server.wait_objects("source-bucket", total_bytes=sum(map(len, records)), timeout=30)
 
