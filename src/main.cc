@@ -256,7 +256,7 @@ Status CreateConfiguredStreams(const ServeOptions& options, stream::Catalog* cat
       if (!hours->is_number() || hours->to_number<double>() < 0) {
         return Status::InvalidArgument("config file stream: retention_hours must be a number of hours, 0 or more");
       }
-      retention_hours = json::serialize(*hours);
+      retention_hours = fmt::format("{}", hours->to_number<double>());  // 6, 2.5
       create.erase("retention_hours");
     }
     Status valid = api::ServiceModel::Firehose().ValidateInput("CreateDeliveryStream", create);

@@ -33,7 +33,7 @@ std::string UrlEncode(std::string_view text) {
   return out;
 }
 
-std::string Env(const char* name) {
+std::string EnvVar(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
 }
@@ -51,12 +51,12 @@ std::optional<json::value> Call(const std::string& endpoint, const std::string& 
   request.body = body;
   request.timeout_ms = 60'000;
   if (!body.empty()) request.headers.push_back("Content-Type: application/json");
-  if (std::string key = Env("AWS_ACCESS_KEY_ID"); !key.empty()) {
-    std::string region = Env("AWS_REGION").empty() ? Env("AWS_DEFAULT_REGION") : Env("AWS_REGION");
+  if (std::string key = EnvVar("AWS_ACCESS_KEY_ID"); !key.empty()) {
+    std::string region = EnvVar("AWS_REGION").empty() ? EnvVar("AWS_DEFAULT_REGION") : EnvVar("AWS_REGION");
     request.sigv4 = "aws:amz:" + (region.empty() ? std::string("us-east-1") : region) + ":firehose";
     request.access_key_id = key;
-    request.secret_access_key = Env("AWS_SECRET_ACCESS_KEY");
-    if (std::string token = Env("AWS_SESSION_TOKEN"); !token.empty()) {
+    request.secret_access_key = EnvVar("AWS_SECRET_ACCESS_KEY");
+    if (std::string token = EnvVar("AWS_SESSION_TOKEN"); !token.empty()) {
       request.headers.push_back("X-Amz-Security-Token: " + token);
     }
   }

@@ -391,3 +391,33 @@ def test_the_readme_block_runs_as_written(hydrant, tmp_path):
     # The record, and its replay in a second object.
     objects = hydrant.wait_objects("ops-demo", count=2, timeout=20)
     assert sorted(objects.values()) == [b"hello\n", b"hello\n"]
+
+
+def test_retention_hours_in_the_config_file_sets_the_tag(hydrant_factory, tmp_path):
+    config = tmp_path / "hydrant.yaml"
+
+    def write(hours):
+        config.write_text(json.dumps({"buckets": ["configured-bucket"], "streams": [{
+            "DeliveryStreamName": "configured", "retention_hours": hours,
+            "ExtendedS3DestinationConfiguration": {"RoleARN": ROLE, "BucketARN": "arn:aws:s3:::configured-bucket"}}]}))
+
+    write(6)
+    server = hydrant_factory(config_file=config)
+
+    def tags():
+        return {t["Key"]: t["Value"] for t in server.firehose().list_tags_for_delivery_stream(
+            DeliveryStreamName="configured")["Tags"]}
+
+    assert tags() == {"hydrant:retention_hours": "6"}
+    overview = console_get(server, "/console/api/overview")[1]
+    assert [s["retention_hours"] for s in overview["streams"] if s["name"] == "configured"] == [6]
+    # The config file wins over a tag set since, at the next start.
+    server.firehose().tag_delivery_stream(DeliveryStreamName="configured",
+                                          Tags=[{"Key": "hydrant:retention_hours", "Value": "1"}])
+    write(2.5)
+    server.restart()
+    assert tags() == {"hydrant:retention_hours": "2.5"}
+    write(-1)
+    server.stop()
+    with pytest.raises(Exception, match="retention_hours must be a number of hours"):
+        server.start()
