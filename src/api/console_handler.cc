@@ -165,9 +165,10 @@ http::HttpResponse ConsoleHandler::Handle(const http::HttpRequest& request, bool
 
 http::HttpResponse ConsoleHandler::Session(const http::HttpRequest& request) {
   const bool auth_required = credentials_ && !credentials_->empty();
-  auto cookie = [](const std::string& token, int64_t max_age_seconds) {
+  // Over HTTPS (--tls-cert) the browser sends the cookie over HTTPS only.
+  auto cookie = [secure = request.secure](const std::string& token, int64_t max_age_seconds) {
     return std::string(kCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-           std::to_string(max_age_seconds);
+           std::to_string(max_age_seconds) + (secure ? "; Secure" : "");
   };
   auto start = [&](const auth::Credential* credential) {
     std::string token = RandomHex(32);

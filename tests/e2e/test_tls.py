@@ -64,6 +64,13 @@ def test_every_protocol_over_https(hydrant_factory, tls, tmp_path):
     (tmp_path / "up.txt").write_bytes(b"over tls\n")
     server.aws("s3", "cp", str(tmp_path / "up.txt"), f"s3://{bucket}/up.txt", check=True, region="us-east-1")
     assert server.s3().get_object(Bucket=bucket, Key="up.txt")["Body"].read() == b"over tls\n"
+    # The console over HTTPS: its session cookie is sent back over HTTPS only.
+    context = ssl.create_default_context(cafile=server.ca_bundle)
+    connection = http.client.HTTPSConnection("127.0.0.1", server.port, context=context, timeout=10)
+    connection.request("GET", "/console/api/session")
+    response = connection.getresponse()
+    assert response.status == 200 and "; Secure" in response.getheader("Set-Cookie"), response.getheaders()
+    connection.close()
 
 
 def test_js_sdk_over_https(hydrant_factory, tls):
