@@ -1344,6 +1344,16 @@ void DeliveryStream::RecordLineage(Lane& lane, const PlannedBatch& batch) {
       if (o.key != batch.key) e.error_objects.push_back("s3://" + o.bucket + "/" + o.key);
     }
     e.results = a->prepared->lineage_results;
+    if (a->prepared->records) {
+      for (const Attempts::Failure& f : a->failed) {
+        if (f.index < a->prepared->records->ok.size()) {
+          const destination::Record& r = a->prepared->records->ok[f.index];
+          std::string id(r.record_id);
+          if (r.subsequence) id += "." + std::to_string(r.subsequence);
+          e.failed_ids.push_back(std::move(id));
+        }
+      }
+    }
   }
   lineage_->Append(e);
 }
@@ -1455,6 +1465,20 @@ Result<std::string> DeliveryStream::Lineage(const wal::LogPosition& position) {
       }
     } else if (located) {
       d["length"] = out["size"];
+    }
+    // Refused for good by the destination: in the kind's error output, one line per record.
+    const std::string own_id = std::to_string(RecordIdOf(position));
+    for (size_t k = 0; result == "delivered" && k < e.failed_ids.size(); ++k) {
+      if (e.failed_ids[k] != own_id && !e.failed_ids[k].starts_with(own_id + ".")) continue;
+      result = "failed";
+      for (const std::string& o : e.error_objects) {
+        if (o.find("-failed/") != std::string::npos && o.find("processing-failed") == std::string::npos) {
+          d["error_object"] = o;
+        }
+      }
+      d["line"] = k + 1;
+      d["destination"] = e.target;
+      d.erase("length");
     }
     if (result == "delivered") {
       d["destination"] = e.target;

@@ -103,6 +103,11 @@ void LineageLog::Append(const LineageEntry& e) {
     for (const std::string& r : e.results) joined += (joined.empty() ? "" : ",") + r;
     line["results"] = joined;
   }
+  if (!e.failed_ids.empty()) {
+    std::string joined;
+    for (const std::string& r : e.failed_ids) joined += (joined.empty() ? "" : ",") + r;
+    line["failed"] = joined;
+  }
   if (!e.partition.empty()) line["partition"] = e.partition;
   std::string text = boost::json::serialize(line) + "\n";
   std::lock_guard<std::mutex> lock(mu_);
@@ -148,6 +153,14 @@ std::vector<LineageEntry> LineageLog::Find(const wal::LogPosition& position) con
           while (!all.empty()) {
             size_t comma = all.find(',');
             e.results.emplace_back(all.substr(0, comma));
+            all = comma == std::string_view::npos ? std::string_view{} : all.substr(comma + 1);
+          }
+        }
+        if (auto* failed = o.if_contains("failed")) {
+          std::string_view all = failed->as_string();
+          while (!all.empty()) {
+            size_t comma = all.find(',');
+            e.failed_ids.emplace_back(all.substr(0, comma));
             all = comma == std::string_view::npos ? std::string_view{} : all.substr(comma + 1);
           }
         }

@@ -49,6 +49,9 @@ struct LineageEntry {
   // that many bytes), "d" (dropped) or "f" (processing failed). Empty otherwise: every record
   // was delivered as it arrived.
   std::vector<std::string> results;
+  // The records the destination refused for good, in the order of the kind's error output
+  // (their processor record ids: the log position, and the output's number for several).
+  std::vector<std::string> failed_ids;
   std::string partition;  // dynamic partitioning: the object holds only this partition's records
 };
 

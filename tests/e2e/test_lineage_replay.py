@@ -181,6 +181,23 @@ def test_lineage_names_the_http_request_and_the_backup_object(hydrant):
             lineage(hydrant, "to-http", record_id)), timeout=20)
         assert f"(request {request_id})" in answer["steps"][-1]["destination"], answer
 
+        # Refused for good (413 fails at once): the record's line in http-endpoint-failed/.
+        receiver.set_mode("status", 413)
+        hydrant.firehose().create_delivery_stream(
+            DeliveryStreamName="refused", HttpEndpointDestinationConfiguration=http_destination(receiver.url, "http-side"))
+        hydrant.wait_active("refused")
+        refused = [b"first refused", b"second refused"]
+        ids = [r["RecordId"] for r in hydrant.firehose().put_record_batch(
+            DeliveryStreamName="refused", Records=[{"Data": d} for d in refused])["RequestResponses"]]
+        answer = wait_for(lambda: (lambda a: a if a["state"] != "delivering" and a["state"] != "buffered" else None)(
+            lineage(hydrant, "refused", ids[1])), timeout=30)
+        assert answer["state"] == "failed", answer
+        step = answer["steps"][-1]
+        assert "/http-endpoint-failed/" in step["error_object"] or step["error_object"].startswith(
+            "s3://http-side/http-endpoint-failed/"), step
+        failed = json.loads(object_bytes(hydrant, step["error_object"]).splitlines()[step["line"] - 1])
+        assert base64.b64decode(failed["rawData"]) == refused[1]
+
     hydrant.s3().create_bucket(Bucket="backed-data")
     hydrant.s3().create_bucket(Bucket="backed-source")
     hydrant.create_s3_stream("backed", "backed-data", S3BackupMode="Enabled",
