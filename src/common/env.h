@@ -31,13 +31,29 @@ class RandomAccessFile {
   virtual Result<uint64_t> Size() const = 0;
 };
 
+// How a WritableFile's bytes reach the disk.
+enum class WriteMode {
+  // Through the page cache: small files, and files read back soon after.
+  kBuffered,
+  // Around the page cache (O_DIRECT, whole 4 KiB blocks from an aligned buffer; the partial last
+  // block is kept in memory and written again with the next bytes): for large data written once,
+  // where copying every byte into the page cache costs more CPU than the rest of the write. The
+  // file's size is exact after every Sync. Falls back to kBuffered where the file system refuses
+  // O_DIRECT (tmpfs).
+  kDirect,
+  // kDirect for a log whose readers know where it ends: Sync may leave up to 4095 zero bytes
+  // after the data (a truncate per sync would cost a metadata update per group commit); the next
+  // Append overwrites them and Close cuts them. A crash can leave them: recovery must stop at them.
+  kDirectLog,
+};
+
 // Thread-safe.
 class Env {
  public:
   virtual ~Env() = default;
   // Opens for appending; creates the file if missing. truncate=true empties it first.
-  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
-                                                                bool truncate) = 0;
+  virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path, bool truncate,
+                                                                WriteMode mode = WriteMode::kBuffered) = 0;
   virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) = 0;
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;

@@ -5,9 +5,13 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <utility>
 
 #include "common/env.h"
 
@@ -83,6 +87,113 @@ class PosixWritableFile final : public WritableFile {
   off_t offset_;  // end of file (O_APPEND); -1 if unknown, which disables write-behind
 };
 
+constexpr size_t kDirectBlock = 4096;
+// Bytes a direct file writes per call, copied into an aligned buffer first.
+constexpr size_t kDirectStagingBytes = 1 << 20;
+
+struct FreeAligned {
+  void operator()(char* p) const { std::free(p); }
+};
+using AlignedBuffer = std::unique_ptr<char, FreeAligned>;
+
+AlignedBuffer NewAlignedBuffer(size_t n) {
+  void* p = nullptr;
+  if (::posix_memalign(&p, kDirectBlock, n) != 0) std::abort();  // out of memory
+  std::memset(p, 0, n);
+  return AlignedBuffer(static_cast<char*>(p));
+}
+
+// One staging buffer per writing thread, not per file: a server keeps thousands of logs open.
+char* DirectStaging() {
+  thread_local AlignedBuffer buffer = NewAlignedBuffer(kDirectStagingBytes);
+  return buffer.get();
+}
+
+// WriteMode::kDirect / kDirectLog (env.h). Writes whole blocks at aligned offsets; the partial
+// last block lives in tail_ and is written again, zero-padded, by each Sync until it fills up.
+// Rewriting a synced block leaves its synced bytes as they were, so a crash during the rewrite
+// leaves each sector old or new and either way holds them (the PostgreSQL WAL relies on the same).
+class DirectWritableFile final : public WritableFile {
+ public:
+  DirectWritableFile(std::string path, int fd, uint64_t size, AlignedBuffer tail, bool exact_syncs)
+      : path_(std::move(path)),
+        fd_(fd),
+        size_(size),
+        written_end_(size),
+        tail_(std::move(tail)),
+        exact_syncs_(exact_syncs) {}
+  ~DirectWritableFile() override { (void)Close(); }
+
+  Status Append(std::string_view data) override {
+    while (!data.empty()) {
+      char* staging = DirectStaging();
+      const size_t held = size_ % kDirectBlock;
+      std::memcpy(staging, tail_.get(), held);
+      const size_t n = std::min(data.size(), kDirectStagingBytes - held);
+      std::memcpy(staging + held, data.data(), n);
+      const size_t full = (held + n) / kDirectBlock * kDirectBlock;
+      if (full > 0) HYDRANT_RETURN_IF_ERROR(WriteBlocks(staging, full, size_ - held));
+      std::memcpy(tail_.get(), staging + full, held + n - full);
+      size_ += n;
+      tail_dirty_ = size_ % kDirectBlock != 0;
+      data.remove_prefix(n);
+    }
+    return Status::Ok();
+  }
+  Status Sync() override {
+    HYDRANT_RETURN_IF_ERROR(WriteTail());
+    if (exact_syncs_) HYDRANT_RETURN_IF_ERROR(CutPadding());
+    if (::fdatasync(fd_) != 0) return Status::FromErrno("fdatasync " + path_, errno);
+    return Status::Ok();
+  }
+  Status Close() override {
+    if (fd_ < 0) return Status::Ok();
+    Status s = WriteTail();
+    if (s.ok()) s = CutPadding();
+    int fd = std::exchange(fd_, -1);
+    if (::close(fd) != 0 && s.ok()) s = Status::FromErrno("close " + path_, errno);
+    return s;
+  }
+
+ private:
+  Status WriteTail() {
+    if (!tail_dirty_) return Status::Ok();
+    const size_t held = size_ % kDirectBlock;
+    std::memset(tail_.get() + held, 0, kDirectBlock - held);
+    HYDRANT_RETURN_IF_ERROR(WriteBlocks(tail_.get(), kDirectBlock, size_ - held));
+    tail_dirty_ = false;
+    return Status::Ok();
+  }
+  Status CutPadding() {
+    if (written_end_ <= size_) return Status::Ok();
+    if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) return Status::FromErrno("ftruncate " + path_, errno);
+    written_end_ = size_;
+    return Status::Ok();
+  }
+  Status WriteBlocks(const char* data, size_t n, uint64_t offset) {
+    while (n > 0) {
+      ssize_t w = ::pwrite(fd_, data, n, static_cast<off_t>(offset));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return Status::FromErrno("write " + path_, errno);
+      }
+      data += w;
+      n -= static_cast<size_t>(w);
+      offset += static_cast<uint64_t>(w);
+      written_end_ = std::max(written_end_, offset);
+    }
+    return Status::Ok();
+  }
+
+  std::string path_;
+  int fd_;
+  uint64_t size_;         // bytes appended: the file's size once the padding is cut
+  uint64_t written_end_;  // the file's size on disk (size_ plus any zero padding)
+  AlignedBuffer tail_;    // one block: the first size_ % kDirectBlock bytes are the last block's
+  bool tail_dirty_ = false;  // tail_ holds bytes not yet written
+  const bool exact_syncs_;
+};
+
 class PosixRandomAccessFile final : public RandomAccessFile {
  public:
   PosixRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -115,13 +226,44 @@ class PosixRandomAccessFile final : public RandomAccessFile {
 
 class PosixEnv final : public Env {
  public:
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
-                                                        bool truncate) override {
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path, bool truncate,
+                                                        WriteMode mode = WriteMode::kBuffered) override {
+    if (mode != WriteMode::kBuffered) {
+      int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_DIRECT | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0644);
+      if (fd >= 0) return OpenDirect(path, fd, mode);
+      if (errno != EINVAL) return Status::FromErrno("open " + path, errno);
+      // The file system does not do O_DIRECT: through the page cache instead.
+    }
     int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0);
     int fd = ::open(path.c_str(), flags, 0644);
     if (fd < 0) return Status::FromErrno("open " + path, errno);
     return std::unique_ptr<WritableFile>(new PosixWritableFile(path, fd));
   }
+  // Reads an existing partial last block, which the next write rewrites (so the file is opened
+  // for reading too).
+  static Result<std::unique_ptr<WritableFile>> OpenDirect(const std::string& path, int fd, WriteMode mode) {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) {
+      Status failed = Status::FromErrno("fstat " + path, errno);
+      ::close(fd);
+      return failed;
+    }
+    const auto size = static_cast<uint64_t>(st.st_size);
+    AlignedBuffer tail = NewAlignedBuffer(kDirectBlock);
+    const size_t held = size % kDirectBlock;
+    if (held > 0) {
+      ssize_t r = ::pread(fd, tail.get(), kDirectBlock, static_cast<off_t>(size - held));
+      if (r < static_cast<ssize_t>(held)) {
+        Status failed = r < 0 ? Status::FromErrno("pread " + path, errno)
+                              : Status::IOError("pread " + path + ": short read of its last block");
+        ::close(fd);
+        return failed;
+      }
+    }
+    return std::unique_ptr<WritableFile>(
+        new DirectWritableFile(path, fd, size, std::move(tail), mode == WriteMode::kDirect));
+  }
+
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {

@@ -178,7 +178,8 @@ Status SegmentedWal::Recover(RecoveryReport* report) {
     current_header_size_ = segment.header_size;
     segments_.push_back(std::move(segment));
   } else {
-    auto file = env_->NewWritableFile(SegmentPath(segments_.back().number), /*truncate=*/false);
+    auto file = env_->NewWritableFile(SegmentPath(segments_.back().number), /*truncate=*/false,
+                                      WriteMode::kDirectLog);
     if (!file.ok()) return file.status();
     file_ = std::move(*file);
     file_size_ = segments_.back().size;
@@ -186,6 +187,19 @@ Status SegmentedWal::Recover(RecoveryReport* report) {
   next_ = durable_end_ = LogPosition{segments_.back().number, segments_.back().size};
   return Status::Ok();
 }
+
+namespace {
+
+// True if [end, size) is the zero padding of a direct write: all zeros up to a block boundary.
+bool IsPadding(const RandomAccessFile& file, uint64_t end, uint64_t size) {
+  constexpr uint64_t kBlock = 4096;
+  if (size % kBlock != 0 || size <= end || size - end >= kBlock) return false;
+  std::string rest;
+  if (!file.Read(end, size - end, &rest).ok() || rest.size() != size - end) return false;
+  return rest.find_first_not_of('\0') == std::string::npos;
+}
+
+}  // namespace
 
 // Keeps the segment's intact prefix; cuts whatever follows the first bad frame. A segment
 // whose header is missing or wrong is reset to an empty one.
@@ -237,6 +251,11 @@ Status SegmentedWal::RecoverSegment(uint64_t number, RecoveryReport* report) {
       problem = reader.status().message();
     }
     end = reader.offset();
+    if (!problem.empty() && IsPadding(**file, end, *size)) {
+      // The zeros a direct write pads the last block with (WriteMode::kDirectLog): not damage.
+      problem.clear();
+      HYDRANT_RETURN_IF_ERROR(env_->TruncateFile(path, end));
+    }
   }
 
   if (!problem.empty()) {
@@ -297,7 +316,7 @@ Status SegmentedWal::RollLocked() {
 
 // Creates the (empty) file of a new segment as file_ and makes its directory entry durable.
 Status SegmentedWal::CreateSegment(uint64_t number) {
-  auto file = env_->NewWritableFile(SegmentPath(number), /*truncate=*/true);
+  auto file = env_->NewWritableFile(SegmentPath(number), /*truncate=*/true, WriteMode::kDirectLog);
   if (!file.ok()) return file.status();
   HYDRANT_RETURN_IF_ERROR(env_->SyncDir(dir_));
   file_ = std::move(*file);
@@ -590,7 +609,7 @@ Status SegmentedWal::Repair() {
   if (!created.empty()) HYDRANT_RETURN_IF_ERROR(env_->SyncDir(dir_));
   const std::string path = SegmentPath(durable.segment);
   HYDRANT_RETURN_IF_ERROR(env_->TruncateFile(path, durable.offset));
-  auto file = env_->NewWritableFile(path, /*truncate=*/false);
+  auto file = env_->NewWritableFile(path, /*truncate=*/false, WriteMode::kDirectLog);
   if (!file.ok()) return file.status();
   HYDRANT_RETURN_IF_ERROR((*file)->Sync());
   file_ = std::move(*file);

@@ -351,6 +351,44 @@ TEST_F(WalTest, TruncationAtEveryOffsetOfTheLastFrameKeepsEarlierRecords) {
   }
 }
 
+// Segments are written around the page cache in whole blocks: after a sync the last block is
+// padded with zeros until the next group overwrites them. A kill -9 leaves them; they are no damage.
+TEST_F(WalTest, TheZeroPaddingOfTheLastBlockIsCutQuietlyOnRecovery) {
+  std::string crashed;
+  {
+    auto wal = Open();
+    ASSERT_TRUE(wal);
+    ASSERT_TRUE(AppendSync(*wal, {"one"}, 1).ok());
+    ASSERT_TRUE(AppendSync(*wal, {std::string(5000, 't')}, 2).ok());
+    crashed = ReadSegment(1);  // what the disk holds if the process dies here
+  }
+  ASSERT_EQ(crashed.size(), 8192u);
+  WriteSegment(1, crashed);
+  RecoveryReport report;
+  {
+    auto wal = Open(64 << 20, &report);
+    ASSERT_TRUE(wal);
+    EXPECT_EQ(report.records, 2u);
+    EXPECT_EQ(report.truncated_bytes, 0u) << report.detail;
+    EXPECT_EQ(report.detail, "");
+    ASSERT_TRUE(AppendSync(*wal, {"three"}, 3).ok());
+  }
+  auto wal = Open(64 << 20, &report);
+  ASSERT_TRUE(wal);
+  std::vector<Rec> read = ReadAll(*wal, wal->Begin());
+  ASSERT_EQ(read.size(), 3u);
+  EXPECT_EQ(read[0].data, "one");
+  EXPECT_EQ(read[2].data, "three");
+  // A zero-filled region that is not a block's padding (here: a whole block) is still damage.
+  ASSERT_TRUE(wal->Close().ok());
+  std::string segment = ReadSegment(1);
+  WriteSegment(1, segment + std::string(4096 - segment.size() % 4096 + 4096, '\0'));
+  RecoveryReport damaged;
+  ASSERT_TRUE(Open(64 << 20, &damaged));
+  EXPECT_EQ(damaged.records, 3u);
+  EXPECT_GT(damaged.truncated_bytes, 4096u);
+}
+
 TEST_F(WalTest, TornSegmentHeaderLeavesAnEmptyUsableLog) {
   { ASSERT_TRUE(Open()); }
   const std::string header = ReadSegment(1);
@@ -707,11 +745,14 @@ TEST_F(WalTest, ReleaseBeforeDeletesOnlyFullyConsumedSegments) {
   ASSERT_EQ(all.size(), payloads.size());
   const uint64_t last_segment = all.back().position.segment;
   ASSERT_GE(last_segment, 5u);
+  // What the segments hold on disk, less the zeros that pad the segment being written to a whole
+  // block until it is closed (WriteMode::kDirectLog).
   auto disk_bytes = [&] {
     uint64_t total = 0;
     for (const auto& name : SegmentFiles())
       total += *Env::Default()->GetFileSize(JoinPath(dir_, name));
-    return total;
+    const uint64_t written = wal->DurableEnd().offset;
+    return total - (written % 4096 == 0 ? 0 : 4096 - written % 4096);
   };
   EXPECT_EQ(wal->RetainedBytes(), disk_bytes());
 

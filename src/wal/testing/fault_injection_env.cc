@@ -48,9 +48,9 @@ class FaultInjectionEnv::CountingRandomAccessFile final : public RandomAccessFil
 };
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(const std::string& path,
-                                                                         bool truncate) {
+                                                                         bool truncate, WriteMode mode) {
   bool existed = base_->FileExists(path);
-  auto target = base_->NewWritableFile(path, truncate);
+  auto target = base_->NewWritableFile(path, truncate, mode);
   if (!target.ok()) return target.status();
   std::lock_guard lock(mu_);
   auto [it, inserted] = files_.try_emplace(path);

@@ -27,8 +27,8 @@ class FaultInjectionEnv final : public Env {
  public:
   explicit FaultInjectionEnv(Env* base = Env::Default()) : base_(base) {}
 
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path,
-                                                        bool truncate) override;
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path, bool truncate,
+                                                        WriteMode mode = WriteMode::kBuffered) override;
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override;
   Result<std::string> ReadFile(const std::string& path) override { return base_->ReadFile(path); }
   bool FileExists(const std::string& path) override { return base_->FileExists(path); }
