@@ -6,10 +6,11 @@ the server's cores, its busiest threads and the top symbols (self time).
 Usage: BUILD_DIR=build bench/profile.py SCENARIO
 Scenarios: batch-100B (500 records of 100 B), batch-1KiB (500 of 1 KiB), single-1KiB (PutRecord,
 16 connections), one-connection-1KiB (PutRecordBatch of 500 x 1 KiB on one connection).
-Env: SECONDS (8), TOP (25)
+Env: SECONDS (8), TOP (25), KEEP (a path: keep perf.data there, for `perf report -i`)
 """
 import json
 import os
+import shutil
 import re
 import subprocess
 import sys
@@ -67,6 +68,8 @@ def main():
         symbols = subprocess.run(["perf", "report", "-i", str(data), "--no-children", "--sort", "symbol",
                                   "--stdio", "-g", "none"], capture_output=True, text=True).stdout
         server.stop()
+        if os.environ.get("KEEP"):
+            shutil.copy(data, os.environ["KEEP"])
     print(f"{scenario}: {report['records_per_s']:,.0f} records/s, {report['payload_mib_per_s']:.1f} MiB/s, "
           f"p99 {report['latency_ms']['p99']} ms, server {report['server_cpu_s'] / report['elapsed_s']:.2f} cores, "
           f"loadgen {report['loadgen_cpu_s'] / report['elapsed_s']:.2f} cores")

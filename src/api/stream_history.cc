@@ -39,7 +39,7 @@ void StreamHistory::Sample(const ServerMetricsSnapshot& snapshot, int64_t now_mi
     const bool busy = p.incoming_records > 0 || p.delivered_records > 0 || p.throttled_records > 0 ||
                       p.failed_records > 0 || p.backlog_bytes > 0;
     if (busy) e.last_busy_millis = now_millis;
-    if (e.last_busy_millis == 0 || now_millis - e.last_busy_millis > kMaxPoints * kResolutionMillis) {
+    if (e.last_busy_millis == 0 || now_millis - e.last_busy_millis > static_cast<int64_t>(kMaxPoints * kResolutionMillis)) {
       e.points.clear();  // idle for an hour (or never busy): nothing worth drawing
       continue;
     }

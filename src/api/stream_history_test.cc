@@ -41,7 +41,10 @@ TEST(StreamHistoryTest, KeepsOneHourAndForgetsIdleAndDeletedStreams) {
   StreamHistory history;
   int64_t t = 0;
   uint64_t n = 0;
-  for (int i = 0; i < 400; ++i) history.Sample(Snapshot(n += 10, n, 0), t += 10'000);
+  for (int i = 0; i < 400; ++i) {
+    n += 10;
+    history.Sample(Snapshot(n, n, 0), t += 10'000);
+  }
   EXPECT_EQ(history.Points("busy").size(), StreamHistory::kMaxPoints);
   EXPECT_EQ(history.Points("busy").back().time_millis, t);
   // An hour without traffic: the history goes.

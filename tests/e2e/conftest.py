@@ -6,7 +6,8 @@
                    (max_buffered_bytes=..., activation_delay_ms=..., region=..., account_id=...)
 Each yields harness.Hydrant objects (endpoint, port, data_dir, firehose(), s3(), aws(), raw(),
 stop(), kill(), restart(), wait_active(), read_objects(), wait_objects()). Every server is killed at
-teardown; when a test fails its server logs are attached to the report.
+teardown; when a test fails the logs of its servers (a cluster's nodes and NATS servers
+included) are attached to the report.
 """
 import itertools
 import os
@@ -73,5 +74,14 @@ def pytest_runtest_makereport(item, call):
             servers.append(value)
         elif isinstance(value, HydrantFactory):
             servers.extend(value.servers)
+        elif isinstance(getattr(value, "nodes", None), list):  # a cluster fixture: its nodes
+            servers.extend(n for n in value.nodes if isinstance(n, Hydrant))
     for index, server in enumerate(dict.fromkeys(servers)):
         report.sections.append((f"hydrant server {index} log ({server.root})", server.log_text()))
+    nats = getattr(item, "funcargs", {}).get("nats_cluster")
+    for server in getattr(nats, "servers", []):
+        try:
+            text = server.log_path.read_text(errors="replace")[-100_000:]
+        except OSError:
+            continue
+        report.sections.append((f"nats-server log ({server.log_path})", text))
