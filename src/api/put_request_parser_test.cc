@@ -49,5 +49,17 @@ TEST(PutRequestParserTest, LaterNullRemovesTheMember) {
             StatusCode::kValidation);
 }
 
+// Data is read where it lies in the body unless it has escapes: an encoder that writes "/" as
+// "\/" (allowed by JSON, and PHP's default) or pads with whitespace gets the same bytes.
+TEST(PutRequestParserTest, DataWithEscapesOrSpacesDecodesTheSame) {
+  ParsedPut put;
+  ASSERT_TRUE(Parse(R"({"DeliveryStreamName":"s","Records":[{"Data":"P\/8=" },{"Data" : "P/8="} , {"Data":"\u0050/8="}]})",
+                    true, &put).ok());
+  ASSERT_EQ(put.records.size(), 3u);
+  for (std::string_view record : put.records) EXPECT_EQ(record, "?\xff");
+  EXPECT_EQ(Parse(R"({"DeliveryStreamName":"s","Records":[{"Data":12}]})", true, &put).code(), StatusCode::kMalformed);
+  EXPECT_EQ(Parse(R"({"DeliveryStreamName":"s","Records":[{"Data":"P\/8"}]})", true, &put).code(), StatusCode::kMalformed);
+}
+
 }  // namespace
 }  // namespace hydrant::api

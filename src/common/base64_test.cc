@@ -40,5 +40,40 @@ TEST(Base64, RejectsMalformedInput) {
   }
 }
 
+// The vectorised path takes 32 characters at a time: every byte value at every place of a
+// block, and lengths around the block and tail boundaries, agree with the definition.
+TEST(Base64, RefusesEveryByteOutsideTheAlphabetAtEveryPlace) {
+  const std::string valid = Base64Encode(std::string(300, 'q'));  // 400 characters
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (size_t place : {size_t{0}, size_t{5}, size_t{31}, size_t{32}, size_t{63}, size_t{200}, size_t{355},
+                       size_t{390}, size_t{395}}) {
+    for (int byte = 0; byte < 256; ++byte) {
+      std::string input = valid;
+      input[place] = static_cast<char>(byte);
+      bool ok = false;
+      std::string out = Decode(input, &ok);
+      if (alphabet.find(static_cast<char>(byte)) == std::string::npos) {
+        EXPECT_FALSE(ok) << "byte " << byte << " at " << place;
+      } else {
+        ASSERT_TRUE(ok) << "byte " << byte << " at " << place;
+        EXPECT_EQ(Base64Encode(out), input);
+      }
+    }
+  }
+}
+
+TEST(Base64, DecodesLongInputsOfEveryLengthAndValue) {
+  std::string data;
+  uint32_t x = 12345;
+  for (int n = 0; n < 2000; ++n) {
+    x = x * 1103515245 + 12345;
+    data.push_back(static_cast<char>(x >> 16));
+    const std::string encoded = Base64Encode(data);
+    std::string out = "prefix";
+    ASSERT_TRUE(Base64Decode(encoded, &out)) << n;
+    ASSERT_EQ(out, "prefix" + data) << n;
+  }
+}
+
 }  // namespace
 }  // namespace hydrant
