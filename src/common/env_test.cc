@@ -84,6 +84,23 @@ TEST_F(EnvTest, DirectFilesHoldExactlyWhatWasAppendedAcrossBlocksSyncsAndReopens
   EXPECT_EQ(*env_->ReadFile(path), expected + more);
 }
 
+TEST_F(EnvTest, DirectReadsReturnTheBytesAskedForAtAnyOffset) {
+  const std::string path = JoinPath(dir_, "read");
+  const std::string content = Pattern(3 * 4096 + 1234, 'r');
+  ASSERT_TRUE(env_->WriteFileAtomic(path, content).ok());
+  auto file = env_->NewRandomAccessFile(path, /*direct=*/true);
+  ASSERT_TRUE(file.ok());
+  std::string out;
+  for (uint64_t offset : {uint64_t{0}, uint64_t{1}, uint64_t{4095}, uint64_t{4096}, uint64_t{9000},
+                          uint64_t{content.size() - 1}, uint64_t{content.size()}}) {
+    for (size_t n : {size_t{0}, size_t{1}, size_t{17}, size_t{4096}, size_t{10000}}) {
+      ASSERT_TRUE((*file)->Read(offset, n, &out).ok());
+      EXPECT_EQ(out, content.substr(offset, n)) << offset << " " << n;
+    }
+  }
+  EXPECT_EQ(env_->NewRandomAccessFile(JoinPath(dir_, "missing"), true).status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(EnvTest, DirectLogFilesPadTheLastBlockWithZerosUntilClosed) {
   const std::string path = JoinPath(dir_, "log");
   auto file = env_->NewWritableFile(path, true, WriteMode::kDirectLog);

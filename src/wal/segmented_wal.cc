@@ -675,7 +675,8 @@ Status SegmentedWal::Read(LogPosition from,
     uint64_t offset = i == 0 ? std::max<uint64_t>(from.offset, spans[i].header_size) : spans[i].header_size;
     if (offset >= spans[i].limit) continue;
     const std::string name = SegmentFileName(spans[i].segment);
-    auto file = env_->NewRandomAccessFile(JoinPath(dir_, name));
+    // Read around the page cache, as written: on this path the cache only added a copy into it.
+    auto file = env_->NewRandomAccessFile(JoinPath(dir_, name), /*direct=*/true);
     if (!file.ok()) return file.status();
     std::optional<NonceCipher> cipher;
     if (spans[i].data_key) cipher.emplace(*spans[i].data_key);

@@ -67,8 +67,8 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(const s
 }
 
 Result<std::unique_ptr<RandomAccessFile>> FaultInjectionEnv::NewRandomAccessFile(
-    const std::string& path) {
-  auto target = base_->NewRandomAccessFile(path);
+    const std::string& path, bool direct) {
+  auto target = base_->NewRandomAccessFile(path, direct);
   if (!target.ok()) return target.status();
   return std::unique_ptr<RandomAccessFile>(new CountingRandomAccessFile(this, std::move(*target)));
 }

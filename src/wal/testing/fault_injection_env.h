@@ -29,7 +29,8 @@ class FaultInjectionEnv final : public Env {
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path, bool truncate,
                                                         WriteMode mode = WriteMode::kBuffered) override;
-  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override;
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path,
+                                                                bool direct = false) override;
   Result<std::string> ReadFile(const std::string& path) override { return base_->ReadFile(path); }
   bool FileExists(const std::string& path) override { return base_->FileExists(path); }
   Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
