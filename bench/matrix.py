@@ -68,6 +68,10 @@ SCENARIOS = {
                         "plain", False, "large records: per-byte cost alone"),
     "single-1KiB": (["--op", "PutRecord", "--record-size", "1024"], "plain", True,
                     "PutRecord: per-request cost (HTTP, SigV4, group commit)"),
+    "one-connection-500x1KiB": (B1K + ["--connections", "1"], "plain", False,
+                                "one connection (the tutorial's producer): each request waits for its own sync"),
+    "one-connection-500x100B": (B100 + ["--connections", "1"], "plain", False,
+                                "one connection, 100 B records"),
     "streams-10": (B1K + ["--streams", "10"], "plain", False, "500 x 1 KiB spread over 10 streams"),
     "streams-200": (B1K + ["--streams", "200"], "plain", False, "500 x 1 KiB spread over 200 streams"),
     "gzip-500x1KiB": (B1K, "gzip", False, "GZIP CompressionFormat (ISA-L) on the delivery path"),
@@ -78,6 +82,7 @@ SCENARIOS = {
 # What a request shape is called in the ceilings (HTTP and parse), per scenario.
 SHAPE = {"batch-500x100B": "batch-500x100B", "batch-500x1KiB": "batch-500x1KiB",
          "batch-10x100KiB": "batch-10x100KiB", "single-1KiB": "single-1KiB",
+         "one-connection-500x1KiB": "batch-500x1KiB", "one-connection-500x100B": "batch-500x100B",
          "streams-10": "batch-500x1KiB", "streams-200": "batch-500x1KiB",
          "gzip-500x1KiB": "batch-500x1KiB", "lambda-identity-500x100B": "batch-500x100B",
          "partitions-100-500x1KiB": "batch-500x1KiB"}
@@ -269,8 +274,9 @@ def probe_freshness(server, until):
 
 
 def loadgen(server, stream, opts, extra, rate=None, probe=False):
+    connections = [] if "--connections" in opts else ["--connections", str(CONNECTIONS)]
     cmd = [os.path.join(BUILD_DIR, "hydrant-loadgen"), "--endpoint", server.endpoint, "--stream", stream,
-           "--verify", "--json", "--connections", str(CONNECTIONS), "--duration", str(DURATION),
+           "--verify", "--json", *connections, "--duration", str(DURATION),
            "--warmup", str(WARMUP), "--server-pid", str(server.proc.pid)] + opts + extra
     if rate:
         cmd += ["--rate", f"{rate:.2f}"]
@@ -310,6 +316,31 @@ def phase_row(runs):
             "error_kinds": sorted({k for r in ok for k in r.get("errors", {})})}
 
 
+DRAIN_WAIT_S = 300
+
+
+def wait_drained(server, name):
+    """Waits until Hydrant has delivered what the runs before left buffered (at most DRAIN_WAIT_S),
+    so that each open-loop phase starts from an empty backlog: a closed-loop peak can accept
+    faster than one stream's lane delivers. Logs the delivery rate seen meanwhile."""
+    if server.target != "hydrant":
+        return
+
+    def buffered():
+        with urllib.request.urlopen(server.endpoint + "/metrics", timeout=10) as r:
+            return sum(float(line.split()[-1]) for line in r.read().decode().splitlines()
+                       if line.startswith("hydrant_buffered_bytes{"))
+    start, first = time.monotonic(), buffered()
+    left = first
+    while left > 64 << 20 and time.monotonic() - start < DRAIN_WAIT_S:
+        time.sleep(1)
+        left = buffered()
+    took = time.monotonic() - start
+    if first > 64 << 20:
+        log(f"hydrant {name}: backlog {first / 2**20:,.0f} MiB -> {left / 2**20:,.0f} MiB in {took:.1f} s "
+            f"({(first - left) / 2**20 / max(took, 1e-9):,.1f} MiB/s delivered, no load)")
+
+
 def run_scenario(target, name):
     opts, kind, _, _ = SCENARIOS[name]
     log(f"{target} {name}: start (load average {loadavg()})")
@@ -333,6 +364,7 @@ def run_scenario(target, name):
         for fraction in FRACTIONS:
             runs = []
             for i in range(REPEATS if peak > 0 else 0):
+                wait_drained(server, name)
                 r, _ = loadgen(server, stream, opts, extra, rate=peak * fraction)
                 r.update(target=target, scenario=name, phase=f"{fraction:.0%}", run=i + 1)
                 raw(r)
@@ -342,6 +374,7 @@ def run_scenario(target, name):
         if peak > 0:
             # Its own run: the probe's client (boto3, polling) takes CPU that the latency runs
             # must not share.
+            wait_drained(server, name)
             r, fresh = loadgen(server, stream, opts, extra, rate=peak * FRESHNESS_FRACTION, probe=True)
             r.update(target=target, scenario=name, phase="freshness", freshness_s=fresh)
             raw(r)
