@@ -11,7 +11,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "common/env.h"
 
@@ -102,11 +105,53 @@ AlignedBuffer NewAlignedBuffer(size_t n) {
   return AlignedBuffer(static_cast<char*>(p));
 }
 
-// One staging buffer per writing thread, not per file: a server keeps thousands of logs open.
-char* DirectStaging() {
-  thread_local AlignedBuffer buffer = NewAlignedBuffer(kDirectStagingBytes);
-  return buffer.get();
-}
+// Aligned buffers for direct reads and writes, taken for the length of one call: not one per
+// file (a server keeps thousands of logs open) nor one per thread (32 threads may write). A few
+// stay allocated for the next calls; the rest are freed when given back.
+class StagingPool {
+ public:
+  static constexpr size_t kBufferBytes = kDirectStagingBytes + 2 * kDirectBlock;
+
+  class Lease {
+   public:
+    explicit Lease(StagingPool* pool) : pool_(pool), buffer_(pool->Take()) {}
+    ~Lease() { pool_->Give(std::move(buffer_)); }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    char* get() const { return buffer_.get(); }
+
+   private:
+    StagingPool* pool_;
+    AlignedBuffer buffer_;
+  };
+
+  static StagingPool& Shared() {
+    static StagingPool pool;
+    return pool;
+  }
+
+ private:
+  static constexpr size_t kKeptBuffers = 4;
+
+  AlignedBuffer Take() {
+    {
+      std::lock_guard lock(mu_);
+      if (!free_.empty()) {
+        AlignedBuffer buffer = std::move(free_.back());
+        free_.pop_back();
+        return buffer;
+      }
+    }
+    return NewAlignedBuffer(kBufferBytes);
+  }
+  void Give(AlignedBuffer buffer) {
+    std::lock_guard lock(mu_);
+    if (free_.size() < kKeptBuffers) free_.push_back(std::move(buffer));
+  }
+
+  std::mutex mu_;
+  std::vector<AlignedBuffer> free_;  // guarded by mu_
+};
 
 // WriteMode::kDirect / kDirectLog (env.h). Writes whole blocks at aligned offsets; the partial
 // last block lives in tail_ and is written again, zero-padded, by each Sync until it fills up.
@@ -124,8 +169,10 @@ class DirectWritableFile final : public WritableFile {
   ~DirectWritableFile() override { (void)Close(); }
 
   Status Append(std::string_view data) override {
+    if (data.empty()) return Status::Ok();
+    StagingPool::Lease lease(&StagingPool::Shared());
+    char* staging = lease.get();
     while (!data.empty()) {
-      char* staging = DirectStaging();
       const size_t held = size_ % kDirectBlock;
       std::memcpy(staging, tail_.get(), held);
       const size_t n = std::min(data.size(), kDirectStagingBytes - held);
@@ -232,15 +279,17 @@ class DirectRandomAccessFile final : public RandomAccessFile {
   Status Read(uint64_t offset, size_t n, std::string* out) const override {
     const uint64_t start = offset / kDirectBlock * kDirectBlock;
     const size_t span = (offset + n - start + kDirectBlock - 1) / kDirectBlock * kDirectBlock;
-    thread_local AlignedBuffer buffer;
-    thread_local size_t capacity = 0;
-    if (capacity < span) {
-      buffer = NewAlignedBuffer(span);
-      capacity = span;
+    std::optional<StagingPool::Lease> lease;
+    AlignedBuffer large;  // a rare read longer than the pool's buffers
+    if (span <= StagingPool::kBufferBytes) {
+      lease.emplace(&StagingPool::Shared());
+    } else {
+      large = NewAlignedBuffer(span);
     }
+    char* buffer = lease ? lease->get() : large.get();
     size_t done = 0;
     while (done < span) {
-      ssize_t r = ::pread(fd_, buffer.get() + done, span - done, static_cast<off_t>(start + done));
+      ssize_t r = ::pread(fd_, buffer + done, span - done, static_cast<off_t>(start + done));
       if (r < 0) {
         if (errno == EINTR) continue;
         return Status::FromErrno("pread " + path_, errno);
@@ -250,11 +299,7 @@ class DirectRandomAccessFile final : public RandomAccessFile {
       if (done % kDirectBlock != 0) break;  // the end of the file
     }
     const size_t skip = static_cast<size_t>(offset - start);
-    out->assign(buffer.get() + std::min(skip, done), done > skip ? std::min(done - skip, n) : 0);
-    if (capacity > kDirectStagingBytes + kDirectBlock) {  // a rare large read: not kept
-      buffer.reset();
-      capacity = 0;
-    }
+    out->assign(buffer + std::min(skip, done), done > skip ? std::min(done - skip, n) : 0);
     return Status::Ok();
   }
   Result<uint64_t> Size() const override {

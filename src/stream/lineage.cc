@@ -16,6 +16,27 @@ namespace {
 constexpr uint8_t kIdVersion = 1;
 constexpr size_t kIdBytes = 24;
 
+// A lineage line keeps a batch's per-record results and failed ids as one comma-joined string
+// (a JSON array of 500 short strings would be three times as long).
+std::string JoinList(const std::vector<std::string>& items) {
+  std::string joined;
+  for (const std::string& item : items) {
+    if (!joined.empty()) joined += ',';
+    joined += item;
+  }
+  return joined;
+}
+
+std::vector<std::string> SplitList(std::string_view all) {
+  std::vector<std::string> items;
+  while (!all.empty()) {
+    size_t comma = all.find(',');
+    items.emplace_back(all.substr(0, comma));
+    all = comma == std::string_view::npos ? std::string_view{} : all.substr(comma + 1);
+  }
+  return items;
+}
+
 void PutBytes(uint64_t v, int n, std::string* out) {
   for (int i = n - 1; i >= 0; --i) out->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
@@ -98,16 +119,8 @@ void LineageLog::Append(const LineageEntry& e) {
     for (const std::string& o : e.error_objects) objects.emplace_back(o);
     line["error_objects"] = std::move(objects);
   }
-  if (!e.results.empty()) {
-    std::string joined;
-    for (const std::string& r : e.results) joined += (joined.empty() ? "" : ",") + r;
-    line["results"] = joined;
-  }
-  if (!e.failed_ids.empty()) {
-    std::string joined;
-    for (const std::string& r : e.failed_ids) joined += (joined.empty() ? "" : ",") + r;
-    line["failed"] = joined;
-  }
+  if (!e.results.empty()) line["results"] = JoinList(e.results);
+  if (!e.failed_ids.empty()) line["failed"] = JoinList(e.failed_ids);
   if (!e.partition.empty()) line["partition"] = e.partition;
   std::string text = boost::json::serialize(line) + "\n";
   std::lock_guard<std::mutex> lock(mu_);
@@ -148,22 +161,8 @@ std::vector<LineageEntry> LineageLog::Find(const wal::LogPosition& position) con
         if (auto* objects = o.if_contains("error_objects")) {
           for (const auto& x : objects->as_array()) e.error_objects.emplace_back(x.as_string());
         }
-        if (auto* results = o.if_contains("results")) {
-          std::string_view all = results->as_string();
-          while (!all.empty()) {
-            size_t comma = all.find(',');
-            e.results.emplace_back(all.substr(0, comma));
-            all = comma == std::string_view::npos ? std::string_view{} : all.substr(comma + 1);
-          }
-        }
-        if (auto* failed = o.if_contains("failed")) {
-          std::string_view all = failed->as_string();
-          while (!all.empty()) {
-            size_t comma = all.find(',');
-            e.failed_ids.emplace_back(all.substr(0, comma));
-            all = comma == std::string_view::npos ? std::string_view{} : all.substr(comma + 1);
-          }
-        }
+        if (auto* results = o.if_contains("results")) e.results = SplitList(results->as_string());
+        if (auto* failed = o.if_contains("failed")) e.failed_ids = SplitList(failed->as_string());
         if (auto* partition = o.if_contains("partition")) e.partition = partition->as_string();
         found.push_back(std::move(e));
       } catch (const std::exception&) {
