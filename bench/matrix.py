@@ -322,7 +322,8 @@ DRAIN_WAIT_S = 300
 def wait_drained(server, name):
     """Waits until Hydrant has delivered what the runs before left buffered (at most DRAIN_WAIT_S),
     so that each open-loop phase starts from an empty backlog: a closed-loop peak can accept
-    faster than one stream's lane delivers. Logs the delivery rate seen meanwhile."""
+    faster than one stream's lane delivers. Stops once the backlog no longer shrinks (with many
+    streams, partly filled buffers wait for their interval). Logs the delivery rate seen meanwhile."""
     if server.target != "hydrant":
         return
 
@@ -331,10 +332,11 @@ def wait_drained(server, name):
             return sum(float(line.split()[-1]) for line in r.read().decode().splitlines()
                        if line.startswith("hydrant_buffered_bytes{"))
     start, first = time.monotonic(), buffered()
-    left = first
-    while left > 64 << 20 and time.monotonic() - start < DRAIN_WAIT_S:
+    left, still = first, 0
+    while left > 64 << 20 and still < 3 and time.monotonic() - start < DRAIN_WAIT_S:
         time.sleep(1)
-        left = buffered()
+        before, left = left, buffered()
+        still = still + 1 if left >= before else 0
     took = time.monotonic() - start
     if first > 64 << 20:
         log(f"hydrant {name}: backlog {first / 2**20:,.0f} MiB -> {left / 2**20:,.0f} MiB in {took:.1f} s "
