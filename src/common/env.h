@@ -54,7 +54,7 @@ class Env {
   // Opens for appending; creates the file if missing. truncate=true empties it first.
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path, bool truncate,
                                                                 WriteMode mode = WriteMode::kBuffered) = 0;
-  // direct=true reads around the page cache (O_DIRECT; whole aligned blocks through a per-thread
+  // direct=true reads around the page cache (O_DIRECT; whole aligned blocks through a pooled
   // buffer, then copied out): for data written with a direct WriteMode and read once, which the
   // page cache would only slow down. Falls back to cached reads where O_DIRECT is refused.
   virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path,

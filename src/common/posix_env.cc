@@ -270,8 +270,8 @@ class PosixRandomAccessFile final : public RandomAccessFile {
   int fd_;
 };
 
-// NewRandomAccessFile(path, direct=true): reads whole aligned blocks into the calling thread's
-// buffer and copies out the bytes asked for.
+// NewRandomAccessFile(path, direct=true): reads whole aligned blocks into a pooled buffer and
+// copies out the bytes asked for.
 class DirectRandomAccessFile final : public RandomAccessFile {
  public:
   DirectRandomAccessFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
