@@ -10,8 +10,8 @@ Env: SECONDS (8), TOP (25), KEEP (a path: keep perf.data there, for `perf report
 """
 import json
 import os
-import shutil
 import re
+import shutil
 import subprocess
 import sys
 import tempfile

@@ -10,7 +10,6 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-// Decodes one record object {"Data": "<base64>"} into out->data.
 // A JSON string without escapes, read where it lies in the body (base64 never needs escapes,
 // so this is the usual case): saves copying every record's characters into the parser's string
 // buffer. A null view when the value is not such a string; get_string() then reads it.
@@ -25,6 +24,7 @@ std::string_view UnescapedInPlace(od::value& value) {
   return raw;
 }
 
+// Decodes one record object {"Data": "<base64>"} into out->data.
 Status ReadRecord(od::value record_value, ParsedPut* out) {
   od::object record;
   if (record_value.get_object().get(record)) return Status::Malformed("a record must be a JSON object");
