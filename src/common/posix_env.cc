@@ -21,6 +21,12 @@
 namespace hydrant {
 namespace {
 
+Result<uint64_t> FileSize(int fd, const std::string& path) {
+  struct stat st;
+  if (::fstat(fd, &st) != 0) return Status::FromErrno("fstat " + path, errno);
+  return static_cast<uint64_t>(st.st_size);
+}
+
 class PosixWritableFile final : public WritableFile {
  public:
   PosixWritableFile(std::string path, int fd)
@@ -259,11 +265,7 @@ class PosixRandomAccessFile final : public RandomAccessFile {
     out->resize(done);
     return Status::Ok();
   }
-  Result<uint64_t> Size() const override {
-    struct stat st;
-    if (::fstat(fd_, &st) != 0) return Status::FromErrno("fstat " + path_, errno);
-    return static_cast<uint64_t>(st.st_size);
-  }
+  Result<uint64_t> Size() const override { return FileSize(fd_, path_); }
 
  private:
   std::string path_;
@@ -302,11 +304,7 @@ class DirectRandomAccessFile final : public RandomAccessFile {
     out->assign(buffer + std::min(skip, done), done > skip ? std::min(done - skip, n) : 0);
     return Status::Ok();
   }
-  Result<uint64_t> Size() const override {
-    struct stat st;
-    if (::fstat(fd_, &st) != 0) return Status::FromErrno("fstat " + path_, errno);
-    return static_cast<uint64_t>(st.st_size);
-  }
+  Result<uint64_t> Size() const override { return FileSize(fd_, path_); }
 
  private:
   std::string path_;
@@ -331,13 +329,12 @@ class PosixEnv final : public Env {
   // Reads an existing partial last block, which the next write rewrites (so the file is opened
   // for reading too).
   static Result<std::unique_ptr<WritableFile>> OpenDirect(const std::string& path, int fd, WriteMode mode) {
-    struct stat st;
-    if (::fstat(fd, &st) != 0) {
-      Status failed = Status::FromErrno("fstat " + path, errno);
+    auto file_size = FileSize(fd, path);
+    if (!file_size.ok()) {
       ::close(fd);
-      return failed;
+      return file_size.status();
     }
-    const auto size = static_cast<uint64_t>(st.st_size);
+    const uint64_t size = *file_size;
     AlignedBuffer tail = NewAlignedBuffer(kDirectBlock);
     const size_t held = size % kDirectBlock;
     if (held > 0) {
