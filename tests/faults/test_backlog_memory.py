@@ -5,7 +5,10 @@ every delivery fails and is retried. The server's RSS must grow by less than
 RSS_GROWTH_BOUND_KIB while the backlog builds, after a kill -9 and recovery with the whole backlog
 on disk, and while it drains once the bucket is created: any structure kept per record (an
 index entry, a position, a callback) would cost at least 8 bytes x 3 million = 24 MB and fail
-the bound. Every byte sent arrives. Records come from hydrant-loadgen (built beside hydrant),
+the bound. The stream's objects are 1 MiB: what delivery holds by design (the object in flight,
+the next one built ahead, the aligned I/O buffers) grows with the buffering size, not the
+backlog, and at 1 MiB it stays well below the bound (about 8 MiB; with 5 MiB objects it is
+20 MiB by itself). Every byte sent arrives. Records come from hydrant-loadgen (built beside hydrant),
 because a Python client cannot send 3 million records within the time a test may take.
 """
 import json
@@ -46,7 +49,7 @@ def test_backlog_for_a_missing_bucket_stays_on_disk(hydrant_factory):
     expected = REQUESTS * PER_REQUEST * RECORD_SIZE
     server = hydrant_factory(max_buffered_bytes=2 * expected)
     bucket = "backlog-later"
-    server.create_s3_stream("backlog", bucket, size_mb=5, interval_s=1)
+    server.create_s3_stream("backlog", bucket, size_mb=1, interval_s=1)
     server.firehose().put_record_batch(DeliveryStreamName="backlog", Records=[{"Data": b"w" * 100}] * 500)
     expected += PER_REQUEST * RECORD_SIZE
     time.sleep(0.5)
