@@ -15,6 +15,9 @@ struct Object {
   // Content-Encoding stored with the object ("" = none): the CompressionFormat's
   // (compression.h), set by CompressObject.
   std::string content_encoding;
+  // The body's MD5 digest (16 bytes) when it was computed as the object was built, so the
+  // delivery lane does not hash the body again for its ETag; "" = not computed.
+  std::string md5;
   uint64_t records = 0;
   // EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN; "" = no SSE-KMS. Remote S3
   // destinations ask for SSE-KMS with this key; the embedded store does not encrypt.

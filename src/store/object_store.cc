@@ -428,7 +428,7 @@ Result<ObjectInfo> ObjectStore::PutObject(const std::string& bucket, const std::
   ObjectInfo info;
   info.key = key;
   info.size = data.size();
-  info.etag = Quote(HexEncode(Md5(data)));
+  info.etag = Quote(HexEncode(options.md5.empty() ? Md5(data) : options.md5));
   info.last_modified_millis = clock_->NowMillis();
   info.content_type = options.content_type.empty() ? kDefaultContentType : options.content_type;
   info.user_metadata = options.user_metadata;
@@ -700,7 +700,7 @@ Result<ObjectInfo> ObjectStore::CompleteMultipartUpload(const std::string& bucke
   std::unique_ptr<SealStream> sealer;
   if (!info.sse.empty()) {
     auto data_key = NewDataKey({.content_type = "", .user_metadata = {}, .headers = {}, .sse = info.sse,
-                                .sse_kms_key_id = info.sse_kms_key_id},
+                                .sse_kms_key_id = info.sse_kms_key_id, .md5 = ""},
                                &info);
     if (!data_key.ok()) return data_key.status();
     sealer = std::make_unique<SealStream>(*data_key, bucket + "/" + key);

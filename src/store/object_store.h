@@ -45,6 +45,7 @@ struct PutOptions {
   std::map<std::string, std::string> headers;        // see ObjectInfo
   std::string sse;             // "" | "AES256" | "aws:kms": stored encrypted (ObjectInfo::sse)
   std::string sse_kms_key_id;  // aws:kms: the key's ARN; "" = Hydrant's own key
+  std::string md5;             // the data's MD5 digest when the caller has it; "" = computed here
 };
 
 // An HTTP byte range as requested: "bytes=first-last", "bytes=first-" or "bytes=-suffix".

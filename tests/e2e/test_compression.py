@@ -1,5 +1,6 @@
 """CompressionFormat: delivered objects read back with standard tools, byte for byte."""
 import gzip
+import hashlib
 import subprocess
 
 import pytest
@@ -61,6 +62,7 @@ def test_compressed_objects_decode_to_the_records(hydrant, tmp_path, fmt, extens
     head = hydrant.s3().head_object(Bucket="bkt", Key=key)
     assert head["ContentEncoding"] == encoding
     assert head["ContentType"] == "application/octet-stream"
+    assert head["ETag"] == '"%s"' % hashlib.md5(body).hexdigest()  # S3's ETag: the stored bytes' MD5
     got = hydrant.s3().get_object(Bucket="bkt", Key=key)
     assert got["ContentEncoding"] == encoding
     assert got["Body"].read() == body  # the stored bytes, not decoded on the way
@@ -79,6 +81,7 @@ def test_uncompressed_objects_have_no_content_encoding(hydrant):
     head = hydrant.s3().head_object(Bucket="bkt", Key=key)
     assert "ContentEncoding" not in head
     assert head["ContentType"] == "application/octet-stream"
+    assert head["ETag"] == '"%s"' % hashlib.md5(body).hexdigest()
 
 
 def test_file_extension_overrides_the_default(hydrant):

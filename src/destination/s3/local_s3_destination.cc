@@ -10,6 +10,7 @@ DeliveryResult LocalS3Destination::Write(const format::Object& object) {
   }
   store::PutOptions options;
   options.content_type = object.content_type;
+  options.md5 = object.md5;
   if (!object.content_encoding.empty()) {
     options.headers["Content-Encoding"] = object.content_encoding;
   }

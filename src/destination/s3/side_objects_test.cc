@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/object_file.h"
+
 namespace hydrant::destination::s3 {
 namespace {
 
@@ -43,6 +45,7 @@ TEST(SideObjectsTest, AllDataCopyIsADataObjectCompressedAsConfigured) {
   ASSERT_GE(object->body.size(), 2u);
   EXPECT_EQ(static_cast<unsigned char>(object->body[0]), 0x1f);  // the gzip magic
   EXPECT_EQ(static_cast<unsigned char>(object->body[1]), 0x8b);
+  EXPECT_EQ(object->md5, store::Md5(object->body));  // of the bytes stored, compressed
 }
 
 TEST(SideObjectsTest, AFailedPartitionIsAnUncompressedErrorObject) {
@@ -60,6 +63,7 @@ TEST(SideObjectsTest, AFailedPartitionIsAnUncompressedErrorObject) {
   auto object = MakeObject(*failed, "{\"errorCode\":\"x\"}\n", 1);
   ASSERT_TRUE(object.ok());
   EXPECT_EQ(object->body, "{\"errorCode\":\"x\"}\n");
+  EXPECT_EQ(store::HexEncode(object->md5), "87281e47c7b7ce91e4b12c4c3debed4b");  // md5sum's
 }
 
 TEST(SideObjectsTest, ErrorOutputCountsItsLines) {
