@@ -190,6 +190,7 @@ Result<std::unique_ptr<DeliveryStream>> DeliveryStream::Open(const std::string& 
   HYDRANT_RETURN_IF_ERROR(stream->Recover());
   if (!deps.run_lanes) return stream;  // cluster mode: another node delivers
   DeliveryStream* s = stream.get();
+  s->releaser_ = std::make_unique<Activity>(DeliveryPool(), [s] { s->ReleaseLog(); });
   s->main_.activity = std::make_unique<Activity>(DeliveryPool(), [s] { s->Step(s->main_); });
   s->main_.activity->Wake();  // a batch in flight or records recovered
   if (s->backup_.active) s->StartBackupLane();
@@ -501,7 +502,7 @@ DeliveryStats DeliveryStream::stats() const {
   stats.buffered_records = main_.policy.pending_records();
   stats.buffered_bytes = main_.policy.pending_bytes();
   std::optional<int64_t> oldest = main_.policy.oldest_arrival_millis();
-  for (const auto& summary : {in_flight_summary_, ahead_summary_}) {
+  for (const auto& summary : {in_flight_summary_, ahead_summary_, cut_summary_}) {
     if (!summary) continue;
     stats.buffered_records += summary->records;
     stats.buffered_bytes += summary->bytes;
@@ -543,6 +544,10 @@ void DeliveryStream::Stop() {
   }
   for (Lane* lane : {&main_, &backup_}) {
     if (lane->activity) lane->activity->Stop();
+  }
+  if (releaser_) {
+    releaser_->Stop();
+    ReleaseLog();  // a release the lanes asked for last may not have run
   }
 }
 
@@ -593,7 +598,7 @@ void DeliveryStream::Step(Lane& lane) {
     if (!lane.journal->in_flight()) {
       if (!lane.next) {
         std::unique_lock<std::mutex> lock(mu_);
-        if (!DueLocked(lane)) {
+        if (!lane.cut && !DueLocked(lane)) {
           if (draining_) return FinishLocked(lane);  // nothing left to deliver
           auto due = lane.active ? lane.policy.MillisUntilDue(deps_.clock->NowMillis()) : std::nullopt;
           lock.unlock();
@@ -637,7 +642,7 @@ void DeliveryStream::Step(Lane& lane) {
       // Pipelining: the next batch is cut, read and compressed on another thread while this one
       // is sent, so a core and the disk or network work at the same time. Only when this batch
       // is built already, so the processors never run on two threads at once.
-      if (lane.attempts->prepared && !lane.next && !lane.skip_to_pending && DueLocked(lane) &&
+      if (lane.attempts->prepared && !lane.next && !lane.skip_to_pending && (lane.cut || DueLocked(lane)) &&
           TryStartBuildAhead()) {
         ahead = std::async(std::launch::async, [this, &lane] { return CutAndBuild(lane); });
       }
@@ -674,10 +679,43 @@ bool DeliveryStream::DueLocked(const Lane& lane) const {
 
 Result<DeliveryStream::BuiltBatch> DeliveryStream::CutAndBuild(Lane& lane) {
   std::unique_ptr<BatchRecords> records;
-  auto batch = CutNextBatch(lane, &records);
-  if (!batch.ok()) return batch.status();
-  BuiltBatch built{std::move(*batch), std::nullopt};
+  BuiltBatch built;
+  if (lane.cut) {
+    built.batch = std::move(lane.cut->batch);
+    records = std::move(lane.cut->records);
+    lane.cut.reset();
+    std::lock_guard<std::mutex> lock(mu_);
+    ahead_summary_ = std::exchange(cut_summary_, std::nullopt);
+  } else {
+    auto batch = CutNextBatch(lane, &records);
+    if (!batch.ok()) return batch.status();
+    built.batch = std::move(*batch);
+  }
+  // One stage deeper: the batch after this one is read from the log while this one is built
+  // (processors, compression, its digest), so a core and the disk work at the same time.
+  std::future<Result<CutBatch>> cut_ahead;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!lane.backup && DueLocked(lane) && TryStartBuildAhead()) {
+      cut_ahead = std::async(std::launch::async, [this, &lane, after = &built.batch]() -> Result<CutBatch> {
+        CutBatch cut;
+        auto batch = CutNextBatch(lane, &cut.records, after);
+        if (!batch.ok()) return batch.status();
+        cut.batch = std::move(*batch);
+        return cut;
+      });
+    }
+  }
   auto prepared = Prepare(lane, built.batch, std::move(records));
+  if (cut_ahead.valid()) {
+    auto cut = cut_ahead.get();
+    builds_ahead.fetch_sub(1);
+    if (cut.ok()) {
+      lane.cut = std::move(*cut);
+    } else {
+      spdlog::error("stream {}: cannot cut the next batch: {}", metadata().config.name(), cut.status().ToString());
+    }
+  }
   if (prepared.ok()) {
     built.prepared = std::move(*prepared);
   } else {
@@ -699,7 +737,8 @@ Result<std::shared_ptr<const destination::Destination>> DeliveryStream::CurrentD
   return destination_;
 }
 
-Result<PlannedBatch> DeliveryStream::CutNextBatch(Lane& lane, std::unique_ptr<BatchRecords>* kept) {
+Result<PlannedBatch> DeliveryStream::CutNextBatch(Lane& lane, std::unique_ptr<BatchRecords>* kept,
+                                                  const PlannedBatch* after) {
   wal::LogPosition begin;
   uint64_t size_limit, max_records, pending_bytes;
   StreamMetadata meta = [&] {
@@ -736,7 +775,7 @@ Result<PlannedBatch> DeliveryStream::CutNextBatch(Lane& lane, std::unique_ptr<Ba
   if (collector && !lane.backup) collector->Finish();
 
   PlannedBatch batch;
-  batch.sequence = lane.journal->next_sequence();
+  batch.sequence = after ? after->sequence + 1 : lane.journal->next_sequence();
   batch.begin = begin;
   batch.end = end;
   batch.records = records;
@@ -766,7 +805,7 @@ Result<PlannedBatch> DeliveryStream::CutNextBatch(Lane& lane, std::unique_ptr<Ba
   std::lock_guard<std::mutex> lock(mu_);
   lane.policy.Take(records, bytes, next_arrival);
   lane.pending_begin = end;
-  if (!lane.backup) ahead_summary_ = InFlightSummary{records, bytes, first_arrival};
+  if (!lane.backup) (after ? cut_summary_ : ahead_summary_) = InFlightSummary{records, bytes, first_arrival};
   return batch;
 }
 
@@ -1221,7 +1260,7 @@ bool DeliveryStream::Checkpoint(Lane& lane, const PlannedBatch* then_plan) {
       std::lock_guard<std::mutex> lock(mu_);
       lane.done_before = batch.end;
     }
-    ReleaseLog();
+    ReleaseLogSoon();
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (lane.backup) {
@@ -1285,6 +1324,14 @@ void DeliveryStream::ReleaseLog() {
   }
   retained_bytes_ = retained;
   std::erase_if(segment_first_arrival_, [&](const auto& kv) { return kv.first < wal_->Begin().segment; });
+}
+
+void DeliveryStream::ReleaseLogSoon() {
+  if (releaser_) {
+    releaser_->Wake();
+  } else {
+    ReleaseLog();
+  }
 }
 
 wal::LogPosition DeliveryStream::RetentionStart(wal::LogPosition release, int64_t cutoff_millis) {

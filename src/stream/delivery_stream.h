@@ -239,6 +239,11 @@ class DeliveryStream {
   Result<std::unique_ptr<wal::Wal>> OpenLog(const std::string& key_ref, wal::RecoveryReport* report);
   // Puts the new metadata in place (mu_ held) and wakes the lanes.
   void ApplyMetadataLocked(StreamMetadata updated);
+  // A batch cut from the lane's buffer, not built yet.
+  struct CutBatch {
+    PlannedBatch batch;
+    std::unique_ptr<BatchRecords> records;  // see CutNextBatch
+  };
   // A batch cut from the lane's buffer and built, not yet in the journal.
   struct BuiltBatch {
     PlannedBatch batch;
@@ -281,6 +286,7 @@ class DeliveryStream {
     // Used by the lane's activity only (and its build-ahead, which Step waits for).
     std::unique_ptr<DeliveryJournal> journal;
     std::optional<BuiltBatch> next;            // cut and built ahead, not in the journal yet
+    std::optional<CutBatch> cut;               // destination lane: cut after `next`, not built yet
     std::optional<Attempts> attempts;          // the in-flight batch's delivery
     std::chrono::steady_clock::time_point not_before{};  // after a failure: the next try
     buffer::BufferPolicy policy;               // guarded by mu_
@@ -314,11 +320,13 @@ class DeliveryStream {
   };
   // Whether the lane's buffer is due for a batch now. Requires mu_.
   bool DueLocked(const Lane& lane) const;
-  // Cuts the next batch from the front of the lane's buffer (the records move out of the
-  // buffer) and builds it. Fails only when nothing was cut.
+  // Takes the batch cut ahead (lane.cut), or cuts the next batch from the front of the lane's
+  // buffer (the records move out of the buffer), and builds it. Fails only when nothing was cut.
   Result<BuiltBatch> CutAndBuild(Lane& lane);
-  // Cuts the next batch; fills `records` with them when they will not be transformed.
-  Result<PlannedBatch> CutNextBatch(Lane& lane, std::unique_ptr<BatchRecords>* records);
+  // Cuts the next batch; fills `records` with them when they will not be transformed. Its
+  // sequence number follows `after` (a batch cut but not planned yet) or the journal's last.
+  Result<PlannedBatch> CutNextBatch(Lane& lane, std::unique_ptr<BatchRecords>* records,
+                                    const PlannedBatch* after = nullptr);
   // Makes `batch` ready: the backup lane's object, or the destination lane's records through
   // the processors, encoded, with the error output's objects. From `records` when CutNextBatch
   // filled them, else reading the records back from the WAL.
@@ -356,6 +364,9 @@ class DeliveryStream {
   wal::LogPosition ReleasePosition();
   // Releases the WAL before the point every active lane has passed.
   void ReleaseLog();
+  // ReleaseLog on the delivery pool, beside the lanes: deleting a delivered segment takes tens
+  // of milliseconds (RemoveGradually), which a lane would otherwise wait for between objects.
+  void ReleaseLogSoon();
   // Builds the processor chain again after a configuration change.
   Status RefreshChain();
 
@@ -409,6 +420,7 @@ class DeliveryStream {
   bool stopping_ = false;                      // guarded by mu_
   bool draining_ = false;                      // guarded by mu_
   DeliveryStats stats_;                        // guarded by mu_
+  std::unique_ptr<Activity> releaser_;         // runs ReleaseLog; null without lanes (cluster mode)
   mutable std::mutex release_mu_;              // one WAL release at a time (budget accounting)
   wal::LogPosition budget_released_to_;        // guarded by release_mu_: given back to the budget up to here
   // Records taken from the destination lane's buffer but not delivered yet (the planned batch,
@@ -421,6 +433,7 @@ class DeliveryStream {
   std::optional<InFlightSummary> in_flight_summary_;  // guarded by mu_
   // The destination lane's batch cut ahead while the in-flight one is delivered.
   std::optional<InFlightSummary> ahead_summary_;      // guarded by mu_
+  std::optional<InFlightSummary> cut_summary_;        // guarded by mu_: main_.cut's
   PutCounters put_counters_;
   RecentErrors errors_;
   std::mutex encryption_mu_;       // one Start/StopEncryption at a time

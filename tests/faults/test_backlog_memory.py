@@ -7,7 +7,7 @@ on disk, and while it drains once the bucket is created: any structure kept per 
 index entry, a position, a callback) would cost at least 8 bytes x 3 million = 24 MB and fail
 the bound. The stream's objects are 1 MiB: what delivery holds by design (the object in flight,
 the next one built ahead, the aligned I/O buffers) grows with the buffering size, not the
-backlog, and at 1 MiB it stays well below the bound (about 8 MiB; with 5 MiB objects it is
+backlog, and at 1 MiB it stays well below the bound (8-11 MiB; with 5 MiB objects it is
 20 MiB by itself). Every byte sent arrives. Records come from hydrant-loadgen (built beside hydrant),
 because a Python client cannot send 3 million records within the time a test may take.
 """
