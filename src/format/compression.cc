@@ -1,6 +1,7 @@
 // Whole-object compressors for the service's S3 CompressionFormat values.
 #include "format/compression.h"
 
+#include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
 #include <snappy.h>
 #include <zip.h>
@@ -8,7 +9,9 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <future>
 #include <memory>
+#include <thread>
 #include <vector>
 
 namespace hydrant::format {
@@ -77,15 +80,18 @@ std::string HadoopSnappy(std::string_view data) {
   return out;
 }
 
-Result<std::string> Gzip(std::string_view data) {
+// igzip level 1 of `data`: a whole gzip member (IGZIP_GZIP), or raw deflate (IGZIP_DEFLATE)
+// that, unless `last`, ends on a byte boundary with its history reset (FULL_FLUSH), so that
+// pieces compressed apart join into one stream.
+Result<std::string> Deflate(std::string_view data, uint16_t wrapper, bool last) {
   isal_zstream stream{};  // Zeroed: isal_deflate_init does not set every field (crashed without).
   isal_deflate_init(&stream);
   std::vector<uint8_t> level_buf(ISAL_DEF_LVL1_DEFAULT);
   stream.level = 1;
   stream.level_buf = level_buf.data();
   stream.level_buf_size = static_cast<uint32_t>(level_buf.size());
-  stream.gzip_flag = IGZIP_GZIP;
-  stream.flush = NO_FLUSH;
+  stream.gzip_flag = wrapper;
+  stream.flush = last ? NO_FLUSH : FULL_FLUSH;
 
   std::string out;
   out.resize(data.size() / 2 + 1024);
@@ -93,14 +99,14 @@ Result<std::string> Gzip(std::string_view data) {
   size_t consumed = 0;
   // avail_in/avail_out are 32-bit, so feed and drain in pieces of at most 1 GiB.
   constexpr size_t kMaxPiece = size_t{1} << 30;
-  while (stream.internal_state.state != ZSTATE_END) {
+  for (;;) {
     if (stream.avail_in == 0 && consumed < data.size()) {
       const size_t piece = std::min(kMaxPiece, data.size() - consumed);
       stream.next_in = reinterpret_cast<uint8_t*>(const_cast<char*>(data.data() + consumed));
       stream.avail_in = static_cast<uint32_t>(piece);
       consumed += piece;
     }
-    stream.end_of_stream = consumed == data.size() ? 1 : 0;
+    stream.end_of_stream = last && consumed == data.size() ? 1 : 0;
     if (produced == out.size()) out.resize(out.size() * 2);
     const size_t room = std::min(kMaxPiece, out.size() - produced);
     stream.next_out = reinterpret_cast<uint8_t*>(out.data() + produced);
@@ -110,8 +116,50 @@ Result<std::string> Gzip(std::string_view data) {
       return Status::Internal("igzip deflate failed with code " + std::to_string(rc));
     }
     produced += room - stream.avail_out;
+    if (last ? stream.internal_state.state == ZSTATE_END
+             : consumed == data.size() && stream.avail_in == 0 && stream.avail_out > 0) {
+      break;
+    }
   }
   out.resize(produced);
+  return out;
+}
+
+// Bodies this large are compressed in pieces on every core (as pigz does) and joined into one
+// gzip member: on the delivery path one 5 MiB object took a core for 10 ms.
+constexpr size_t kGzipPieceBytes = 1 << 20;
+
+Result<std::string> Gzip(std::string_view data) {
+  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const size_t pieces = std::min({cores, size_t{8}, data.size() / kGzipPieceBytes});
+  if (pieces < 2) return Deflate(data, IGZIP_GZIP, /*last=*/true);
+  std::vector<std::string_view> parts;
+  const size_t step = data.size() / pieces;
+  for (size_t i = 0; i < pieces; ++i) {
+    parts.push_back(data.substr(i * step, i + 1 == pieces ? std::string_view::npos : step));
+  }
+  std::vector<std::future<Result<std::string>>> others;
+  for (size_t i = 1; i < pieces; ++i) {
+    others.push_back(std::async(std::launch::async, Deflate, parts[i], IGZIP_DEFLATE, i + 1 == pieces));
+  }
+  // The header igzip writes for IGZIP_GZIP: no name, no time, OS unknown.
+  std::string out("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff", 10);
+  Result<std::string> first = Deflate(parts[0], IGZIP_DEFLATE, /*last=*/false);
+  Status failed = first.ok() ? Status::Ok() : first.status();
+  if (first.ok()) out += *first;
+  for (auto& other : others) {
+    Result<std::string> piece = other.get();
+    if (!piece.ok() && failed.ok()) failed = piece.status();
+    if (piece.ok()) out += *piece;
+  }
+  if (!failed.ok()) return failed;
+  const uint32_t crc = crc32_gzip_refl(0, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  const uint32_t size = static_cast<uint32_t>(data.size());  // ISIZE: the size modulo 2^32
+  for (uint32_t v : {crc, size}) {
+    const char bytes[4] = {static_cast<char>(v), static_cast<char>(v >> 8), static_cast<char>(v >> 16),
+                           static_cast<char>(v >> 24)};
+    out.append(bytes, 4);
+  }
   return out;
 }
 

@@ -141,6 +141,31 @@ TEST_F(CompressionTest, GzipDecodesWithZlib) {
   EXPECT_LT(Compressed("GZIP", Inputs()[2]).size(), Inputs()[2].size() / 2);
 }
 
+// Large bodies are compressed in pieces on several threads; the result is still one member,
+// with the header of the small ones, whatever the sizes of the pieces.
+TEST_F(CompressionTest, GzipOfLargeBodiesIsOneMemberWithTheSameHeader) {
+  const std::string small = Compressed("GZIP", "x");
+  for (size_t size : {size_t{2} << 20, (size_t{3} << 20) + 7, (size_t{9} << 20) + 4095}) {
+    const std::string in = JsonLikeData(size).substr(0, size);
+    ASSERT_EQ(in.size(), size);
+    const std::string gz = Compressed("GZIP", in);
+    EXPECT_EQ(gz.substr(0, 10), small.substr(0, 10)) << size;
+    z_stream z{};
+    ASSERT_EQ(inflateInit2(&z, 16 + MAX_WBITS), Z_OK);
+    std::string out(in.size() + 1, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+    z.avail_in = static_cast<uInt>(gz.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    EXPECT_EQ(inflate(&z, Z_FINISH), Z_STREAM_END) << size;  // CRC32 and ISIZE checked
+    EXPECT_EQ(z.avail_in, 0u) << "bytes after the gzip member";
+    out.resize(z.total_out);
+    inflateEnd(&z);
+    EXPECT_TRUE(out == in) << size;
+    EXPECT_LT(gz.size(), in.size() / 2);
+  }
+}
+
 TEST_F(CompressionTest, GzipDecodesWithGunzip) {
   const std::string& in = Inputs()[2];
   WriteFile(Path("a.gz"), Compressed("GZIP", in));
