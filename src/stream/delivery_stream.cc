@@ -48,6 +48,17 @@ bool TryStartBuildAhead() {
   return false;
 }
 
+// Waits for work started after TryStartBuildAhead and gives its place back: the result, or
+// nullopt once the failure is logged (the lane then does the work itself, later).
+template <class T>
+std::optional<T> JoinAhead(std::future<Result<T>>& ahead, const std::string& stream, std::string_view what) {
+  Result<T> done = ahead.get();
+  builds_ahead.fetch_sub(1);
+  if (done.ok()) return std::move(*done);
+  spdlog::error("stream {}: cannot {}: {}", stream, what, done.status().ToString());
+  return std::nullopt;
+}
+
 // Threads that run the lanes of every stream together. A lane holds one only while it works
 // (cuts, sends, checkpoints), so the count bounds the deliveries in progress at once, and with
 // them the memory their batches take; waiting for records, an interval or a retry costs none.
@@ -653,15 +664,7 @@ void DeliveryStream::Step(Lane& lane) {
       }
     }
     const AttemptResult result = Attempt(lane, draining);
-    if (ahead.valid()) {
-      auto built = ahead.get();
-      builds_ahead.fetch_sub(1);
-      if (built.ok()) {
-        lane.next = std::move(*built);
-      } else {
-        spdlog::error("stream {}: cannot plan the next batch: {}", name, built.status().ToString());
-      }
-    }
+    if (ahead.valid()) lane.next = JoinAhead(ahead, name, "plan the next batch");
     if (!result.done) return RetryLater(lane, result.wait_millis, draining);
     // The next batch is planned in the same journal sync that records this one as delivered.
     // It may be planned even when Checkpoint reports a failure (a compaction failing after
@@ -715,15 +718,7 @@ Result<DeliveryStream::BuiltBatch> DeliveryStream::CutAndBuild(Lane& lane) {
     }
   }
   auto prepared = Prepare(lane, built.batch, std::move(records));
-  if (cut_ahead.valid()) {
-    auto cut = cut_ahead.get();
-    builds_ahead.fetch_sub(1);
-    if (cut.ok()) {
-      lane.cut = std::move(*cut);
-    } else {
-      spdlog::error("stream {}: cannot cut the next batch: {}", metadata().config.name(), cut.status().ToString());
-    }
-  }
+  if (cut_ahead.valid()) lane.cut = JoinAhead(cut_ahead, metadata().config.name(), "cut the next batch");
   if (prepared.ok()) {
     built.prepared = std::move(*prepared);
   } else {
