@@ -86,6 +86,8 @@ SHAPE = {"batch-500x100B": "batch-500x100B", "batch-500x1KiB": "batch-500x1KiB",
          "streams-10": "batch-500x1KiB", "streams-200": "batch-500x1KiB",
          "gzip-500x1KiB": "batch-500x1KiB", "lambda-identity-500x100B": "batch-500x100B",
          "partitions-100-500x1KiB": "batch-500x1KiB"}
+# The scenarios whose request cost is compared with the write + fdatasync of its bytes plus its parse.
+ONE_CONNECTION = ("one-connection-500x1KiB", "one-connection-500x100B")
 SHAPE_OPTS = {"batch-500x100B": B100, "batch-500x1KiB": B1K,
               "batch-10x100KiB": SCENARIOS["batch-10x100KiB"][0], "single-1KiB": SCENARIOS["single-1KiB"][0]}
 
@@ -426,6 +428,34 @@ def fsync_ceiling():
     return results
 
 
+def request_sync_ceiling():
+    """Per one-connection scenario: append + fdatasync of one request's WAL bytes (its records, framed
+    with 17 bytes each) to one file, request after request, in DATA_PARENT (ms per request, median)."""
+    results = {}
+    for name in ONE_CONNECTION:
+        opts = SCENARIOS[name][0]
+        records = int(opts[opts.index("--records-per-request") + 1])
+        size = int(opts[opts.index("--record-size") + 1])
+        chunk = os.urandom(records * (size + 17))
+        count = 200 if QUICK else 2000
+        runs = []
+        for _ in range(REPEATS):
+            fd, path = tempfile.mkstemp(prefix="hydrant-fsync-", dir=DATA_PARENT)
+            try:
+                t0 = time.monotonic()
+                for _ in range(count):
+                    os.write(fd, chunk)
+                    os.fdatasync(fd)
+                runs.append((time.monotonic() - t0) / count * 1000)
+            finally:
+                os.close(fd)
+                os.unlink(path)
+        results[name] = {"ms": med(runs), "runs": runs, "bytes": len(chunk)}
+        raw({"ceiling": "request_sync", "scenario": name, "bytes": len(chunk), "ms": runs})
+        log(f"request sync ceiling {name}: {med(runs):.3f} ms for {len(chunk)} bytes")
+    return results
+
+
 def http_ceiling():
     """hydrant-loadgen at full rate against Hydrant's HTTP layer with a handler answering at once."""
     proc = subprocess.Popen([os.path.join(BUILD_DIR, "hydrant-bench-http-ceiling"), "0"],
@@ -655,6 +685,15 @@ def report(info, started, finished, ceilings, hydrant, moto, e2e):
                      f'of the HTTP ceiling\'s req/s; {ratio(peak["payload_mib_per_s"], p.get("payload_mib_per_s"))} of '
                      f'one core\'s parse+decode MiB/s; {ratio(peak["payload_mib_per_s"], fs1)} of the disk\'s '
                      f'write+fdatasync bandwidth (8 MiB chunks; the acknowledgement waits for the WAL\'s sync only).')
+            sync = (ceilings.get("request_sync") or {}).get(name)
+            if sync and p.get("records_per_s") and peak["requests_per_s"]:
+                records = int(opts[opts.index("--records-per-request") + 1])
+                cost = 1000 / peak["requests_per_s"]
+                parse_ms = records / p["records_per_s"] * 1000
+                L.append(f'Request cost: {cost:.3f} ms per request at peak = '
+                         f'{ratio(cost, sync["ms"] + parse_ms)} of (append + fdatasync of its '
+                         f'{sync["bytes"] / 1024:.1f} KiB of WAL frames {sync["ms"]:.3f} ms + its parse on one core '
+                         f'{parse_ms:.3f} ms).')
         L.append("")
 
     if moto:
@@ -784,6 +823,7 @@ def main():
     ceilings, hydrant, moto, e2e = {}, {}, {}, {}
     if selected("ceilings", "fsync"):
         ceilings["fsync"] = fsync_ceiling()
+        ceilings["request_sync"] = request_sync_ceiling()
     if selected("ceilings", "http"):
         ceilings["http"] = http_ceiling()
     if selected("ceilings", "parse"):

@@ -62,11 +62,18 @@ TEST_F(EnvTest, DirectFilesHoldExactlyWhatWasAppendedAcrossBlocksSyncsAndReopens
   {
     auto file = env_->NewWritableFile(path, true, WriteMode::kDirect);
     ASSERT_TRUE(file.ok());
-    for (size_t n : {size_t{100}, size_t{4096 - 100}, size_t{5000}, size_t{(1 << 20) + 4097}, size_t{3}}) {
+    bool together = false;  // alternately Append then Sync, and AppendAndSync
+    for (size_t n : {size_t{100}, size_t{4096 - 100}, size_t{5000}, size_t{(1 << 20) + 4097}, size_t{3},
+                     size_t{70000}, size_t{4096}, size_t{(2 << 20) + 5}}) {
       std::string piece = Pattern(n, static_cast<char>(n));
-      ASSERT_TRUE((*file)->Append(piece).ok());
+      if (together) {
+        ASSERT_TRUE((*file)->AppendAndSync(piece).ok());
+      } else {
+        ASSERT_TRUE((*file)->Append(piece).ok());
+        ASSERT_TRUE((*file)->Sync().ok());
+      }
+      together = !together;
       expected += piece;
-      ASSERT_TRUE((*file)->Sync().ok());
       EXPECT_EQ(*env_->GetFileSize(path), expected.size()) << "after a sync the size is exact";
       EXPECT_EQ(*env_->ReadFile(path), expected);
     }
@@ -117,6 +124,37 @@ TEST_F(EnvTest, DirectLogFilesPadTheLastBlockWithZerosUntilClosed) {
   expected += "tail";
   ASSERT_TRUE((*file)->Sync().ok());
   EXPECT_EQ(env_->ReadFile(path)->substr(0, expected.size()), expected);
+  ASSERT_TRUE((*file)->Close().ok());
+  EXPECT_EQ(*env_->ReadFile(path), expected);
+}
+
+// A small AppendAndSync that extends a log writes zeros up to the next kDirectLogZeroBytes
+// boundary; the small appends after it stay inside what is written, so the file's size (a
+// journal commit per sync) does not change until they pass it.
+TEST_F(EnvTest, DirectLogFilesWriteZerosAheadSoSmallSyncsKeepTheFileSize) {
+  const std::string path = JoinPath(dir_, "log");
+  auto file = env_->NewWritableFile(path, true, WriteMode::kDirectLog);
+  ASSERT_TRUE(file.ok());
+  std::string expected;
+  for (int i = 0; expected.size() + 6000 <= kDirectLogZeroBytes; ++i) {
+    std::string piece = Pattern(6000, static_cast<char>('a' + i));
+    ASSERT_TRUE((*file)->AppendAndSync(piece).ok());
+    expected += piece;
+    std::string on_disk = *env_->ReadFile(path);
+    ASSERT_EQ(on_disk.size(), kDirectLogZeroBytes) << "after " << expected.size() << " bytes";
+    EXPECT_EQ(on_disk.substr(0, expected.size()), expected);
+    EXPECT_EQ(on_disk.find_first_not_of('\0', expected.size()), std::string::npos);
+  }
+  // The one that passes the boundary extends the file by another kDirectLogZeroBytes at most.
+  std::string piece = Pattern(6000, 'z');
+  ASSERT_TRUE((*file)->AppendAndSync(piece).ok());
+  expected += piece;
+  EXPECT_EQ(*env_->GetFileSize(path), 2 * kDirectLogZeroBytes);
+  // A write as large as the zeros writes no zeros ahead: only its last block is padded.
+  std::string large = Pattern(2 * kDirectLogZeroBytes, 'L');
+  ASSERT_TRUE((*file)->AppendAndSync(large).ok());
+  expected += large;
+  EXPECT_EQ(*env_->GetFileSize(path), (expected.size() + kDirectBlockBytes - 1) / kDirectBlockBytes * kDirectBlockBytes);
   ASSERT_TRUE((*file)->Close().ok());
   EXPECT_EQ(*env_->ReadFile(path), expected);
 }

@@ -96,7 +96,7 @@ class PosixWritableFile final : public WritableFile {
   off_t offset_;  // end of file (O_APPEND); -1 if unknown, which disables write-behind
 };
 
-constexpr size_t kDirectBlock = 4096;
+constexpr size_t kDirectBlock = kDirectBlockBytes;
 // Bytes a direct file writes per call, copied into an aligned buffer first.
 constexpr size_t kDirectStagingBytes = 1 << 20;
 
@@ -116,7 +116,7 @@ AlignedBuffer NewAlignedBuffer(size_t n) {
 // stay allocated for the next calls; the rest are freed when given back.
 class StagingPool {
  public:
-  static constexpr size_t kBufferBytes = kDirectStagingBytes + 2 * kDirectBlock;
+  static constexpr size_t kBufferBytes = kDirectStagingBytes + 2 * kDirectBlock + kDirectLogZeroBytes;
 
   class Lease {
    public:
@@ -174,29 +174,15 @@ class DirectWritableFile final : public WritableFile {
         exact_syncs_(exact_syncs) {}
   ~DirectWritableFile() override { (void)Close(); }
 
-  Status Append(std::string_view data) override {
-    if (data.empty()) return Status::Ok();
-    StagingPool::Lease lease(&StagingPool::Shared());
-    char* staging = lease.get();
-    while (!data.empty()) {
-      const size_t held = size_ % kDirectBlock;
-      std::memcpy(staging, tail_.get(), held);
-      const size_t n = std::min(data.size(), kDirectStagingBytes - held);
-      std::memcpy(staging + held, data.data(), n);
-      const size_t full = (held + n) / kDirectBlock * kDirectBlock;
-      if (full > 0) HYDRANT_RETURN_IF_ERROR(WriteBlocks(staging, full, size_ - held));
-      std::memcpy(tail_.get(), staging + full, held + n - full);
-      size_ += n;
-      tail_dirty_ = size_ % kDirectBlock != 0;
-      data.remove_prefix(n);
-    }
-    return Status::Ok();
-  }
+  Status Append(std::string_view data) override { return Write(data, /*pad_last_block=*/false); }
   Status Sync() override {
     HYDRANT_RETURN_IF_ERROR(WriteTail());
-    if (exact_syncs_) HYDRANT_RETURN_IF_ERROR(CutPadding());
-    if (::fdatasync(fd_) != 0) return Status::FromErrno("fdatasync " + path_, errno);
-    return Status::Ok();
+    return SyncWritten();
+  }
+  Status AppendAndSync(std::string_view data) override {
+    if (data.empty()) return Sync();
+    HYDRANT_RETURN_IF_ERROR(Write(data, /*pad_last_block=*/true));
+    return SyncWritten();
   }
   Status Close() override {
     if (fd_ < 0) return Status::Ok();
@@ -208,6 +194,41 @@ class DirectWritableFile final : public WritableFile {
   }
 
  private:
+  // Writes the whole blocks of tail_ + data; the partial last block stays in tail_, and with
+  // pad_last_block is written too, zero-padded (and, in a log, zeros ahead: env.h kDirectLog).
+  Status Write(std::string_view data, bool pad_last_block) {
+    if (data.empty()) return Status::Ok();
+    StagingPool::Lease lease(&StagingPool::Shared());
+    char* staging = lease.get();
+    while (!data.empty()) {
+      const size_t held = size_ % kDirectBlock;
+      const uint64_t start = size_ - held;
+      std::memcpy(staging, tail_.get(), held);
+      const size_t n = std::min(data.size(), kDirectStagingBytes - held);
+      std::memcpy(staging + held, data.data(), n);
+      data.remove_prefix(n);
+      const size_t end = held + n;
+      const size_t full = end / kDirectBlock * kDirectBlock;
+      size_t length = full;
+      if (pad_last_block && data.empty()) {
+        length = (end + kDirectBlock - 1) / kDirectBlock * kDirectBlock;
+        if (!exact_syncs_ && n < kDirectLogZeroBytes && start + length > written_end_) {
+          length = (start + end + kDirectLogZeroBytes - 1) / kDirectLogZeroBytes * kDirectLogZeroBytes - start;
+        }
+        std::memset(staging + end, 0, length - end);
+      }
+      if (length > 0) HYDRANT_RETURN_IF_ERROR(WriteBlocks(staging, length, start));
+      std::memcpy(tail_.get(), staging + full, end - full);
+      size_ += n;
+      tail_dirty_ = !pad_last_block && size_ % kDirectBlock != 0;
+    }
+    return Status::Ok();
+  }
+  Status SyncWritten() {
+    if (exact_syncs_) HYDRANT_RETURN_IF_ERROR(CutPadding());
+    if (::fdatasync(fd_) != 0) return Status::FromErrno("fdatasync " + path_, errno);
+    return Status::Ok();
+  }
   Status WriteTail() {
     if (!tail_dirty_) return Status::Ok();
     const size_t held = size_ % kDirectBlock;

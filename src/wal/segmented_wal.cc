@@ -190,10 +190,10 @@ Status SegmentedWal::Recover(RecoveryReport* report) {
 
 namespace {
 
-// True if [end, size) is the zero padding of a direct write: all zeros up to a block boundary.
+// True if [end, size) is the zero padding of a direct log write (WriteMode::kDirectLog): all
+// zeros, fewer than kDirectLogZeroBytes, up to a block boundary.
 bool IsPadding(const RandomAccessFile& file, uint64_t end, uint64_t size) {
-  constexpr uint64_t kBlock = 4096;
-  if (size % kBlock != 0 || size <= end || size - end >= kBlock) return false;
+  if (size % kDirectBlockBytes != 0 || size <= end || size - end >= kDirectLogZeroBytes) return false;
   std::string rest;
   if (!file.Read(end, size - end, &rest).ok() || rest.size() != size - end) return false;
   return rest.find_first_not_of('\0') == std::string::npos;
@@ -579,8 +579,7 @@ Status SegmentedWal::WriteGroup(const Group& group) {
 
 Status SegmentedWal::WriteAndSync(std::string_view bytes) {
   if (bytes.empty()) return Status::Ok();
-  HYDRANT_RETURN_IF_ERROR(file_->Append(bytes));
-  HYDRANT_RETURN_IF_ERROR(file_->Sync());
+  HYDRANT_RETURN_IF_ERROR(file_->AppendAndSync(bytes));
   file_size_ += bytes.size();
   std::lock_guard lock(mu_);
   segments_.back().size = file_size_;

@@ -352,7 +352,8 @@ TEST_F(WalTest, TruncationAtEveryOffsetOfTheLastFrameKeepsEarlierRecords) {
 }
 
 // Segments are written around the page cache in whole blocks: after a sync the last block is
-// padded with zeros until the next group overwrites them. A kill -9 leaves them; they are no damage.
+// padded with zeros, and a small group that extends the file writes zeros ahead up to the next
+// kDirectLogZeroBytes, until later groups overwrite them. A kill -9 leaves them; they are no damage.
 TEST_F(WalTest, TheZeroPaddingOfTheLastBlockIsCutQuietlyOnRecovery) {
   std::string crashed;
   {
@@ -362,7 +363,8 @@ TEST_F(WalTest, TheZeroPaddingOfTheLastBlockIsCutQuietlyOnRecovery) {
     ASSERT_TRUE(AppendSync(*wal, {std::string(5000, 't')}, 2).ok());
     crashed = ReadSegment(1);  // what the disk holds if the process dies here
   }
-  ASSERT_EQ(crashed.size(), 8192u);
+  ASSERT_EQ(crashed.size(), 8192u);  // the test env writes a group then syncs: no zeros ahead
+  crashed.resize(kDirectLogZeroBytes, '\0');  // the most zeros a direct log leaves (env_test)
   WriteSegment(1, crashed);
   RecoveryReport report;
   {
@@ -379,14 +381,14 @@ TEST_F(WalTest, TheZeroPaddingOfTheLastBlockIsCutQuietlyOnRecovery) {
   ASSERT_EQ(read.size(), 3u);
   EXPECT_EQ(read[0].data, "one");
   EXPECT_EQ(read[2].data, "three");
-  // A zero-filled region that is not a block's padding (here: a whole block) is still damage.
+  // A zero-filled region longer than any padding is still damage.
   ASSERT_TRUE(wal->Close().ok());
   std::string segment = ReadSegment(1);
-  WriteSegment(1, segment + std::string(4096 - segment.size() % 4096 + 4096, '\0'));
+  WriteSegment(1, segment + std::string(4096 - segment.size() % 4096 + kDirectLogZeroBytes, '\0'));
   RecoveryReport damaged;
   ASSERT_TRUE(Open(64 << 20, &damaged));
   EXPECT_EQ(damaged.records, 3u);
-  EXPECT_GT(damaged.truncated_bytes, 4096u);
+  EXPECT_GT(damaged.truncated_bytes, kDirectLogZeroBytes);
 }
 
 TEST_F(WalTest, TornSegmentHeaderLeavesAnEmptyUsableLog) {
@@ -745,14 +747,14 @@ TEST_F(WalTest, ReleaseBeforeDeletesOnlyFullyConsumedSegments) {
   ASSERT_EQ(all.size(), payloads.size());
   const uint64_t last_segment = all.back().position.segment;
   ASSERT_GE(last_segment, 5u);
-  // What the segments hold on disk, less the zeros that pad the segment being written to a whole
-  // block until it is closed (WriteMode::kDirectLog).
+  // What the segments hold on disk, less the zeros after the data of the segment being written,
+  // until it is closed (WriteMode::kDirectLog).
   auto disk_bytes = [&] {
     uint64_t total = 0;
     for (const auto& name : SegmentFiles())
       total += *Env::Default()->GetFileSize(JoinPath(dir_, name));
-    const uint64_t written = wal->DurableEnd().offset;
-    return total - (written % 4096 == 0 ? 0 : 4096 - written % 4096);
+    const std::string last = JoinPath(dir_, SegmentFiles().back());
+    return total - (*Env::Default()->GetFileSize(last) - wal->DurableEnd().offset);
   };
   EXPECT_EQ(wal->RetainedBytes(), disk_bytes());
 
