@@ -150,11 +150,15 @@ TEST_F(EnvTest, DirectLogFilesWriteZerosAheadSoSmallSyncsKeepTheFileSize) {
   ASSERT_TRUE((*file)->AppendAndSync(piece).ok());
   expected += piece;
   EXPECT_EQ(*env_->GetFileSize(path), 2 * kDirectLogZeroBytes);
-  // A write as large as the zeros writes no zeros ahead: only its last block is padded.
-  std::string large = Pattern(2 * kDirectLogZeroBytes, 'L');
-  ASSERT_TRUE((*file)->AppendAndSync(large).ok());
-  expected += large;
-  EXPECT_EQ(*env_->GetFileSize(path), (expected.size() + kDirectBlockBytes - 1) / kDirectBlockBytes * kDirectBlockBytes);
+  // A write as large as the zeros writes no zeros ahead, even where its last staged piece is
+  // small: only its last block is padded.
+  for (size_t n : {size_t{2 * kDirectLogZeroBytes}, size_t{(1 << 20) + 100}}) {
+    std::string large = Pattern(n, 'L');
+    ASSERT_TRUE((*file)->AppendAndSync(large).ok());
+    expected += large;
+    EXPECT_EQ(*env_->GetFileSize(path),
+              (expected.size() + kDirectBlockBytes - 1) / kDirectBlockBytes * kDirectBlockBytes) << n;
+  }
   ASSERT_TRUE((*file)->Close().ok());
   EXPECT_EQ(*env_->ReadFile(path), expected);
 }

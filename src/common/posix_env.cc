@@ -198,6 +198,7 @@ class DirectWritableFile final : public WritableFile {
   // pad_last_block is written too, zero-padded (and, in a log, zeros ahead: env.h kDirectLog).
   Status Write(std::string_view data, bool pad_last_block) {
     if (data.empty()) return Status::Ok();
+    const bool zeros_ahead = pad_last_block && !exact_syncs_ && data.size() < kDirectLogZeroBytes;
     StagingPool::Lease lease(&StagingPool::Shared());
     char* staging = lease.get();
     while (!data.empty()) {
@@ -212,7 +213,7 @@ class DirectWritableFile final : public WritableFile {
       size_t length = full;
       if (pad_last_block && data.empty()) {
         length = (end + kDirectBlock - 1) / kDirectBlock * kDirectBlock;
-        if (!exact_syncs_ && n < kDirectLogZeroBytes && start + length > written_end_) {
+        if (zeros_ahead && start + length > written_end_) {
           length = (start + end + kDirectLogZeroBytes - 1) / kDirectLogZeroBytes * kDirectLogZeroBytes - start;
         }
         std::memset(staging + end, 0, length - end);
