@@ -465,7 +465,7 @@ def request_sync_ceiling():
             finally:
                 os.close(fd)
                 os.unlink(path)
-        results[name] = {"ms": med(runs), "runs": runs, "bytes": len(chunk)}
+        results[name] = {"ms": med(runs), "runs": runs, "bytes": len(chunk), "records": records}
         raw({"ceiling": "request_sync", "scenario": name, "bytes": len(chunk), "ms": runs})
         log(f"request sync ceiling {name}: {med(runs):.3f} ms for {len(chunk)} bytes")
     return results
@@ -712,9 +712,8 @@ def report(info, started, finished, ceilings, hydrant, moto, e2e):
                      f'write+fdatasync bandwidth (8 MiB chunks; the acknowledgement waits for the WAL\'s sync only).')
             sync = (ceilings.get("request_sync") or {}).get(name)
             if sync and p.get("records_per_s") and peak["requests_per_s"]:
-                records = int(opts[opts.index("--records-per-request") + 1])
                 cost = 1000 / peak["requests_per_s"]
-                parse_ms = records / p["records_per_s"] * 1000
+                parse_ms = sync["records"] / p["records_per_s"] * 1000
                 L.append(f'Request cost: {cost:.3f} ms per request at peak = '
                          f'{ratio(cost, sync["ms"] + parse_ms)} of (append + fdatasync of its '
                          f'{sync["bytes"] / 1024:.1f} KiB of WAL frames {sync["ms"]:.3f} ms + its parse on one core '
