@@ -59,6 +59,7 @@ struct ServeOptions {
   uint64_t max_inflight_body_bytes = 256ull << 20;
   size_t max_active_partitions = 500;  // dynamic partitioning's per-stream quota
   uint64_t wal_segment_bytes = 64ull << 20;  // testing: small segments make rolls frequent
+  uint64_t wal_read_cache_mb = 64;  // what the logs wrote last, kept in memory for the lanes
   int64_t splunk_ack_timeout_ms = 0;          // testing: a shorter HEC acknowledgement timeout
   int64_t http_endpoint_timeout_seconds = 180;  // the service waits 3 minutes for an endpoint
   std::string http_endpoint_ca_bundle;  // CAs https endpoints are verified against; "" = the system's
@@ -595,6 +596,8 @@ int Serve(ServeOptions options, const CLI::App& serve) {
   };
   deps.max_active_partitions = options.max_active_partitions;
   deps.wal_segment_bytes = options.wal_segment_bytes;
+  wal::RecentWrites recent_writes(options.wal_read_cache_mb << 20);
+  deps.recent_writes = options.wal_read_cache_mb > 0 ? &recent_writes : nullptr;
   deps.processors = [&](const stream::StreamMetadata& m) {
     return BuildProcessorChain(m, options, &invoker, clock);
   };
@@ -802,6 +805,11 @@ int main(int argc, char** argv) {
   serve->add_option("--wal-segment-bytes", options.wal_segment_bytes, "WAL segment size in bytes")
       ->check(CLI::Range(uint64_t{4096}, uint64_t{1} << 40))
       ->group("");
+  serve->add_option("--wal-read-cache-mb", options.wal_read_cache_mb,
+                    "Memory for what the write-ahead logs wrote last, shared by every stream, so "
+                    "delivery reads fresh records from memory instead of the disk (0: from the disk)")
+      ->check(CLI::Range(uint64_t{0}, uint64_t{1} << 20))
+      ->capture_default_str();
   // Hidden: tests of Splunk's acknowledgement timeout cannot wait the service's 180 s minimum.
   serve->add_option("--splunk-ack-timeout-ms", options.splunk_ack_timeout_ms, "HEC acknowledgement timeout")
       ->check(CLI::Range(int64_t{1}, int64_t{600'000}))

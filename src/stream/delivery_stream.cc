@@ -278,7 +278,8 @@ Result<std::unique_ptr<wal::Wal>> DeliveryStream::OpenLog(const std::string& key
                        .dir = JoinPath(dir_, "wal"),
                        .max_segment_bytes = deps_.wal_segment_bytes,
                        .keys = deps_.keys,
-                       .key_ref = key_ref};
+                       .key_ref = key_ref,
+                       .recent = deps_.recent_writes};
   return wal::Wal::Open(options, report);
 }
 

@@ -70,6 +70,8 @@ struct DeliveryStreamDeps {
   // Master keys of server-side encryption (null: streams cannot be encrypted). Not owned.
   const KeyRing* keys = nullptr;
   uint64_t wal_segment_bytes = 64ull << 20;
+  // What the logs wrote last, kept for the lanes that read it back (not owned; null: none).
+  wal::RecentWrites* recent_writes = nullptr;
   int64_t max_retry_backoff_millis = 120'000;  // RetryBackoff::kMaxMillis; tests shorten it
   // The service keeps undelivered data for 24 hours, then discards it; so does Hydrant.
   int64_t retention_millis = 24ll * 3600 * 1000;

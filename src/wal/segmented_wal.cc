@@ -42,6 +42,8 @@ class SegmentedWal final : public Wal {
         max_segment_bytes_(options.max_segment_bytes),
         repair_retry_(options.repair_retry_millis),
         keys_(options.keys),
+        recent_(options.recent),
+        recent_id_(recent_ ? recent_->NewLogId() : 0),
         key_ref_(options.key_ref) {}
   ~SegmentedWal() override { (void)Close(); }
 
@@ -111,7 +113,10 @@ class SegmentedWal final : public Wal {
   // releases it meanwhile. False when nothing was pending.
   bool CommitPending(std::unique_lock<std::mutex>& lock);
   Status WriteGroup(const Group& group);
+  // `bytes` is a part of writing_.bytes.
   Status WriteAndSync(std::string_view bytes);
+  // Hands the pieces of writing_ just written to recent_.
+  void KeepWritten();
   Status Repair();
   Status RemoveGradually(const std::string& path);
 
@@ -120,6 +125,8 @@ class SegmentedWal final : public Wal {
   const uint64_t max_segment_bytes_;
   const std::chrono::milliseconds repair_retry_;
   const KeyRing* const keys_;
+  RecentWrites* const recent_;  // may be null
+  const uint64_t recent_id_;
 
   mutable std::mutex mu_;
   Group pending_;                 // guarded by mu_
@@ -146,6 +153,11 @@ class SegmentedWal final : public Wal {
 
   // Owned by the running SyncStep (by Recover/Close when none runs).
   Group writing_;
+  struct Written {
+    uint64_t segment, offset;  // where the piece landed
+    size_t at, size;           // the piece in writing_.bytes
+  };
+  std::vector<Written> written_;  // writing_'s pieces written so far
   std::unique_ptr<WritableFile> file_;  // the last segment, open for appending
   uint64_t file_size_ = 0;
   std::chrono::steady_clock::time_point next_repair_;
@@ -189,6 +201,40 @@ Status SegmentedWal::Recover(RecoveryReport* report) {
 }
 
 namespace {
+
+// A segment as Read sees it: the log's kept recent writes where they hold the bytes asked for,
+// else the file, opened on first need and read around the page cache, as it was written (the
+// cache would only add a copy into it).
+class SegmentSource final : public RandomAccessFile {
+ public:
+  SegmentSource(Env* env, std::string path, RecentWrites* recent, uint64_t log, uint64_t segment)
+      : env_(env), path_(std::move(path)), recent_(recent), log_(log), segment_(segment) {}
+
+  Status Read(uint64_t offset, size_t n, std::string* out) const override {
+    if (recent_ != nullptr && recent_->Copy(log_, segment_, offset, n, out)) return Status::Ok();
+    HYDRANT_RETURN_IF_ERROR(OpenFile());
+    return file_->Read(offset, n, out);
+  }
+  Result<uint64_t> Size() const override {
+    HYDRANT_RETURN_IF_ERROR(OpenFile());
+    return file_->Size();
+  }
+
+ private:
+  Status OpenFile() const {
+    if (file_) return Status::Ok();
+    auto file = env_->NewRandomAccessFile(path_, /*direct=*/true);
+    if (!file.ok()) return file.status();
+    file_ = std::move(*file);
+    return Status::Ok();
+  }
+
+  Env* const env_;
+  const std::string path_;
+  RecentWrites* const recent_;
+  const uint64_t log_, segment_;
+  mutable std::unique_ptr<RandomAccessFile> file_;
+};
 
 // True if [end, size) is the zero padding of a direct log write (WriteMode::kDirectLog): all
 // zeros, fewer than kDirectLogZeroBytes, up to a block boundary.
@@ -533,6 +579,8 @@ bool SegmentedWal::CommitPending(std::unique_lock<std::mutex>& lock) {
     durable_end_ = writing_.end;
   }
   lock.unlock();
+  if (status.ok()) KeepWritten();
+  written_.clear();
 
   if (status.ok() && writing_.records > 0 && listener && *listener) {
     (*listener)(DurableGroup{.end = writing_.end,
@@ -580,10 +628,30 @@ Status SegmentedWal::WriteGroup(const Group& group) {
 Status SegmentedWal::WriteAndSync(std::string_view bytes) {
   if (bytes.empty()) return Status::Ok();
   HYDRANT_RETURN_IF_ERROR(file_->AppendAndSync(bytes));
-  file_size_ += bytes.size();
   std::lock_guard lock(mu_);
+  written_.push_back({segments_.back().number, file_size_,
+                      static_cast<size_t>(bytes.data() - writing_.bytes.data()), bytes.size()});
+  file_size_ += bytes.size();
   segments_.back().size = file_size_;
   return Status::Ok();
+}
+
+// Before the readers hear of the group: a lane woken by it finds its bytes kept.
+void SegmentedWal::KeepWritten() {
+  if (recent_ == nullptr || written_.empty()) return;
+  std::shared_ptr<const std::string> buffer;
+  if (writing_.bytes.size() <= kMaxIdleBufferBytes) {
+    // A copy (exactly its size) of a small group; its buffer is reused for the next one.
+    buffer = std::make_shared<const std::string>(writing_.bytes);
+  } else {
+    // A large group's buffer would be freed now: the readers take it over instead.
+    buffer = std::make_shared<const std::string>(std::move(writing_.bytes));
+    writing_.bytes = std::string();
+  }
+  for (const Written& piece : written_) {
+    recent_->Keep(recent_id_, piece.segment, piece.offset, buffer,
+                  std::string_view(*buffer).substr(piece.at, piece.size));
+  }
 }
 
 // After a failed write or sync the log may hold any part of the failed group, even synced
@@ -674,12 +742,10 @@ Status SegmentedWal::Read(LogPosition from,
     uint64_t offset = i == 0 ? std::max<uint64_t>(from.offset, spans[i].header_size) : spans[i].header_size;
     if (offset >= spans[i].limit) continue;
     const std::string name = SegmentFileName(spans[i].segment);
-    // Read around the page cache, as written: on this path the cache only added a copy into it.
-    auto file = env_->NewRandomAccessFile(JoinPath(dir_, name), /*direct=*/true);
-    if (!file.ok()) return file.status();
+    SegmentSource source(env_, JoinPath(dir_, name), recent_, recent_id_, spans[i].segment);
     std::optional<NonceCipher> cipher;
     if (spans[i].data_key) cipher.emplace(*spans[i].data_key);
-    SegmentReader reader(**file, offset, spans[i].limit, cipher ? kSealedRecord : kFullRecord);
+    SegmentReader reader(source, offset, spans[i].limit, cipher ? kSealedRecord : kFullRecord);
     Frame frame;
     while (reader.Next(&frame)) {
       RecordView view{.position = {spans[i].segment, frame.offset},
@@ -716,6 +782,7 @@ Status SegmentedWal::ReleaseBefore(LogPosition position) {
       segments_.pop_front();
     }
   }
+  if (recent_ != nullptr && !doomed.empty()) recent_->ForgetBefore(recent_id_, doomed.back() + 1);
   if (doomed.empty()) return Status::Ok();
   for (uint64_t number : doomed) HYDRANT_RETURN_IF_ERROR(RemoveGradually(SegmentPath(number)));
   return env_->SyncDir(dir_);
@@ -780,6 +847,7 @@ Status SegmentedWal::Close() {
     Status closed = file_ ? file_->Close() : Status::Ok();
     lock.lock();
     if (status_.ok() && !closed.ok()) status_ = closed;
+    if (recent_ != nullptr) recent_->Forget(recent_id_);
   }
   std::lock_guard lock(mu_);
   return status_;

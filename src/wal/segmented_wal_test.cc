@@ -838,6 +838,103 @@ TEST_F(WalTest, SequentialReadUsesLargeChunks) {
   EXPECT_LE(env_.random_read_count() - before, 8u);  // ~2.3 MB, not 20000 preads
 }
 
+// With recent writes kept, records read soon after their group commit come from memory: the
+// same records, not one pread.
+TEST_F(WalTest, RecentRecordsAreReadFromMemory) {
+  RecentWrites recent(64 << 20);
+  auto opened = Wal::Open(Options{.env = &env_, .dir = dir_, .max_segment_bytes = 256 << 10, .recent = &recent}, nullptr);
+  ASSERT_TRUE(opened.ok());
+  std::unique_ptr<Wal> wal = std::move(*opened);
+  std::vector<std::string> payloads = Payloads(3000, 300, 11);
+  std::vector<Rec> expected;
+  for (size_t i = 0; i < payloads.size(); i += 100) {
+    // Small groups are copied, one large one is handed over whole; both roll segments.
+    std::vector<std::string> batch(payloads.begin() + i, payloads.begin() + i + 100);
+    if (i == 1000) batch.push_back(std::string(300 << 10, 'L'));
+    ASSERT_TRUE(AppendSync(*wal, batch, static_cast<int64_t>(i)).ok());
+  }
+  const uint64_t before = env_.random_read_count();
+  std::vector<Rec> read = ReadAll(*wal, wal->Begin());
+  EXPECT_EQ(env_.random_read_count(), before);
+  EXPECT_GT(recent.hit_bytes(), 450'000u);
+  EXPECT_EQ(recent.missed_bytes(), 0u);
+  ASSERT_EQ(read.size(), payloads.size() + 1);
+
+  // The files hold the same: a log opened on them (nothing kept) reads the same records.
+  ASSERT_TRUE(wal->Close().ok());
+  EXPECT_EQ(recent.kept_bytes(), 0u);  // a closed log's pieces are dropped
+  wal = Open(256 << 10);
+  ASSERT_TRUE(wal);
+  EXPECT_EQ(ReadAll(*wal, wal->Begin()), read);
+  EXPECT_GT(env_.random_read_count(), before);
+}
+
+TEST_F(WalTest, ReleasedSegmentsAreNoLongerKept) {
+  RecentWrites recent(64 << 20);
+  auto opened = Wal::Open(Options{.env = &env_, .dir = dir_, .max_segment_bytes = 4096, .recent = &recent}, nullptr);
+  ASSERT_TRUE(opened.ok());
+  std::unique_ptr<Wal> wal = std::move(*opened);
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(AppendSync(*wal, {std::string(500, 'r')}, i).ok());
+  const uint64_t kept = recent.kept_bytes();
+  ASSERT_TRUE(wal->ReleaseBefore(wal->DurableEnd()).ok());
+  EXPECT_LT(recent.kept_bytes(), kept / 4);  // only the last segment's pieces remain
+  EXPECT_GT(recent.kept_bytes(), 0u);
+}
+
+// A budget smaller than the log: the older records come from the file, the newer from memory,
+// and a read spanning both still yields every record.
+TEST_F(WalTest, ReadsPastTheRecentBudgetGoToTheFile) {
+  RecentWrites recent(16 << 10);
+  auto opened = Wal::Open(Options{.env = &env_, .dir = dir_, .recent = &recent}, nullptr);
+  ASSERT_TRUE(opened.ok());
+  std::unique_ptr<Wal> wal = std::move(*opened);
+  std::vector<std::string> payloads = Payloads(2000, 100, 12);
+  for (size_t i = 0; i < payloads.size(); i += 20) {
+    ASSERT_TRUE(AppendSync(*wal, {payloads.begin() + i, payloads.begin() + i + 20}, 1).ok());
+  }
+  EXPECT_LE(recent.kept_bytes(), 16u << 10);
+  std::vector<Rec> read = ReadAll(*wal, wal->Begin());
+  ASSERT_EQ(read.size(), payloads.size());
+  for (size_t i = 0; i < read.size(); ++i) ASSERT_EQ(read[i].data, payloads[i]);
+  EXPECT_GT(recent.missed_bytes(), 0u);
+  // A read of the last records only is served from memory.
+  const uint64_t hits = recent.hit_bytes();
+  std::vector<Rec> tail = ReadAll(*wal, read[read.size() - 20].position);
+  EXPECT_EQ(tail.size(), 20u);
+  EXPECT_GT(recent.hit_bytes(), hits);
+}
+
+// A failed group is cut back and its offsets written again. Only acknowledged groups are
+// kept (a repair never cuts them), so the records read back from memory are exactly the
+// acknowledged ones, never a failed group's bytes.
+TEST_F(WalTest, FailedGroupsNeverReachTheRecentWrites) {
+  RecentWrites recent(64 << 20);
+  auto opened = Wal::Open(
+      Options{.env = &env_, .dir = dir_, .max_segment_bytes = 512, .repair_retry_millis = 2, .recent = &recent},
+      nullptr);
+  ASSERT_TRUE(opened.ok());
+  std::unique_ptr<Wal> wal = std::move(*opened);
+  std::vector<std::string> acked;
+  for (int i = 0; i < 300; ++i) {
+    if (i % 7 == 3) env_.FailNextSync();
+    if (i % 11 == 5) env_.TearNextAppend();
+    std::string a = fmt::format("r{}-a", i), b = fmt::format("r{}-b-{:0100}", i, 0);
+    Status s = AppendSync(*wal, {a, b}, i);
+    if (s.ok()) {
+      acked.push_back(a);
+      acked.push_back(b);
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // the repair
+    }
+  }
+  ASSERT_LT(acked.size(), 600u);
+  const uint64_t before = env_.random_read_count();
+  std::vector<std::string> read;
+  for (const Rec& r : ReadAll(*wal, wal->Begin())) read.push_back(r.data);
+  EXPECT_EQ(read, acked);
+  EXPECT_EQ(env_.random_read_count(), before);  // all of it from memory
+}
+
 TEST_F(WalTest, ReadsWhileAppendingSeeOnlyDurablePrefixes) {
   auto wal = Open(4096);
   ASSERT_TRUE(wal);

@@ -39,6 +39,7 @@
 #include "common/env.h"
 #include "common/status.h"
 #include "common/task_pool.h"
+#include "wal/recent_writes.h"
 
 namespace hydrant::wal {
 
@@ -83,6 +84,9 @@ struct Options {
   // one new segments are sealed with: "" = plaintext, else kOwnKeyRef or a KMS key ARN.
   const KeyRing* keys = nullptr;
   std::string key_ref{};
+  // Where the log keeps what it wrote for its readers, shared by every log (not owned); null:
+  // reads go to the files.
+  RecentWrites* recent = nullptr;
 };
 
 class Wal {
@@ -123,7 +127,7 @@ class Wal {
 
   // Visits durable records from `from` (a frame start, a segment's end, or Begin()) in order
   // until `visit` returns false or the durable end is reached. Reads in chunks of up to
-  // 1 MiB. NotFound if `from` lies in a released segment; InvalidArgument if it lies past
+  // 1 MiB, from Options::recent where it holds them. NotFound if `from` lies in a released segment; InvalidArgument if it lies past
   // the durable end; Corruption if a durable frame fails its checks.
   virtual Status Read(LogPosition from, const std::function<bool(const RecordView&)>& visit) const = 0;
 
