@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/env.h"
+#include "common/log_sync_turns.h"
 
 namespace hydrant {
 namespace {
@@ -159,6 +160,25 @@ class StagingPool {
   std::vector<AlignedBuffer> free_;  // guarded by mu_
 };
 
+// A kDirect piece waits at most this long for a log sync in flight to end.
+constexpr auto kLogSyncWait = std::chrono::milliseconds(10);
+
+// Marks a log's write and sync as in flight (LogSyncTurns) for its scope.
+class LogSyncTurn {
+ public:
+  explicit LogSyncTurn(bool log) : log_(log) {
+    if (log_) LogSyncTurns::Shared().Begin();
+  }
+  ~LogSyncTurn() {
+    if (log_) LogSyncTurns::Shared().End();
+  }
+  LogSyncTurn(const LogSyncTurn&) = delete;
+  LogSyncTurn& operator=(const LogSyncTurn&) = delete;
+
+ private:
+  const bool log_;
+};
+
 // WriteMode::kDirect / kDirectLog (env.h). Writes whole blocks at aligned offsets; the partial
 // last block lives in tail_ and is written again, zero-padded, by each Sync until it fills up.
 // Rewriting a synced block leaves its synced bytes as they were, so a crash during the rewrite
@@ -181,6 +201,7 @@ class DirectWritableFile final : public WritableFile {
   }
   Status AppendAndSync(std::string_view data) override {
     if (data.empty()) return Sync();
+    LogSyncTurn turn(!exact_syncs_);
     HYDRANT_RETURN_IF_ERROR(Write(data, /*pad_last_block=*/true));
     return SyncWritten();
   }
@@ -218,6 +239,7 @@ class DirectWritableFile final : public WritableFile {
         }
         std::memset(staging + end, 0, length - end);
       }
+      if (exact_syncs_) LogSyncTurns::Shared().WaitForAnEnd(kLogSyncWait);
       if (length > 0) HYDRANT_RETURN_IF_ERROR(WriteBlocks(staging, length, start));
       std::memcpy(tail_.get(), staging + full, end - full);
       size_ += n;
