@@ -789,17 +789,23 @@ Status SegmentedWal::ReleaseBefore(LogPosition position) {
 }
 
 // Freeing a large file's blocks is one long file-system journal operation (about 1 ms per
-// MiB on a disk mounted with online discard), and every group commit of every stream waits
-// behind it. Shrinking the segment a few MiB at a time, with a pause between, bounds each wait.
+// MiB on a disk mounted with online discard), and a group commit whose fdatasync needs the
+// journal (its segment grew) waits behind it. The segment is shrunk 1 MiB at a time, each step
+// synced here, so this thread pays each step's journal commit and a group commit waits behind
+// at most one small step, with a pause between steps.
 Status SegmentedWal::RemoveGradually(const std::string& path) {
-  constexpr uint64_t kStepBytes = 4ull << 20;
+  constexpr uint64_t kStepBytes = 1ull << 20;
   auto size = env_->GetFileSize(path);
-  if (size.ok()) {
+  if (size.ok() && *size > kStepBytes) {
+    auto file = env_->NewWritableFile(path, /*truncate=*/false, WriteMode::kBuffered);
+    if (!file.ok()) return file.status();
     for (uint64_t remaining = *size; remaining > kStepBytes;) {
       remaining -= kStepBytes;
       HYDRANT_RETURN_IF_ERROR(env_->TruncateFile(path, remaining));
+      HYDRANT_RETURN_IF_ERROR((*file)->Sync());
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
+    HYDRANT_RETURN_IF_ERROR((*file)->Close());
   }
   return env_->RemoveFile(path);
 }
