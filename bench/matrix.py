@@ -5,7 +5,7 @@ machine's ceilings, one RESULTS.md (see README.md, "The matrix").
 Order: ceilings (fsync write bandwidth, loopback HTTP through Hydrant's own HTTP layer with a
 handler that answers at once, parse/decode of the request bodies), then the ingest scenarios on
 Hydrant, then the same client load on moto, then the end-to-end scripts (compression.py,
-transform.py, partitions.py, backlog.py, many_streams.py, http_endpoint.py). Each ingest scenario gets a fresh server (new data dir, free port):
+transform.py, partitions.py, backlog.py, many_streams.py, http_endpoint.py, streams_load.py). Each ingest scenario gets a fresh server (new data dir, free port):
 REPEATS closed-loop runs at the maximum rate (peak), REPEATS open-loop runs at 50 % and at 90 % of
 the median peak request rate, and on Hydrant, when p99 at 90 % is above 50 ms, REPEATS runs at
 80 %, 70 %, ... until one keeps p99 within 50 ms (the sustained rate); while the 50 % runs send, a
@@ -556,6 +556,8 @@ def end_to_end():
     out["many_streams"] = run_script("many_streams.py", {"COUNTS": n(200, "1000,5000"), "IDLE_S": n(3, 10),
                                                          "FLUSH_RECORDS": n(200000, 1200000)})
     out["http_endpoint"] = run_script("http_endpoint.py", {"RECORDS": n(100000, 1000000), "REPEATS": reps})
+    out["streams_load"] = run_script("streams_load.py", {"STREAMS": n(200, 1000), "INTERVAL_S": n(10, 60),
+                                                         "PEAK_S": n(3, 10), "STEADY_S": n(20, 180)})
     return out
 
 
@@ -752,7 +754,7 @@ def report(info, started, finished, ceilings, hydrant, moto, e2e):
               "for latency, CPU, RSS and freshness. moto keeps everything in memory and does not fsync.", ""]
 
     if e2e:
-        L += ["## End to end (bench/compression.py, transform.py, partitions.py, backlog.py, many_streams.py, http_endpoint.py)", "",
+        L += ["## End to end (bench/compression.py, transform.py, partitions.py, backlog.py, many_streams.py, http_endpoint.py, streams_load.py)", "",
               "Ack figures above show what the ingest accepts; these show what reaches the store: a fixed "
               "number of records sent at full speed, timed until every byte is listed in the embedded S3 store "
               "(partitions: until the server has drained on SIGTERM). See README.md for each script.", ""]
@@ -823,6 +825,18 @@ def report(info, started, finished, ceilings, hydrant, moto, e2e):
                       f'{fmt(r["delivered_s"])} | {r["threads"]} | {r["peak_rss_mib"]} |']
             if err:
                 L.append(f"\nmany_streams.py failed: {err}")
+            L.append("")
+        runs, err = e2e.get("streams_load", ([], None))
+        if runs or err:
+            L += ["| streams_load.py (steady load) | peak req/s | load req/s | p99 ms (median, max of the windows) | "
+                  "RSS MiB (max, VmHWM) | largest freshness s (limit) | starved streams |", "| --- " * 7 + "|"]
+            for r in runs:
+                L.append(f'| {r["streams"]} streams, {r["interval_s"]} s interval | {fmt(r["peak_req_per_s"])} | '
+                         f'{fmt(r["rate_req_per_s"])} | {fmt(r["p99_ms_median"], 2)}, {fmt(r["p99_ms_max"], 2)} | '
+                         f'{r["rss_mib_max"]}, {r["vm_hwm_mib"]} | {fmt(r["freshness_s_max"])} ({2 * r["interval_s"]}) | '
+                         f'{r["starved"]} of {r["streams_sampled"]} |')
+            if err:
+                L.append(f"\nstreams_load.py failed: {err}")
             L.append("")
         runs, err = e2e.get("http_endpoint", ([], None))
         if runs or err:

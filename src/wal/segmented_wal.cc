@@ -8,7 +8,6 @@
 #include <deque>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -791,8 +790,8 @@ Status SegmentedWal::ReleaseBefore(LogPosition position) {
 // Freeing a large file's blocks is one long file-system journal operation (about 1 ms per
 // MiB on a disk mounted with online discard), and a group commit whose fdatasync needs the
 // journal (its segment grew) waits behind it. The segment is shrunk 1 MiB at a time, each step
-// synced here, so this thread pays each step's journal commit and a group commit waits behind
-// at most one small step, with a pause between steps.
+// synced here: this thread pays each step's journal commit, and a group commit waits behind at
+// most one small step (a 64 MiB segment takes about 0.1 s on an idle disk).
 Status SegmentedWal::RemoveGradually(const std::string& path) {
   constexpr uint64_t kStepBytes = 1ull << 20;
   auto size = env_->GetFileSize(path);
@@ -803,7 +802,6 @@ Status SegmentedWal::RemoveGradually(const std::string& path) {
       remaining -= kStepBytes;
       HYDRANT_RETURN_IF_ERROR(env_->TruncateFile(path, remaining));
       HYDRANT_RETURN_IF_ERROR((*file)->Sync());
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     HYDRANT_RETURN_IF_ERROR((*file)->Close());
   }
