@@ -6,7 +6,6 @@
 #include <chrono>
 #include <future>
 #include <string>
-#include <thread>
 
 #include "common/env.h"
 
@@ -55,16 +54,13 @@ TEST(LogSyncTurnsTest, DirectWritesWaitPieceByPieceForALogSyncInFlight) {
   const std::string dir = mkdtemp(tmpl);
   Env* env = Env::Default();
   const std::string data(3 << 20, 'o');
-  auto write = [&](const std::string& name) {
-    auto file = env->NewWritableFile(dir + "/" + name, /*truncate=*/true, WriteMode::kDirect);
-    EXPECT_TRUE(file.ok());
-    EXPECT_TRUE((*file)->Append(data).ok());
-    EXPECT_TRUE((*file)->Sync().ok());
-    EXPECT_TRUE((*file)->Close().ok());
-  };
+  auto file = env->NewWritableFile(dir + "/during", /*truncate=*/true, WriteMode::kDirect);
+  ASSERT_TRUE(file.ok());
   LogSyncTurns::Shared().Begin();
-  auto start = Clock::now();
-  write("during");
+  const auto start = Clock::now();
+  EXPECT_TRUE((*file)->Append(data).ok());
+  EXPECT_TRUE((*file)->Sync().ok());
+  EXPECT_TRUE((*file)->Close().ok());
   EXPECT_GE(Since(start), milliseconds(30));
   LogSyncTurns::Shared().End();
   EXPECT_EQ(*env->ReadFile(dir + "/during"), data);

@@ -635,7 +635,7 @@ Status SegmentedWal::WriteAndSync(std::string_view bytes) {
   return Status::Ok();
 }
 
-// Before the readers hear of the group: a lane woken by it finds its bytes kept.
+// Before the listener wakes the lanes: a lane woken by this group finds its bytes kept.
 void SegmentedWal::KeepWritten() {
   if (recent_ == nullptr || written_.empty()) return;
   std::shared_ptr<const std::string> buffer;

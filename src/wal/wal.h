@@ -127,8 +127,9 @@ class Wal {
 
   // Visits durable records from `from` (a frame start, a segment's end, or Begin()) in order
   // until `visit` returns false or the durable end is reached. Reads in chunks of up to
-  // 1 MiB, from Options::recent where it holds them. NotFound if `from` lies in a released segment; InvalidArgument if it lies past
-  // the durable end; Corruption if a durable frame fails its checks.
+  // 1 MiB, from Options::recent where it holds them. NotFound if `from` lies in a released
+  // segment; InvalidArgument if it lies past the durable end; Corruption if a durable frame
+  // fails its checks.
   virtual Status Read(LogPosition from, const std::function<bool(const RecordView&)>& visit) const = 0;
 
   // Deletes every segment whose records all lie before `position`, except `position`'s own
