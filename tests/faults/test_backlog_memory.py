@@ -8,7 +8,9 @@ index entry, a position, a callback) would cost at least 8 bytes x 3 million = 2
 the bound. The stream's objects are 1 MiB: what delivery holds by design (the object in flight,
 the next one built ahead, the aligned I/O buffers) grows with the buffering size, not the
 backlog, and at 1 MiB it stays well below the bound (8-11 MiB; with 5 MiB objects it is
-20 MiB by itself). Every byte sent arrives. Records come from hydrant-loadgen (built beside hydrant),
+20 MiB by itself). So does the memory that keeps what the logs wrote last for delivery to read
+(`--wal-read-cache-mb`): a fixed budget whatever the backlog (64 MiB by default), set to 4 MiB
+here so that it cannot hide a per-record structure. Every byte sent arrives. Records come from hydrant-loadgen (built beside hydrant),
 because a Python client cannot send 3 million records within the time a test may take.
 """
 import json
@@ -47,7 +49,7 @@ def test_backlog_for_a_missing_bucket_stays_on_disk(hydrant_factory):
     loadgen = hydrant_binary().parent / "hydrant-loadgen"
     assert loadgen.exists(), f"{loadgen} not built (`make build` builds it)"
     expected = REQUESTS * PER_REQUEST * RECORD_SIZE
-    server = hydrant_factory(max_buffered_bytes=2 * expected)
+    server = hydrant_factory(max_buffered_bytes=2 * expected, extra_args=["--wal-read-cache-mb", "4"])
     bucket = "backlog-later"
     server.create_s3_stream("backlog", bucket, size_mb=1, interval_s=1)
     server.firehose().put_record_batch(DeliveryStreamName="backlog", Records=[{"Data": b"w" * 100}] * 500)
