@@ -521,7 +521,9 @@ def parse_ceiling():
 
 def run_script(script, env, stream="stdout"):
     """Runs a bench script; returns its per-run JSON lines."""
-    e = dict(os.environ, BUILD_DIR=BUILD_DIR, DATA_PARENT=DATA_PARENT, **env)
+    # The matrix's own ONLY (which sections to run) is not the script's scenario filter.
+    e = {k: v for k, v in os.environ.items() if k != "ONLY"}
+    e.update(BUILD_DIR=BUILD_DIR, DATA_PARENT=DATA_PARENT, **env)
     log(f"{script} {env}")
     p = subprocess.run([sys.executable, os.path.join(ROOT, "bench", script)], env=e,
                        capture_output=True, text=True)
