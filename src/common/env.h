@@ -67,6 +67,13 @@ class Env {
   // Opens for appending; creates the file if missing. truncate=true empties it first.
   virtual Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path, bool truncate,
                                                                 WriteMode mode = WriteMode::kBuffered) = 0;
+  // Opens an existing file to be written again from its start as a kDirectLog file, keeping its
+  // blocks: writes over blocks a file already has change no size and allocate nothing, so their
+  // fdatasync needs no journal commit (bench/README.md). Bytes past those written stay until
+  // Close cuts them. This default, and a file system that refuses O_DIRECT, truncate it instead.
+  virtual Result<std::unique_ptr<WritableFile>> ReuseWritableFile(const std::string& path) {
+    return NewWritableFile(path, /*truncate=*/true, WriteMode::kDirectLog);
+  }
   // direct=true reads around the page cache (O_DIRECT; whole aligned blocks through a pooled
   // buffer, then copied out): for data written with a direct WriteMode and read once, which the
   // page cache would only slow down. Falls back to cached reads where O_DIRECT is refused.

@@ -100,6 +100,7 @@ class PosixWritableFile final : public WritableFile {
 constexpr size_t kDirectBlock = kDirectBlockBytes;
 // Bytes a direct file writes per call, copied into an aligned buffer first.
 constexpr size_t kDirectStagingBytes = 1 << 20;
+constexpr size_t kObjectPieceBytes = 256 << 10;
 
 struct FreeAligned {
   void operator()(char* p) const { std::free(p); }
@@ -185,11 +186,12 @@ class LogSyncTurn {
 // leaves each sector old or new and either way holds them (the PostgreSQL WAL relies on the same).
 class DirectWritableFile final : public WritableFile {
  public:
-  DirectWritableFile(std::string path, int fd, uint64_t size, AlignedBuffer tail, bool exact_syncs)
+  DirectWritableFile(std::string path, int fd, uint64_t size, AlignedBuffer tail, bool exact_syncs,
+                     uint64_t written_end)
       : path_(std::move(path)),
         fd_(fd),
         size_(size),
-        written_end_(size),
+        written_end_(written_end),
         tail_(std::move(tail)),
         exact_syncs_(exact_syncs) {}
   ~DirectWritableFile() override { (void)Close(); }
@@ -226,7 +228,7 @@ class DirectWritableFile final : public WritableFile {
       const size_t held = size_ % kDirectBlock;
       const uint64_t start = size_ - held;
       std::memcpy(staging, tail_.get(), held);
-      const size_t n = std::min(data.size(), kDirectStagingBytes - held);
+      const size_t n = std::min(data.size(), (exact_syncs_ ? kObjectPieceBytes : kDirectStagingBytes) - held);
       std::memcpy(staging + held, data.data(), n);
       data.remove_prefix(n);
       const size_t end = held + n;
@@ -391,7 +393,21 @@ class PosixEnv final : public Env {
       }
     }
     return std::unique_ptr<WritableFile>(
-        new DirectWritableFile(path, fd, size, std::move(tail), mode == WriteMode::kDirect));
+        new DirectWritableFile(path, fd, size, std::move(tail), mode == WriteMode::kDirect, size));
+  }
+  Result<std::unique_ptr<WritableFile>> ReuseWritableFile(const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINVAL) return NewWritableFile(path, /*truncate=*/true, WriteMode::kDirectLog);
+      return Status::FromErrno("open " + path, errno);
+    }
+    auto file_size = FileSize(fd, path);
+    if (!file_size.ok()) {
+      ::close(fd);
+      return file_size.status();
+    }
+    return std::unique_ptr<WritableFile>(new DirectWritableFile(path, fd, 0, NewAlignedBuffer(kDirectBlock),
+                                                                /*exact_syncs=*/false, *file_size));
   }
 
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path,

@@ -14,8 +14,8 @@ constexpr size_t kMaxChunk = 1 << 20;
 }  // namespace
 
 SegmentReader::SegmentReader(const RandomAccessFile& file, uint64_t offset, uint64_t limit,
-                             uint8_t frame_type)
-    : file_(file), offset_(offset), limit_(limit), frame_type_(frame_type), chunk_(kFirstChunk) {}
+                             uint8_t frame_type, uint32_t seed)
+    : file_(file), offset_(offset), limit_(limit), frame_type_(frame_type), seed_(seed), chunk_(kFirstChunk) {}
 
 bool SegmentReader::Next(Frame* frame) {
   if (!status_.ok() || offset_ >= limit_) return false;
@@ -34,7 +34,7 @@ bool SegmentReader::Next(Frame* frame) {
   if (limit_ - offset_ < frame_size) return Fail("truncated frame");
   if (!Fill(frame_size)) return false;
   p = buffer_.data() + (offset_ - buffer_offset_);
-  if (!FrameCrcMatches(p, header.length)) return Fail("frame CRC mismatch");
+  if (!FrameCrcMatches(p, header.length, seed_)) return Fail("frame CRC mismatch");
   frame->offset = offset_;
   frame->next = offset_ + frame_size;
   frame->arrival_millis = header.arrival_millis;

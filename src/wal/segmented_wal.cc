@@ -1,6 +1,7 @@
 // SegmentedWal: the Wal over numbered segment files, group-committed by an Activity on the
 // shared sync pool (a log costs a thread only while it writes).
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <condition_variable>
@@ -8,6 +9,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -32,6 +34,19 @@ constexpr auto kIdleRelease = std::chrono::milliseconds(200);
 // the disk, so more of them than cores keeps the device busy; a log waits its turn meanwhile and
 // its next group grows.
 constexpr int kSyncThreads = 16;
+// A released segment's file is kept, renamed, as its log's next segment (wal.h). The process
+// keeps at most this many bytes of such spares, whatever the number of logs.
+constexpr uint64_t kMaxSpareBytes = 512ull << 20;
+constexpr std::string_view kSpareFileName = "spare-segment";
+std::atomic<uint64_t> spare_bytes_kept{0};
+
+bool ReserveSpareBytes(uint64_t n) {
+  uint64_t kept = spare_bytes_kept.load();
+  do {
+    if (kept + n > kMaxSpareBytes) return false;
+  } while (!spare_bytes_kept.compare_exchange_weak(kept, kept + n));
+  return true;
+}
 
 class SegmentedWal final : public Wal {
  public:
@@ -76,6 +91,7 @@ class SegmentedWal final : public Wal {
     uint64_t size;  // bytes written and synced; for all but the last, the end of its last frame
     uint64_t header_size = kSegmentHeaderSize;  // where its first frame starts
     std::shared_ptr<const std::string> data_key{};  // encrypted segments only
+    uint32_t seed = 0;  // FrameSeed(number) in a version-3 segment
   };
   // Within a group's bytes, where a new segment starts (its header is at `at`).
   struct Roll {
@@ -95,8 +111,14 @@ class SegmentedWal final : public Wal {
   };
 
   std::string SegmentPath(uint64_t number) const { return JoinPath(dir_, SegmentFileName(number)); }
+  std::string SparePath() const { return JoinPath(dir_, std::string(kSpareFileName)); }
   Status RecoverSegment(uint64_t number, RecoveryReport* report);
-  Status CreateSegment(uint64_t number);
+  // Opens the file of a new segment as file_: the spare's when the log has one and the segment
+  // is plaintext, else a new file.
+  Status CreateSegment(const Segment& segment);
+  // Keeps a released segment's file as the spare, if the log has none and the process's spares
+  // leave room. True when it did.
+  bool KeepAsSpare(uint64_t number);
   // Append's encrypted path, called with `lock` held and the group's counters updated: reserves
   // the frames' bytes, seals them with the lock released, copies them in. Returns unlocked.
   void SealOutsideLock(std::unique_lock<std::mutex>& lock, std::span<const std::string_view> records,
@@ -138,6 +160,8 @@ class SegmentedWal final : public Wal {
   std::chrono::steady_clock::time_point last_commit_;  // guarded by mu_
   std::shared_ptr<const DurableListener> listener_;  // guarded by mu_
   std::string key_ref_;                     // guarded by mu_: what new segments are sealed with
+  // Segments that Reads in progress started in: their files are not reused while read.
+  mutable std::multiset<uint64_t> reading_;  // guarded by mu_
   std::shared_ptr<const std::string> writer_key_;  // guarded by mu_: the current segment's data key
   // Encrypted appends reserve their frames' bytes under mu_ and seal them outside it (GCM is
   // the costly part); a group is written only once its appends have copied their frames in.
@@ -148,6 +172,7 @@ class SegmentedWal final : public Wal {
   int writing_sealing_ = 0;          // guarded by mu_: appends sealing into writing_
   std::condition_variable sealed_;   // writing_sealing_ reached 0
   uint64_t current_header_size_ = kSegmentHeaderSize;  // guarded by mu_
+  uint32_t current_seed_ = 0;                          // guarded by mu_
   bool roll_before_next_ = false;           // guarded by mu_: the current segment takes no more
 
   // Owned by the running SyncStep (by Recover/Close when none runs).
@@ -160,6 +185,9 @@ class SegmentedWal final : public Wal {
   std::unique_ptr<WritableFile> file_;  // the last segment, open for appending
   uint64_t file_size_ = 0;
   std::chrono::steady_clock::time_point next_repair_;
+
+  std::mutex spare_mu_;       // serializes renames to and from the spare
+  uint64_t spare_bytes_ = 0;  // guarded by spare_mu_: the spare's size; 0 when there is none
 
   std::mutex close_mu_;  // serializes Close
   bool closed_ = false;  // guarded by close_mu_
@@ -175,6 +203,14 @@ Status SegmentedWal::Recover(RecoveryReport* report) {
   }
   std::sort(numbers.begin(), numbers.end());
   for (uint64_t number : numbers) HYDRANT_RETURN_IF_ERROR(RecoverSegment(number, report));
+  if (env_->FileExists(SparePath())) {
+    auto size = env_->GetFileSize(SparePath());
+    if (size.ok() && *size > 0 && ReserveSpareBytes(*size)) {
+      spare_bytes_ = *size;
+    } else {
+      HYDRANT_RETURN_IF_ERROR(RemoveGradually(SparePath()));
+    }
+  }
 
   // An encrypted segment is never appended to again (its nonces are offsets), nor is a
   // plaintext one when records are to be encrypted now: a new segment starts.
@@ -182,7 +218,7 @@ Status SegmentedWal::Recover(RecoveryReport* report) {
     Segment segment{.number = segments_.empty() ? 1 : segments_.back().number + 1, .size = 0};
     auto header = NewSegmentHeader(&segment);
     if (!header.ok()) return header.status();
-    HYDRANT_RETURN_IF_ERROR(CreateSegment(segment.number));
+    HYDRANT_RETURN_IF_ERROR(CreateSegment(segment));
     HYDRANT_RETURN_IF_ERROR(file_->Append(*header));
     HYDRANT_RETURN_IF_ERROR(file_->Sync());
     file_size_ = segment.size = header->size();
@@ -195,6 +231,7 @@ Status SegmentedWal::Recover(RecoveryReport* report) {
     file_ = std::move(*file);
     file_size_ = segments_.back().size;
   }
+  current_seed_ = segments_.back().seed;
   next_ = durable_end_ = LogPosition{segments_.back().number, segments_.back().size};
   return Status::Ok();
 }
@@ -266,7 +303,8 @@ Status SegmentedWal::RecoverSegment(uint64_t number, RecoveryReport* report) {
                       std::string_view(head).substr(0, kSegmentMagic.size()) != kSegmentMagic
                   ? "bad segment magic"
                   : "torn segment header";
-  } else if (header.version != kFormatVersion && header.version != kSealedFormatVersion) {
+  } else if (header.version != kFormatVersion && header.version != kSealedFormatVersion &&
+             header.version != kSeededFormatVersion) {
     return Status::FailedPrecondition(path + ": unsupported WAL format version " +
                                       std::to_string(header.version));
   } else {
@@ -287,8 +325,9 @@ Status SegmentedWal::RecoverSegment(uint64_t number, RecoveryReport* report) {
       segment.header_size = header.size;
       segment.data_key = std::make_shared<const std::string>(std::move(*data_key));
     }
+    if (header.version == kSeededFormatVersion) segment.seed = FrameSeed(number);
     SegmentReader reader(**file, segment.header_size, *size,
-                         segment.data_key ? kSealedRecord : kFullRecord);
+                         segment.data_key ? kSealedRecord : kFullRecord, segment.seed);
     Frame frame;
     while (reader.Next(&frame)) ++report->records;
     if (!reader.status().ok()) {
@@ -335,7 +374,8 @@ Result<std::string> SegmentedWal::NewSegmentHeader(Segment* segment) {
     writer_key_.reset();
     segment->header_size = kSegmentHeaderSize;
     segment->data_key.reset();
-    return EncodeSegmentHeader();
+    segment->seed = FrameSeed(segment->number);
+    return EncodeSegmentHeader(kSeededFormatVersion);
   }
   const std::string* master = keys_ ? keys_->Master(key_ref_) : nullptr;
   if (master == nullptr) return Status::InvalidArgument("no master key " + key_ref_);
@@ -355,13 +395,26 @@ Status SegmentedWal::RollLocked() {
   pending_.bytes += *header;
   next_ = LogPosition{segment.number, header->size()};
   current_header_size_ = header->size();
+  current_seed_ = segment.seed;
   roll_before_next_ = false;
   return Status::Ok();
 }
 
-// Creates the (empty) file of a new segment as file_ and makes its directory entry durable.
-Status SegmentedWal::CreateSegment(uint64_t number) {
-  auto file = env_->NewWritableFile(SegmentPath(number), /*truncate=*/true, WriteMode::kDirectLog);
+// Makes the new segment's directory entry durable before anything is written to it. A reused
+// file's old frames fail the new segment's CRCs (wal_format.h); an encrypted segment always
+// gets a new file, as its frames' CRCs are not seeded.
+Status SegmentedWal::CreateSegment(const Segment& segment) {
+  const std::string path = SegmentPath(segment.number);
+  bool reuse = false;
+  {
+    std::lock_guard lock(spare_mu_);
+    if (spare_bytes_ > 0 && !segment.data_key) {
+      reuse = env_->RenameFile(SparePath(), path).ok();
+      spare_bytes_kept.fetch_sub(std::exchange(spare_bytes_, 0));
+    }
+  }
+  auto file = reuse ? env_->ReuseWritableFile(path)
+                    : env_->NewWritableFile(path, /*truncate=*/true, WriteMode::kDirectLog);
   if (!file.ok()) return file.status();
   HYDRANT_RETURN_IF_ERROR(env_->SyncDir(dir_));
   file_ = std::move(*file);
@@ -416,7 +469,7 @@ LogPosition SegmentedWal::Append(std::span<const std::string_view> records, int6
       sync_->Wake();
       return first;
     }
-    for (std::string_view record : records) AppendFrame(&pending_.bytes, arrival_millis, record);
+    for (std::string_view record : records) AppendFrame(&pending_.bytes, arrival_millis, record, current_seed_);
   }
   if (done) pending_.callbacks.push_back(std::move(done));
   lock.unlock();
@@ -566,6 +619,7 @@ bool SegmentedWal::CommitPending(std::unique_lock<std::mutex>& lock) {
     // writer's header size and data key: the next frame would be sealed with the key of a segment
     // that does not exist. An encrypted log rolls again before its next frame, as after Repair.
     current_header_size_ = segments_.back().header_size;
+    current_seed_ = segments_.back().seed;
     if (segments_.back().data_key || !key_ref_.empty()) roll_before_next_ = true;
     if (repaired.ok()) {
       next_ = LogPosition{segments_.back().number, segments_.back().size};
@@ -614,7 +668,7 @@ Status SegmentedWal::WriteGroup(const Group& group) {
     // The old segment is complete and synced before the new one receives anything.
     HYDRANT_RETURN_IF_ERROR(WriteAndSync(bytes.substr(start, roll.at - start)));
     HYDRANT_RETURN_IF_ERROR(file_->Close());
-    HYDRANT_RETURN_IF_ERROR(CreateSegment(roll.segment.number));
+    HYDRANT_RETURN_IF_ERROR(CreateSegment(roll.segment));
     {
       std::lock_guard lock(mu_);
       segments_.push_back(roll.segment);
@@ -683,6 +737,7 @@ Status SegmentedWal::Repair() {
   std::lock_guard lock(mu_);
   segments_.back().size = file_size_;
   current_header_size_ = segments_.back().header_size;
+  current_seed_ = segments_.back().seed;
   // The failed group's frames may have reached the disk: their offsets (nonces) are not used
   // again under the same data key. A plaintext segment is appended to as before.
   if (segments_.back().data_key || !key_ref_.empty()) roll_before_next_ = true;
@@ -712,8 +767,10 @@ Status SegmentedWal::Read(LogPosition from,
     uint64_t limit;  // durable end within the segment
     uint64_t header_size;
     std::shared_ptr<const std::string> data_key;
+    uint32_t seed;
   };
   std::vector<Span> spans;
+  std::multiset<uint64_t>::iterator registered;
   {
     std::lock_guard lock(mu_);
     if (from > durable_end_)
@@ -726,9 +783,18 @@ Status SegmentedWal::Read(LogPosition from,
       if (segment.number > durable_end_.segment) break;
       spans.push_back({segment.number,
                        segment.number == durable_end_.segment ? durable_end_.offset : segment.size,
-                       segment.header_size, segment.data_key});
+                       segment.header_size, segment.data_key, segment.seed});
     }
+    registered = reading_.insert(from.segment);
   }
+  struct Unregister {
+    const SegmentedWal* log;
+    std::multiset<uint64_t>::iterator at;
+    ~Unregister() {
+      std::lock_guard lock(log->mu_);
+      log->reading_.erase(at);
+    }
+  } unregister{this, registered};
   if (spans.empty() || spans.front().segment != from.segment) {
     return Status::NotFound("no WAL segment " + std::to_string(from.segment));
   }
@@ -744,7 +810,7 @@ Status SegmentedWal::Read(LogPosition from,
     SegmentSource source(env_, JoinPath(dir_, name), recent_, recent_id_, spans[i].segment);
     std::optional<NonceCipher> cipher;
     if (spans[i].data_key) cipher.emplace(*spans[i].data_key);
-    SegmentReader reader(source, offset, spans[i].limit, cipher ? kSealedRecord : kFullRecord);
+    SegmentReader reader(source, offset, spans[i].limit, cipher ? kSealedRecord : kFullRecord, spans[i].seed);
     Frame frame;
     while (reader.Next(&frame)) {
       RecordView view{.position = {spans[i].segment, frame.offset},
@@ -771,6 +837,7 @@ Status SegmentedWal::Read(LogPosition from,
 
 Status SegmentedWal::ReleaseBefore(LogPosition position) {
   std::vector<uint64_t> doomed;
+  bool read = false;  // a Read in progress may be in the doomed segments
   {
     std::lock_guard lock(mu_);
     // position's own segment stays even when position is its end, so that Read(position)
@@ -780,11 +847,27 @@ Status SegmentedWal::ReleaseBefore(LogPosition position) {
       doomed.push_back(segments_.front().number);
       segments_.pop_front();
     }
+    read = !doomed.empty() && !reading_.empty() && *reading_.begin() <= doomed.back();
   }
   if (recent_ != nullptr && !doomed.empty()) recent_->ForgetBefore(recent_id_, doomed.back() + 1);
   if (doomed.empty()) return Status::Ok();
+  // The newest is the one kept: the oldest may still be open in a reader that began before.
+  if (!read && KeepAsSpare(doomed.back())) doomed.pop_back();
   for (uint64_t number : doomed) HYDRANT_RETURN_IF_ERROR(RemoveGradually(SegmentPath(number)));
   return env_->SyncDir(dir_);
+}
+
+bool SegmentedWal::KeepAsSpare(uint64_t number) {
+  std::lock_guard lock(spare_mu_);
+  if (spare_bytes_ > 0) return false;
+  auto size = env_->GetFileSize(SegmentPath(number));
+  if (!size.ok() || *size == 0 || !ReserveSpareBytes(*size)) return false;
+  if (!env_->RenameFile(SegmentPath(number), SparePath()).ok()) {
+    spare_bytes_kept.fetch_sub(*size);
+    return false;
+  }
+  spare_bytes_ = *size;
+  return true;
 }
 
 // Freeing a large file's blocks is one long file-system journal operation (about 1 ms per
@@ -852,6 +935,9 @@ Status SegmentedWal::Close() {
     lock.lock();
     if (status_.ok() && !closed.ok()) status_ = closed;
     if (recent_ != nullptr) recent_->Forget(recent_id_);
+    // The spare stays on disk for the next Open; the process no longer counts it.
+    std::lock_guard spare_lock(spare_mu_);
+    spare_bytes_kept.fetch_sub(std::exchange(spare_bytes_, 0));
   }
   std::lock_guard lock(mu_);
   return status_;

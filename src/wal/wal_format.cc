@@ -49,11 +49,17 @@ uint32_t UnmaskCrc(uint32_t masked) {
   return (rot >> 17) | (rot << 15);
 }
 
-std::string EncodeSegmentHeader() {
+std::string EncodeSegmentHeader(uint32_t version) {
   std::string header(kSegmentHeaderSize, '\0');
   header.replace(0, kSegmentMagic.size(), kSegmentMagic);
-  EncodeFixed32(header.data() + 8, kFormatVersion);
+  EncodeFixed32(header.data() + 8, version);
   return header;
+}
+
+uint32_t FrameSeed(uint64_t segment) {
+  char number[8];
+  EncodeFixed64(number, segment);
+  return Crc32c(std::string_view(number, sizeof(number)));
 }
 
 std::string EncodeSealedSegmentHeader(std::string_view key_ref, std::string_view sealed_key) {
@@ -113,12 +119,12 @@ void AppendSealedFrame(std::string* dst, int64_t arrival_millis, std::string_vie
   EncodeFixed32(header, MaskCrc(Crc32c(std::string_view(header + 4, kFrameHeaderSize - 4 + length))));
 }
 
-void AppendFrame(std::string* dst, int64_t arrival_millis, std::string_view data) {
+void AppendFrame(std::string* dst, int64_t arrival_millis, std::string_view data, uint32_t seed) {
   char header[kFrameHeaderSize];
   EncodeFixed32(header + 4, static_cast<uint32_t>(data.size()));
   header[8] = static_cast<char>(kFullRecord);
   EncodeFixed64(header + 9, static_cast<uint64_t>(arrival_millis));
-  uint32_t crc = Crc32c(std::string_view(header + 4, kFrameHeaderSize - 4));
+  uint32_t crc = Crc32c(std::string_view(header + 4, kFrameHeaderSize - 4), seed);
   crc = Crc32c(data, crc);
   EncodeFixed32(header, MaskCrc(crc));
   dst->append(header, kFrameHeaderSize);
@@ -134,8 +140,8 @@ FrameHeader DecodeFrameHeader(const char* p) {
   };
 }
 
-bool FrameCrcMatches(const char* frame, uint32_t length) {
-  uint32_t actual = Crc32c(std::string_view(frame + 4, kFrameHeaderSize - 4 + length));
+bool FrameCrcMatches(const char* frame, uint32_t length, uint32_t seed) {
+  uint32_t actual = Crc32c(std::string_view(frame + 4, kFrameHeaderSize - 4 + length), seed);
   return actual == UnmaskCrc(DecodeFixed32(frame));
 }
 

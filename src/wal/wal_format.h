@@ -15,6 +15,12 @@
 //        8    4 version   uint32, 1
 //       12    4 reserved  uint32, written as 0, ignored by version-1 readers
 //
+// A version-3 segment has the same 16-byte header with version 3. Its frames' CRCs start from
+// FrameSeed(segment number) instead of 0, so a segment file written again under a new number
+// (a released segment reused, wal.h) never takes its earlier frames for its own: past the
+// new data, the old frames fail their CRC like a torn write. New plaintext segments are
+// version 3; version-1 segments are read as before.
+//
 // Segment header of an encrypted segment (a stream with server-side encryption), h bytes:
 //        0    8 magic       "HYDRANTW"
 //        8    4 version     uint32, 2
@@ -28,7 +34,8 @@
 //
 // Frame, 17-byte header then the record's bytes (one frame per record, never split):
 //   offset size field
-//        0    4 crc             uint32, MaskCrc(CRC32C of bytes 4 .. 17+length)
+//        0    4 crc             uint32, MaskCrc(CRC32C of bytes 4 .. 17+length), continuing from
+//                               FrameSeed(segment) in a version-3 segment
 //        4    4 length          uint32, payload bytes, at most kMaxRecordBytes
 //        8    1 type            uint8, kFullRecord (1); any other value is corruption
 //        9    8 arrival_millis  int64, milliseconds since the Unix epoch
@@ -63,6 +70,7 @@ inline constexpr uint32_t kFormatVersion = 1;
 inline constexpr size_t kSegmentHeaderSize = 16;
 inline constexpr size_t kFrameHeaderSize = 17;
 inline constexpr uint32_t kSealedFormatVersion = 2;
+inline constexpr uint32_t kSeededFormatVersion = 3;
 inline constexpr size_t kMaxSegmentHeaderSize = 1024;
 inline constexpr uint8_t kFullRecord = 1;
 inline constexpr uint8_t kSealedRecord = 2;
@@ -96,8 +104,10 @@ inline uint64_t DecodeFixed64(const char* p) {
   return v;
 }
 
-// The 16-byte header of a version-1 segment.
-std::string EncodeSegmentHeader();
+// The 16-byte header of a plaintext segment: version 1, or kSeededFormatVersion.
+std::string EncodeSegmentHeader(uint32_t version = kFormatVersion);
+// Where a version-3 segment's frame CRCs start: the CRC32C of its number (8 bytes).
+uint32_t FrameSeed(uint64_t segment);
 // The header of an encrypted (version-2) segment.
 std::string EncodeSealedSegmentHeader(std::string_view key_ref, std::string_view sealed_key);
 
@@ -114,8 +124,9 @@ struct SegmentHeader {
 // file is that long).
 SegmentHeader DecodeSegmentHeader(std::string_view bytes);
 
-// Appends one frame holding `data` to *dst. data.size() must be <= kMaxRecordBytes.
-void AppendFrame(std::string* dst, int64_t arrival_millis, std::string_view data);
+// Appends one frame holding `data` to *dst. data.size() must be <= kMaxRecordBytes. `seed`:
+// FrameSeed(segment) in a version-3 segment, else 0.
+void AppendFrame(std::string* dst, int64_t arrival_millis, std::string_view data, uint32_t seed = 0);
 
 // The nonce and the authenticated data of a sealed frame (see above), in caller's buffers
 // (no allocation per record).
@@ -147,7 +158,8 @@ struct FrameHeader {
 };
 // `p` must point at kFrameHeaderSize readable bytes.
 FrameHeader DecodeFrameHeader(const char* p);
-// Whether the CRC in `frame` (header and `length` payload bytes) matches its contents.
-bool FrameCrcMatches(const char* frame, uint32_t length);
+// Whether the CRC in `frame` (header and `length` payload bytes) matches its contents, the CRC
+// starting from `seed` (AppendFrame).
+bool FrameCrcMatches(const char* frame, uint32_t length, uint32_t seed = 0);
 
 }  // namespace hydrant::wal

@@ -66,6 +66,15 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(const s
   return std::unique_ptr<WritableFile>(new TestWritableFile(this, path, std::move(*target)));
 }
 
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::ReuseWritableFile(const std::string& path) {
+  auto target = base_->ReuseWritableFile(path);
+  if (!target.ok()) return target.status();
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = files_.try_emplace(path, FileState{.entry_durable = true});
+  it->second.size = it->second.synced_size = 0;
+  return std::unique_ptr<WritableFile>(new TestWritableFile(this, path, std::move(*target)));
+}
+
 Result<std::unique_ptr<RandomAccessFile>> FaultInjectionEnv::NewRandomAccessFile(
     const std::string& path, bool direct) {
   auto target = base_->NewRandomAccessFile(path, direct);

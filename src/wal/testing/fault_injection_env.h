@@ -6,7 +6,8 @@
 // DropUnsyncedData() then simulates power loss: each such file is cut back to its synced
 // size, and files whose directory entry was never synced are deleted.
 // Approximations: an unsynced rename or removal is treated as durable; a file opened for
-// appending that the env has not seen being written is treated as fully synced.
+// appending that the env has not seen being written is treated as fully synced; a reused file
+// (ReuseWritableFile) loses its old bytes past the synced ones, as if it had been truncated.
 //
 // Thread-safe. Files it hands out must not outlive it.
 #pragma once
@@ -29,6 +30,7 @@ class FaultInjectionEnv final : public Env {
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path, bool truncate,
                                                         WriteMode mode = WriteMode::kBuffered) override;
+  Result<std::unique_ptr<WritableFile>> ReuseWritableFile(const std::string& path) override;
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path,
                                                                 bool direct = false) override;
   Result<std::string> ReadFile(const std::string& path) override { return base_->ReadFile(path); }
