@@ -837,7 +837,10 @@ Status SegmentedWal::Read(LogPosition from,
 
 Status SegmentedWal::ReleaseBefore(LogPosition position) {
   std::vector<uint64_t> doomed;
-  bool read = false;  // a Read in progress may be in the doomed segments
+  // Whether the newest doomed segment's file may be reused: it is version 3 (a crash between
+  // its rename and its new header leaves frames that fail the new number's CRC; a version-1 or
+  // encrypted segment's would not), and no Read in progress may be in it.
+  bool reusable = false;
   {
     std::lock_guard lock(mu_);
     // position's own segment stays even when position is its end, so that Read(position)
@@ -845,14 +848,14 @@ Status SegmentedWal::ReleaseBefore(LogPosition position) {
     uint64_t keep_from = std::min(position.segment, durable_end_.segment);
     while (segments_.front().number < keep_from) {
       doomed.push_back(segments_.front().number);
+      reusable = segments_.front().seed != 0;
       segments_.pop_front();
     }
-    read = !doomed.empty() && !reading_.empty() && *reading_.begin() <= doomed.back();
+    if (!reading_.empty() && !doomed.empty() && *reading_.begin() <= doomed.back()) reusable = false;
   }
   if (recent_ != nullptr && !doomed.empty()) recent_->ForgetBefore(recent_id_, doomed.back() + 1);
   if (doomed.empty()) return Status::Ok();
-  // The newest is the one kept: the oldest may still be open in a reader that began before.
-  if (!read && KeepAsSpare(doomed.back())) doomed.pop_back();
+  if (reusable && KeepAsSpare(doomed.back())) doomed.pop_back();
   for (uint64_t number : doomed) HYDRANT_RETURN_IF_ERROR(RemoveGradually(SegmentPath(number)));
   return env_->SyncDir(dir_);
 }

@@ -954,6 +954,31 @@ TEST_F(WalTest, ASegmentBeingReadIsDeletedNotReused) {
   EXPECT_FALSE(Env::Default()->FileExists(JoinPath(dir_, "spare-segment")));
 }
 
+TEST_F(WalTest, OnlyVersion3SegmentsAreKeptForReuse) {
+  // Segments 1 and 2 as an earlier Hydrant wrote them: version 1, frames not seeded.
+  ASSERT_TRUE(Env::Default()->CreateDirs(dir_).ok());
+  for (uint64_t n : {1, 2}) {
+    std::string bytes = EncodeSegmentHeader();
+    AppendFrame(&bytes, 1, "old");
+    WriteSegment(n, bytes);
+  }
+  auto wal = Open(4096);
+  ASSERT_TRUE(wal);
+  auto fill_until = [&](uint64_t segment) {
+    for (int i = 0; wal->DurableEnd().segment < segment; ++i) {
+      ASSERT_TRUE(AppendSync(*wal, {std::string(1000, 'r')}, i).ok());
+    }
+  };
+  const std::string spare = JoinPath(dir_, "spare-segment");
+  fill_until(3);
+  ASSERT_TRUE(wal->ReleaseBefore(wal->DurableEnd()).ok());
+  EXPECT_EQ(SegmentFiles(), std::vector<std::string>{SegmentFileName(3)});
+  EXPECT_FALSE(Env::Default()->FileExists(spare));
+  fill_until(4);
+  ASSERT_TRUE(wal->ReleaseBefore(wal->DurableEnd()).ok());
+  EXPECT_TRUE(Env::Default()->FileExists(spare));
+}
+
 TEST_F(WalTest, ReleasedSegmentsAreNoLongerKept) {
   RecentWrites recent(64 << 20);
   auto opened = Wal::Open(Options{.env = &env_, .dir = dir_, .max_segment_bytes = 4096, .recent = &recent}, nullptr);
