@@ -657,7 +657,7 @@ int Serve(ServeOptions options, const CLI::App& serve) {
     return answer;
   });
   api::LambdaHandler lambda(registry->get(), &invoker, options.region, options.account_id);
-  api::MetricsHandler metrics(catalog->get(), &budget);
+  api::MetricsHandler metrics(catalog->get(), &budget, deps.recent_writes);
   api::GlueHandler glue(glue_catalog->get(), options.region, options.account_id);
   api::Router router(&firehose, &s3, &lambda, &metrics, &authenticator, clock);
   router.SetCorsOrigins(options.cors_origins);

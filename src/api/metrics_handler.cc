@@ -189,6 +189,24 @@ std::string RenderPrometheusText(const ServerMetricsSnapshot& snapshot) {
   AppendHeader("hydrant_disk_budget_cap_bytes", "The cap on undelivered data on disk (--max-buffered-bytes).",
                Kind::kGauge, &out);
   AppendSample("hydrant_disk_budget_cap_bytes", nullptr, std::to_string(snapshot.disk_budget_cap_bytes), &out);
+  const struct {
+    const char* name;
+    const char* help;
+    Kind kind;
+    uint64_t value;
+  } cache[] = {
+      {"hydrant_wal_read_cache_bytes", "Bytes the write-ahead logs' read cache holds, all streams (--wal-read-cache-mb).",
+       Kind::kGauge, snapshot.wal_read_cache_bytes},
+      {"hydrant_wal_read_cache_hit_bytes_total", "Bytes delivery read back from the write-ahead logs' read cache.",
+       Kind::kCounter, snapshot.wal_read_cache_hit_bytes},
+      {"hydrant_wal_read_cache_miss_bytes_total",
+       "Bytes delivery read back from the write-ahead log files: the read cache did not hold them all.",
+       Kind::kCounter, snapshot.wal_read_cache_miss_bytes},
+  };
+  for (const auto& family : cache) {
+    AppendHeader(family.name, family.help, family.kind, &out);
+    AppendSample(family.name, nullptr, std::to_string(family.value), &out);
+  }
   return out;
 }
 
@@ -197,6 +215,11 @@ ServerMetricsSnapshot MetricsHandler::Snapshot() const {
   if (budget_) {
     snapshot.disk_budget_used_bytes = budget_->used();
     snapshot.disk_budget_cap_bytes = budget_->cap();
+  }
+  if (recent_) {
+    snapshot.wal_read_cache_bytes = recent_->kept_bytes();
+    snapshot.wal_read_cache_hit_bytes = recent_->hit_bytes();
+    snapshot.wal_read_cache_miss_bytes = recent_->missed_bytes();
   }
   for (const std::string& name : catalog_->ListNames()) {
     auto stream = catalog_->Find(name);

@@ -11,6 +11,7 @@
 #include "stream/catalog.h"
 #include "stream/delivery_stream.h"
 #include "stream/disk_budget.h"
+#include "wal/recent_writes.h"
 
 namespace hydrant::api {
 
@@ -34,6 +35,10 @@ struct StreamMetricsSnapshot {
 struct ServerMetricsSnapshot {
   uint64_t disk_budget_used_bytes = 0;
   uint64_t disk_budget_cap_bytes = 0;
+  // The logs' read cache (wal::RecentWrites, --wal-read-cache-mb; all 0 when it is off).
+  uint64_t wal_read_cache_bytes = 0;
+  uint64_t wal_read_cache_hit_bytes = 0;
+  uint64_t wal_read_cache_miss_bytes = 0;
   std::vector<StreamMetricsSnapshot> streams;  // in the order they are rendered
 };
 
@@ -43,9 +48,10 @@ std::string RenderPrometheusText(const ServerMetricsSnapshot& snapshot);
 // Thread-safe.
 class MetricsHandler {
  public:
-  // `budget` may be null (no disk-cap gauges).
-  MetricsHandler(stream::Catalog* catalog, const stream::DiskBudget* budget)
-      : catalog_(catalog), budget_(budget) {}
+  // `budget` and `recent` may be null (their gauges stay 0).
+  MetricsHandler(stream::Catalog* catalog, const stream::DiskBudget* budget,
+                 const wal::RecentWrites* recent = nullptr)
+      : catalog_(catalog), budget_(budget), recent_(recent) {}
 
   ServerMetricsSnapshot Snapshot() const;
   http::HttpResponse Handle() const;
@@ -56,6 +62,7 @@ class MetricsHandler {
   std::function<std::string()> extra_;
   stream::Catalog* catalog_;
   const stream::DiskBudget* budget_;
+  const wal::RecentWrites* recent_;
 };
 
 }  // namespace hydrant::api

@@ -24,6 +24,7 @@ ServerMetricsSnapshot TwoStreams() {
   ServerMetricsSnapshot snapshot;
   snapshot.disk_budget_used_bytes = 4096;
   snapshot.disk_budget_cap_bytes = 10ull << 30;
+  snapshot.wal_read_cache_hit_bytes = 5000;
   StreamMetricsSnapshot a;
   a.name = "alpha";
   a.kind = &destination::s3::kKind;
@@ -52,6 +53,8 @@ TEST(MetricsRenderTest, SamplesCarryTheStreamLabelAndExactValues) {
   EXPECT_NE(text.find("firehose_delivery_to_s3_data_freshness_seconds{delivery_stream=\"odd\\\"name\\\\\"} 0.005\n"),
             std::string::npos);
   EXPECT_NE(text.find("hydrant_disk_budget_cap_bytes 10737418240\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE hydrant_wal_read_cache_hit_bytes_total counter\nhydrant_wal_read_cache_hit_bytes_total 5000\n"),
+            std::string::npos);
 }
 
 TEST(MetricsRenderTest, HelpQuotesTheCloudWatchName) {

@@ -136,6 +136,32 @@ def test_format_and_families(hydrant):
     assert stream_metrics(hydrant, name) is None
 
 
+@pytest.mark.parametrize("cache_mb", [64, 0])
+def test_delivery_reads_its_records_back_from_the_read_cache(hydrant_factory, cache_mb):
+    """--wal-read-cache-mb: with the default cache a lane reads what was just acknowledged from
+    memory, not from the log files; with 0 there is no cache and its families stay 0."""
+    server = hydrant_factory(extra_args=["--wal-read-cache-mb", str(cache_mb)])
+    bucket, name = unique_name("b"), unique_name("st")
+    server.s3().create_bucket(Bucket=bucket)
+    server.create_s3_stream(name, bucket, size_mb=1, interval_s=900)
+    records = [bytes([65 + i % 26]) * 1000 for i in range(1100)]  # 1.1 MB: one 1 MiB object
+    fh = server.firehose()
+    for i in range(0, len(records), 500):
+        response = fh.put_record_batch(DeliveryStreamName=name,
+                                       Records=[{"Data": d} for d in records[i:i + 500]])
+        assert response["FailedPutCount"] == 0
+    server.wait_objects(bucket, total_bytes=1_000_000)
+    _, values = scrape(server)
+    cache = values[None]
+    if cache_mb:
+        assert cache["hydrant_wal_read_cache_hit_bytes_total"] >= 1_000_000, cache
+        assert cache["hydrant_wal_read_cache_miss_bytes_total"] == 0, cache
+        assert 1_000_000 <= cache["hydrant_wal_read_cache_bytes"] <= cache_mb << 20, cache
+    else:
+        assert cache["hydrant_wal_read_cache_hit_bytes_total"] == 0, cache
+        assert cache["hydrant_wal_read_cache_bytes"] == 0, cache
+
+
 def test_counters_follow_puts_and_delivery(hydrant):
     bucket, name = unique_name("b"), unique_name("st")
     hydrant.s3().create_bucket(Bucket=bucket)
