@@ -44,8 +44,9 @@ enum class WriteMode {
   // block is kept in memory and written again with the next bytes): for large data written once,
   // where copying every byte into the page cache costs more CPU than the rest of the write. The
   // file's size is exact after every Sync. Falls back to kBuffered where the file system refuses
-  // O_DIRECT (tmpfs). Written 256 KiB at a time, each piece after any kDirectLog sync in flight
-  // (common/log_sync_turns.h): a log's fdatasync waits behind at most one piece.
+  // O_DIRECT (tmpfs). Written in pieces paced by the kDirectLog syncs (common/log_sync_turns.h):
+  // as many bytes as the logs wrote go at once, and past that a piece of 256 KiB waits for a
+  // sync in flight to end, so a log's fdatasync waits behind about as many bytes as it writes.
   kDirect,
   // kDirect for a log whose readers know where it ends: Sync may leave zero bytes after the data,
   // fewer than kDirectLogZeroBytes (a truncate per sync would cost a metadata update per group

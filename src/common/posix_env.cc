@@ -100,8 +100,8 @@ class PosixWritableFile final : public WritableFile {
 constexpr size_t kDirectBlock = kDirectBlockBytes;
 // Bytes a direct file writes per call, copied into an aligned buffer first.
 constexpr size_t kDirectStagingBytes = 1 << 20;
-// Bytes of an object (WriteMode::kDirect) written per call: a log sync waits behind at most one
-// such piece (bench/README.md, "Segments written over").
+// Bytes of an object (WriteMode::kDirect) written per call past the credit LogSyncTurns gives:
+// a log sync then waits behind at most one such piece (bench/README.md, "Segments written over").
 constexpr size_t kObjectPieceBytes = 256 << 10;
 
 struct FreeAligned {
@@ -163,23 +163,24 @@ class StagingPool {
   std::vector<AlignedBuffer> free_;  // guarded by mu_
 };
 
-// A kDirect piece waits at most this long for a log sync in flight to end.
+// A kDirect piece past its credit waits at most this long for a log sync in flight to end.
 constexpr auto kLogSyncWait = std::chrono::milliseconds(10);
 
-// Marks a log's write and sync as in flight (LogSyncTurns) for its scope.
+// Marks a log's write and sync of `bytes` as in flight (LogSyncTurns) for its scope.
 class LogSyncTurn {
  public:
-  explicit LogSyncTurn(bool log) : log_(log) {
+  LogSyncTurn(bool log, uint64_t bytes) : log_(log), bytes_(bytes) {
     if (log_) LogSyncTurns::Shared().Begin();
   }
   ~LogSyncTurn() {
-    if (log_) LogSyncTurns::Shared().End();
+    if (log_) LogSyncTurns::Shared().End(bytes_);
   }
   LogSyncTurn(const LogSyncTurn&) = delete;
   LogSyncTurn& operator=(const LogSyncTurn&) = delete;
 
  private:
   const bool log_;
+  const uint64_t bytes_;
 };
 
 // WriteMode::kDirect / kDirectLog (env.h). Writes whole blocks at aligned offsets; the partial
@@ -205,7 +206,7 @@ class DirectWritableFile final : public WritableFile {
   }
   Status AppendAndSync(std::string_view data) override {
     if (data.empty()) return Sync();
-    LogSyncTurn turn(!exact_syncs_);
+    LogSyncTurn turn(!exact_syncs_, data.size());
     HYDRANT_RETURN_IF_ERROR(Write(data, /*pad_last_block=*/true));
     return SyncWritten();
   }
@@ -230,7 +231,12 @@ class DirectWritableFile final : public WritableFile {
       const size_t held = size_ % kDirectBlock;
       const uint64_t start = size_ - held;
       std::memcpy(staging, tail_.get(), held);
-      const size_t n = std::min(data.size(), (exact_syncs_ ? kObjectPieceBytes : kDirectStagingBytes) - held);
+      size_t piece = kDirectStagingBytes;
+      if (exact_syncs_ && (pad_last_block || held + data.size() >= kDirectBlock)) {
+        const size_t most = std::min(kDirectStagingBytes, held + data.size());
+        piece = LogSyncTurns::Shared().BeforeBulkWrite(kObjectPieceBytes, most, kLogSyncWait);
+      }
+      const size_t n = std::min(data.size(), piece - held);
       std::memcpy(staging + held, data.data(), n);
       data.remove_prefix(n);
       const size_t end = held + n;
@@ -243,7 +249,6 @@ class DirectWritableFile final : public WritableFile {
         }
         std::memset(staging + end, 0, length - end);
       }
-      if (exact_syncs_) LogSyncTurns::Shared().WaitForAnEnd(kLogSyncWait);
       if (length > 0) HYDRANT_RETURN_IF_ERROR(WriteBlocks(staging, length, start));
       std::memcpy(tail_.get(), staging + full, end - full);
       size_ += n;
