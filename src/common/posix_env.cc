@@ -264,10 +264,21 @@ class DirectWritableFile final : public WritableFile {
   Status WriteTail() {
     if (!tail_dirty_) return Status::Ok();
     const size_t held = size_ % kDirectBlock;
+    if (exact_syncs_ && written_end_ <= size_ - held) return WriteTailBuffered(held);
     std::memset(tail_.get() + held, 0, kDirectBlock - held);
     HYDRANT_RETURN_IF_ERROR(WriteBlocks(tail_.get(), kDirectBlock, size_ - held));
     tail_dirty_ = false;
     return Status::Ok();
+  }
+  // The partial last block of a file that ends there, through the page cache: a padded block
+  // would have to be cut off again, and ftruncate costs a journal transaction of its own.
+  Status WriteTailBuffered(size_t held) {
+    const int flags = ::fcntl(fd_, F_GETFL);
+    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT) != 0) return Status::FromErrno("fcntl " + path_, errno);
+    Status s = WriteBlocks(tail_.get(), held, size_ - held);
+    if (::fcntl(fd_, F_SETFL, flags) != 0 && s.ok()) s = Status::FromErrno("fcntl " + path_, errno);
+    if (s.ok()) tail_dirty_ = false;
+    return s;
   }
   Status CutPadding() {
     if (written_end_ <= size_) return Status::Ok();
