@@ -34,19 +34,7 @@ constexpr auto kIdleRelease = std::chrono::milliseconds(200);
 // the disk, so more of them than cores keeps the device busy; a log waits its turn meanwhile and
 // its next group grows.
 constexpr int kSyncThreads = 16;
-// A released segment's file is kept, renamed, as its log's next segment (wal.h). The process
-// keeps at most this many bytes of such spares, whatever the number of logs.
-constexpr uint64_t kMaxSpareBytes = 512ull << 20;
 constexpr std::string_view kSpareFileName = "spare-segment";
-std::atomic<uint64_t> spare_bytes_kept{0};
-
-bool ReserveSpareBytes(uint64_t n) {
-  uint64_t kept = spare_bytes_kept.load();
-  do {
-    if (kept + n > kMaxSpareBytes) return false;
-  } while (!spare_bytes_kept.compare_exchange_weak(kept, kept + n));
-  return true;
-}
 
 class SegmentedWal final : public Wal {
  public:
@@ -58,6 +46,7 @@ class SegmentedWal final : public Wal {
         keys_(options.keys),
         recent_(options.recent),
         recent_id_(recent_ ? recent_->NewLogId() : 0),
+        spares_(options.spares ? options.spares : &SpareBudget::Shared()),
         key_ref_(options.key_ref) {}
   ~SegmentedWal() override { (void)Close(); }
 
@@ -148,6 +137,7 @@ class SegmentedWal final : public Wal {
   const KeyRing* const keys_;
   RecentWrites* const recent_;  // may be null
   const uint64_t recent_id_;
+  SpareBudget* const spares_;
 
   mutable std::mutex mu_;
   Group pending_;                 // guarded by mu_
@@ -205,7 +195,7 @@ Status SegmentedWal::Recover(RecoveryReport* report) {
   for (uint64_t number : numbers) HYDRANT_RETURN_IF_ERROR(RecoverSegment(number, report));
   if (env_->FileExists(SparePath())) {
     auto size = env_->GetFileSize(SparePath());
-    if (size.ok() && *size > 0 && ReserveSpareBytes(*size)) {
+    if (size.ok() && *size > 0 && spares_->Reserve(*size)) {
       spare_bytes_ = *size;
     } else {
       HYDRANT_RETURN_IF_ERROR(RemoveGradually(SparePath()));
@@ -410,7 +400,7 @@ Status SegmentedWal::CreateSegment(const Segment& segment) {
     std::lock_guard lock(spare_mu_);
     if (spare_bytes_ > 0 && !segment.data_key) {
       reuse = env_->RenameFile(SparePath(), path).ok();
-      spare_bytes_kept.fetch_sub(std::exchange(spare_bytes_, 0));
+      spares_->Give(std::exchange(spare_bytes_, 0));
     }
   }
   auto file = reuse ? env_->ReuseWritableFile(path)
@@ -864,9 +854,9 @@ bool SegmentedWal::KeepAsSpare(uint64_t number) {
   std::lock_guard lock(spare_mu_);
   if (spare_bytes_ > 0) return false;
   auto size = env_->GetFileSize(SegmentPath(number));
-  if (!size.ok() || *size == 0 || !ReserveSpareBytes(*size)) return false;
+  if (!size.ok() || *size == 0 || !spares_->Reserve(*size)) return false;
   if (!env_->RenameFile(SegmentPath(number), SparePath()).ok()) {
-    spare_bytes_kept.fetch_sub(*size);
+    spares_->Give(*size);
     return false;
   }
   spare_bytes_ = *size;
@@ -940,13 +930,26 @@ Status SegmentedWal::Close() {
     if (recent_ != nullptr) recent_->Forget(recent_id_);
     // The spare stays on disk for the next Open; the process no longer counts it.
     std::lock_guard spare_lock(spare_mu_);
-    spare_bytes_kept.fetch_sub(std::exchange(spare_bytes_, 0));
+    spares_->Give(std::exchange(spare_bytes_, 0));
   }
   std::lock_guard lock(mu_);
   return status_;
 }
 
 }  // namespace
+
+SpareBudget& SpareBudget::Shared() {
+  static SpareBudget* budget = new SpareBudget(512ull << 20);  // never destroyed, as SyncPool
+  return *budget;
+}
+
+bool SpareBudget::Reserve(uint64_t bytes) {
+  uint64_t kept = kept_.load();
+  do {
+    if (kept + bytes > limit_) return false;
+  } while (!kept_.compare_exchange_weak(kept, kept + bytes));
+  return true;
+}
 
 TaskPool* SyncPool() {
   // Never destroyed: logs may be closed by static destructors of their owners.

@@ -979,6 +979,53 @@ TEST_F(WalTest, OnlyVersion3SegmentsAreKeptForReuse) {
   EXPECT_TRUE(Env::Default()->FileExists(spare));
 }
 
+// Logs that share a spare budget keep spares only within it: past it a released segment is
+// deleted, and a closed log's spare (still on disk for its next Open) no longer counts.
+TEST_F(WalTest, SparesStayWithinTheirBudget) {
+  auto open = [&](const std::string& dir, SpareBudget* spares) {
+    auto wal = Wal::Open(Options{.env = &env_, .dir = dir, .max_segment_bytes = 4096, .spares = spares}, nullptr);
+    EXPECT_TRUE(wal.ok()) << wal.status().ToString();
+    return wal.ok() ? std::move(*wal) : nullptr;
+  };
+  // Rolls to a second segment and releases the first.
+  auto roll_and_release = [&](Wal& wal) {
+    for (int i = 0; wal.DurableEnd().segment < 2; ++i) {
+      ASSERT_TRUE(AppendSync(wal, {std::string(1000, 'r')}, i).ok());
+    }
+    ASSERT_TRUE(wal.ReleaseBefore(wal.DurableEnd()).ok());
+  };
+  auto has_spare = [](const std::string& dir) { return Env::Default()->FileExists(JoinPath(dir, "spare-segment")); };
+
+  // One log, to learn a spare's size (the same for every log: the same appends).
+  SpareBudget roomy(1 << 20);
+  auto probe = open(JoinPath(dir_, "probe"), &roomy);
+  ASSERT_TRUE(probe);
+  roll_and_release(*probe);
+  ASSERT_TRUE(has_spare(JoinPath(dir_, "probe")));
+  const uint64_t spare = roomy.kept_bytes();
+  ASSERT_GT(spare, 0u);
+  ASSERT_TRUE(probe->Close().ok());
+  EXPECT_EQ(roomy.kept_bytes(), 0u);
+
+  // Room for one spare and a half: the second log deletes its released segment.
+  SpareBudget spares(spare + spare / 2);
+  auto a = open(JoinPath(dir_, "a"), &spares);
+  auto b = open(JoinPath(dir_, "b"), &spares);
+  ASSERT_TRUE(a && b);
+  roll_and_release(*a);
+  roll_and_release(*b);
+  EXPECT_TRUE(has_spare(JoinPath(dir_, "a")));
+  EXPECT_FALSE(has_spare(JoinPath(dir_, "b")));
+  EXPECT_EQ(spares.kept_bytes(), spare);
+  // Once a is closed its spare no longer counts, and b keeps its next released segment.
+  ASSERT_TRUE(a->Close().ok());
+  EXPECT_EQ(spares.kept_bytes(), 0u);
+  for (int i = 0; b->DurableEnd().segment < 3; ++i) ASSERT_TRUE(AppendSync(*b, {std::string(1000, 'r')}, i).ok());
+  ASSERT_TRUE(b->ReleaseBefore(b->DurableEnd()).ok());
+  EXPECT_TRUE(has_spare(JoinPath(dir_, "b")));
+  EXPECT_EQ(spares.kept_bytes(), spare);
+}
+
 TEST_F(WalTest, ReleasedSegmentsAreNoLongerKept) {
   RecentWrites recent(64 << 20);
   auto opened = Wal::Open(Options{.env = &env_, .dir = dir_, .max_segment_bytes = 4096, .recent = &recent}, nullptr);

@@ -27,6 +27,7 @@
 // The byte layout is documented in wal_format.h and docs/wal-format.md.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -75,6 +76,23 @@ struct RecoveryReport {
 // The threads every log's group commits run on (shared by all logs of the process).
 TaskPool* SyncPool();
 
+// The disk that logs keep as spares: a log renames its newest released segment to a spare and
+// writes its next segment over it (docs/wal-format.md, "Releasing space"), while the spares of
+// every log that shares the budget stay within its limit. Thread-safe.
+class SpareBudget {
+ public:
+  explicit SpareBudget(uint64_t limit_bytes) : limit_(limit_bytes) {}
+  // The process's: 512 MiB, whatever the number of logs.
+  static SpareBudget& Shared();
+  bool Reserve(uint64_t bytes);
+  void Give(uint64_t bytes) { kept_.fetch_sub(bytes); }
+  uint64_t kept_bytes() const { return kept_.load(); }
+
+ private:
+  const uint64_t limit_;
+  std::atomic<uint64_t> kept_{0};
+};
+
 struct Options {
   Env* env = nullptr;
   std::string dir;                        // created if missing; holds the segment files
@@ -87,6 +105,8 @@ struct Options {
   // Where the log keeps what it wrote for its readers, shared by every log (not owned); null:
   // reads go to the files.
   RecentWrites* recent = nullptr;
+  // Where the log's spare is counted (not owned); null: SpareBudget::Shared().
+  SpareBudget* spares = nullptr;
 };
 
 class Wal {
