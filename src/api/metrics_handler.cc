@@ -182,19 +182,18 @@ std::string RenderPrometheusText(const ServerMetricsSnapshot& snapshot) {
       }
     }
   }
-  AppendHeader("hydrant_disk_budget_used_bytes",
-               "Bytes of undelivered data on disk, all streams (puts are throttled at the cap).",
-               Kind::kGauge, &out);
-  AppendSample("hydrant_disk_budget_used_bytes", nullptr, std::to_string(snapshot.disk_budget_used_bytes), &out);
-  AppendHeader("hydrant_disk_budget_cap_bytes", "The cap on undelivered data on disk (--max-buffered-bytes).",
-               Kind::kGauge, &out);
-  AppendSample("hydrant_disk_budget_cap_bytes", nullptr, std::to_string(snapshot.disk_budget_cap_bytes), &out);
+  // The server's own families: one sample each, no labels.
   const struct {
     const char* name;
     const char* help;
     Kind kind;
     uint64_t value;
-  } cache[] = {
+  } server[] = {
+      {"hydrant_disk_budget_used_bytes",
+       "Bytes of undelivered data on disk, all streams (puts are throttled at the cap).", Kind::kGauge,
+       snapshot.disk_budget_used_bytes},
+      {"hydrant_disk_budget_cap_bytes", "The cap on undelivered data on disk (--max-buffered-bytes).", Kind::kGauge,
+       snapshot.disk_budget_cap_bytes},
       {"hydrant_wal_read_cache_bytes", "Bytes the write-ahead logs' read cache holds, all streams (--wal-read-cache-mb).",
        Kind::kGauge, snapshot.wal_read_cache_bytes},
       {"hydrant_wal_read_cache_hit_bytes_total", "Bytes delivery read back from the write-ahead logs' read cache.",
@@ -203,7 +202,7 @@ std::string RenderPrometheusText(const ServerMetricsSnapshot& snapshot) {
        "Bytes delivery read back from the write-ahead log files: the read cache did not hold them all.",
        Kind::kCounter, snapshot.wal_read_cache_miss_bytes},
   };
-  for (const auto& family : cache) {
+  for (const auto& family : server) {
     AppendHeader(family.name, family.help, family.kind, &out);
     AppendSample(family.name, nullptr, std::to_string(family.value), &out);
   }
