@@ -20,11 +20,7 @@ bool PositionFromJson(const json::value* v, wal::LogPosition* out) {
   return true;
 }
 
-// The journal as a file: appended and synced line by line, replaced by an atomic rename. Lines
-// are appended as a log (WriteMode::kDirectLog): a sync that lengthens the file writes zeros
-// ahead, so the syncs of the next lines change no file size and need no file-system journal
-// commit, which under load costs as much as the line's own write. Load stops at the zeros a
-// crash leaves, as at a torn line.
+// The journal as a file: appended and synced line by line, replaced by an atomic rename.
 class FileStore final : public JournalStore {
  public:
   FileStore(Env* env, std::string path) : env_(env), path_(std::move(path)) {}
@@ -39,7 +35,8 @@ class FileStore final : public JournalStore {
 
   Status Append(const std::string& lines) override {
     if (!file_) HYDRANT_RETURN_IF_ERROR(Reopen());
-    Status s = file_->AppendAndSync(lines);
+    Status s = file_->Append(lines);
+    if (s.ok()) s = file_->Sync();
     if (!s.ok()) {
       // A torn line (a full disk writes part of it) would be followed by the next line and
       // read back as garbage: the next Append first cuts the file back to its last whole line.
@@ -66,7 +63,7 @@ class FileStore final : public JournalStore {
   // Back to the last whole line, open for appending.
   Status Reopen() {
     HYDRANT_RETURN_IF_ERROR(env_->TruncateFile(path_, file_bytes_));
-    auto file = env_->NewWritableFile(path_, /*truncate=*/false, WriteMode::kDirectLog);
+    auto file = env_->NewWritableFile(path_, /*truncate=*/false);
     if (!file.ok()) return file.status();
     file_ = std::move(*file);
     return Status::Ok();

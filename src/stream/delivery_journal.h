@@ -6,9 +6,8 @@
 // same boundaries and the same key, so the destination never holds a duplicate object.
 //
 // File: JSON lines, each terminated by '\n'. A last line without '\n' or that does not parse is
-// a torn write of an action that never happened, and is ignored; so are the zeros a crash
-// leaves after the lines (they are written ahead of them: FileJournalStore). Not thread-safe:
-// used by one delivery loop.
+// a torn write of an action that never happened, and is ignored. Not thread-safe: used by one
+// delivery loop.
 #pragma once
 
 #include <cstdint>
@@ -62,7 +61,7 @@ class JournalStore {
   virtual uint64_t compact_at_bytes() const { return 256 * 1024; }
 };
 
-// The journal at `path` on the local disk, its lines appended as a log (WriteMode::kDirectLog).
+// The journal at `path` on the local disk.
 std::unique_ptr<JournalStore> FileJournalStore(Env* env, std::string path);
 
 class DeliveryJournal {
