@@ -760,10 +760,16 @@ Result<PlannedBatch> DeliveryStream::CutNextBatch(Lane& lane, std::unique_ptr<Ba
     *kept = std::make_unique<BatchRecords>();
     collector.emplace(kept->get(), std::min(size_limit, pending_bytes));
   }
+  // About the log bytes the batch takes, with the frame after it that ends the batch, from the
+  // buffered records' mean size: the log reads no further ahead from the disk.
+  const uint64_t mean_bytes = max_records > 0 ? pending_bytes / max_records : 0;
+  const uint64_t take_bytes = std::min(size_limit, pending_bytes);
+  const uint64_t take_records = std::min(max_records, mean_bytes > 0 ? take_bytes / mean_bytes : max_records);
+  const uint64_t expected_bytes = take_bytes + mean_bytes + (take_records + 1) * FrameOverhead();
   uint64_t records = 0, bytes = 0;
   int64_t first_arrival = 0, next_arrival = 0;
   wal::LogPosition end = begin;
-  HYDRANT_RETURN_IF_ERROR(wal_->Read(begin, [&](const wal::RecordView& r) {
+  HYDRANT_RETURN_IF_ERROR(wal_->ReadExpecting(begin, expected_bytes, [&](const wal::RecordView& r) {
     if (records == max_records || (records > 0 && bytes + r.data.size() > size_limit)) {
       next_arrival = r.arrival_millis;
       return false;

@@ -14,8 +14,14 @@ constexpr size_t kMaxChunk = 1 << 20;
 }  // namespace
 
 SegmentReader::SegmentReader(const RandomAccessFile& file, uint64_t offset, uint64_t limit,
-                             uint8_t frame_type, uint32_t seed)
-    : file_(file), offset_(offset), limit_(limit), frame_type_(frame_type), seed_(seed), chunk_(kFirstChunk) {}
+                             uint8_t frame_type, uint32_t seed, uint64_t expected_end)
+    : file_(file),
+      offset_(offset),
+      limit_(limit),
+      frame_type_(frame_type),
+      seed_(seed),
+      expected_end_(expected_end),
+      chunk_(kFirstChunk) {}
 
 bool SegmentReader::Next(Frame* frame) {
   if (!status_.ok() || offset_ >= limit_) return false;
@@ -46,7 +52,14 @@ bool SegmentReader::Next(Frame* frame) {
 bool SegmentReader::Fill(size_t n) {
   if (offset_ >= buffer_offset_ && offset_ + n <= buffer_offset_ + buffer_.size()) return true;
   // Refill from the frame start; a frame cut by the previous chunk is read again whole.
-  size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(n, chunk_), limit_ - offset_));
+  uint64_t room = limit_ - offset_;
+  if (offset_ < expected_end_) {
+    room = std::min<uint64_t>(room, std::max<uint64_t>(n, expected_end_ - offset_));
+  } else if (!past_expected_end_) {
+    past_expected_end_ = true;  // the caller read on: small reads first, as for a new scan
+    chunk_ = kFirstChunk;
+  }
+  size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(n, chunk_), room));
   chunk_ = std::min(chunk_ * 2, kMaxChunk);
   status_ = file_.Read(offset_, want, &buffer_);
   buffer_offset_ = offset_;

@@ -21,11 +21,14 @@ struct Frame {
 // Reads the frames in [offset, limit) of `file`, verifying length, type (`frame_type`: the
 // segment's kind, kFullRecord or kSealedRecord) and CRC (from `seed`, wal_format.h) of each.
 // Reads start at 64 KiB and double up to 1 MiB, so a short scan stays cheap and a long one
-// costs one pread per MiB. Not thread-safe; `file` must outlive the reader.
+// costs one pread per MiB. A caller that expects to stop near `expected_end` (a batch of known
+// size) gets no read past it: what a chunk fetched past the stop would be read again by the
+// next reader, which starts there. Past it, reads start small again. Not thread-safe; `file`
+// must outlive the reader.
 class SegmentReader {
  public:
   SegmentReader(const RandomAccessFile& file, uint64_t offset, uint64_t limit, uint8_t frame_type,
-                uint32_t seed = 0);
+                uint32_t seed = 0, uint64_t expected_end = UINT64_MAX);
 
   // Returns true with the next frame, or false at `limit` or on failure (see status()).
   bool Next(Frame* frame);
@@ -46,6 +49,8 @@ class SegmentReader {
   const uint64_t limit_;
   const uint8_t frame_type_;
   const uint32_t seed_;
+  const uint64_t expected_end_;
+  bool past_expected_end_ = false;
   std::string buffer_;
   uint64_t buffer_offset_ = 0;  // file offset of buffer_[0]
   size_t chunk_;

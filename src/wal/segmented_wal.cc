@@ -63,6 +63,8 @@ class SegmentedWal final : public Wal {
   LogPosition Begin() const override;
   LogPosition DurableEnd() const override;
   Status Read(LogPosition from, const std::function<bool(const RecordView&)>& visit) const override;
+  Status ReadExpecting(LogPosition from, uint64_t expected_bytes,
+                       const std::function<bool(const RecordView&)>& visit) const override;
   Status ReleaseBefore(LogPosition position) override;
   uint64_t RetainedBytes() const override;
   std::vector<LogPosition> SegmentStarts() const override {
@@ -752,6 +754,11 @@ LogPosition SegmentedWal::DurableEnd() const {
 
 Status SegmentedWal::Read(LogPosition from,
                           const std::function<bool(const RecordView&)>& visit) const {
+  return ReadExpecting(from, UINT64_MAX, visit);
+}
+
+Status SegmentedWal::ReadExpecting(LogPosition from, uint64_t expected_bytes,
+                                   const std::function<bool(const RecordView&)>& visit) const {
   struct Span {
     uint64_t segment;
     uint64_t limit;  // durable end within the segment
@@ -800,7 +807,9 @@ Status SegmentedWal::Read(LogPosition from,
     SegmentSource source(env_, JoinPath(dir_, name), recent_, recent_id_, spans[i].segment);
     std::optional<NonceCipher> cipher;
     if (spans[i].data_key) cipher.emplace(*spans[i].data_key);
-    SegmentReader reader(source, offset, spans[i].limit, cipher ? kSealedRecord : kFullRecord, spans[i].seed);
+    const uint64_t expected_end = expected_bytes == UINT64_MAX ? UINT64_MAX : offset + expected_bytes;
+    SegmentReader reader(source, offset, spans[i].limit, cipher ? kSealedRecord : kFullRecord, spans[i].seed,
+                         expected_end);
     Frame frame;
     while (reader.Next(&frame)) {
       RecordView view{.position = {spans[i].segment, frame.offset},
@@ -821,6 +830,7 @@ Status SegmentedWal::Read(LogPosition from,
     if (!reader.status().ok()) {
       return Status(reader.status().code(), name + ": " + reader.status().message());
     }
+    if (expected_bytes != UINT64_MAX) expected_bytes -= std::min(expected_bytes, reader.offset() - offset);
   }
   return Status::Ok();
 }

@@ -151,6 +151,14 @@ class Wal {
   // segment; InvalidArgument if it lies past the durable end; Corruption if a durable frame
   // fails its checks.
   virtual Status Read(LogPosition from, const std::function<bool(const RecordView&)>& visit) const = 0;
+  // Read, for a visit expected to take about `expected_bytes` of log from `from` (a batch of
+  // known size): reads fetch no further ahead than that, since the next Read, starting where
+  // this one stopped, would read again what was fetched past it.
+  virtual Status ReadExpecting(LogPosition from, uint64_t expected_bytes,
+                               const std::function<bool(const RecordView&)>& visit) const {
+    (void)expected_bytes;
+    return Read(from, visit);
+  }
 
   // Deletes every segment whose records all lie before `position`, except `position`'s own
   // segment (kept even when `position` is its end, so Read(position) still works) and the

@@ -127,6 +127,62 @@ TEST_F(SegmentReaderTest, ReadsManySmallFramesWithFewReads) {
   EXPECT_LE(env_.random_read_count() - reads_before, 10u);
 }
 
+// Counts the bytes read through it.
+class CountingFile final : public RandomAccessFile {
+ public:
+  explicit CountingFile(const RandomAccessFile& file) : file_(file) {}
+  Status Read(uint64_t offset, size_t n, std::string* out) const override {
+    Status s = file_.Read(offset, n, out);
+    bytes_ += out->size();
+    return s;
+  }
+  Result<uint64_t> Size() const override { return file_.Size(); }
+  uint64_t bytes() const { return bytes_; }
+
+ private:
+  const RandomAccessFile& file_;
+  mutable uint64_t bytes_ = 0;
+};
+
+// A batch of known size: the reader fetches nothing past where it is expected to stop (the
+// next batch's reader would read it again); when the caller reads on, it starts small again.
+TEST_F(SegmentReaderTest, ReadsNoFurtherAheadThanExpected) {
+  std::string bytes;
+  std::vector<uint64_t> ends;  // where each frame ends
+  for (int i = 0; i < 4000; ++i) {
+    AppendFrame(&bytes, i, std::string(1000, static_cast<char>('a' + i % 26)));
+    ends.push_back(bytes.size());
+  }
+  auto file = Write(bytes);
+  const uint64_t frame_bytes = ends[0];  // a frame cut by a chunk's end is read again whole
+  // A batch of 2,000 frames; visiting the 2,001st ends it.
+  const uint64_t batch_end = ends[1999];
+  const uint64_t expected_end = ends[2000];
+  auto read_batch = [&](uint64_t expected) {
+    CountingFile counting(*file);
+    SegmentReader reader(counting, 0, bytes.size(), kFullRecord, 0, expected);
+    Frame frame;
+    while (reader.Next(&frame) && frame.offset < batch_end) {
+    }
+    EXPECT_TRUE(reader.status().ok()) << reader.status().ToString();
+    return counting.bytes();
+  };
+  const uint64_t expected_read = read_batch(expected_end);
+  EXPECT_GE(expected_read, expected_end);
+  EXPECT_LT(expected_read, expected_end + 8 * frame_bytes);
+  EXPECT_GT(read_batch(UINT64_MAX), expected_end + (256 << 10));  // a 1 MiB chunk's overshoot
+
+  // Expected too short: past it, the next reads are 64 KiB, then double.
+  CountingFile counting(*file);
+  SegmentReader reader(counting, 0, bytes.size(), kFullRecord, 0, ends[99]);
+  Frame frame;
+  while (reader.Next(&frame) && frame.next <= ends[99]) {
+  }
+  ASSERT_TRUE(reader.Next(&frame));
+  EXPECT_GE(counting.bytes(), ends[99] + (64 << 10));
+  EXPECT_LT(counting.bytes(), ends[99] + (64 << 10) + 4 * frame_bytes);
+}
+
 TEST_F(SegmentReaderTest, ReadsFramesLargerThanAChunk) {
   std::string bytes;
   std::string big(3 << 20, 'x');
