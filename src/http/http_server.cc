@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "common/byte_budget.h"
+
 namespace hydrant::http {
 namespace {
 
@@ -32,22 +34,7 @@ constexpr uint64_t kChunkedReserveStep = 1 << 20;  // chunked bodies reserve bud
 constexpr int kLingerSeconds = 2;                 // discarding a refused body before closing
 
 // The server-wide budget for request bodies in memory (HttpServerOptions::max_inflight_body_bytes).
-class BodyBudget {
- public:
-  explicit BodyBudget(uint64_t limit) : limit_(limit) {}
-  bool TryReserve(uint64_t bytes) {
-    uint64_t used = used_.load(std::memory_order_relaxed);
-    do {
-      if (bytes > limit_ || used > limit_ - bytes) return false;
-    } while (!used_.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
-    return true;
-  }
-  void Release(uint64_t bytes) { used_.fetch_sub(bytes, std::memory_order_relaxed); }
-
- private:
-  const uint64_t limit_;
-  std::atomic<uint64_t> used_{0};
-};
+using BodyBudget = ByteBudget;
 
 // One connection: plain (beast::tcp_stream) or TLS (TlsStream, after detecting and completing
 // the handshake).

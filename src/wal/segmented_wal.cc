@@ -197,7 +197,7 @@ Status SegmentedWal::Recover(RecoveryReport* report) {
   for (uint64_t number : numbers) HYDRANT_RETURN_IF_ERROR(RecoverSegment(number, report));
   if (env_->FileExists(SparePath())) {
     auto size = env_->GetFileSize(SparePath());
-    if (size.ok() && *size > 0 && spares_->Reserve(*size)) {
+    if (size.ok() && *size > 0 && spares_->TryReserve(*size)) {
       spare_bytes_ = *size;
     } else {
       HYDRANT_RETURN_IF_ERROR(RemoveGradually(SparePath()));
@@ -402,7 +402,7 @@ Status SegmentedWal::CreateSegment(const Segment& segment) {
     std::lock_guard lock(spare_mu_);
     if (spare_bytes_ > 0 && !segment.data_key) {
       reuse = env_->RenameFile(SparePath(), path).ok();
-      spares_->Give(std::exchange(spare_bytes_, 0));
+      spares_->Release(std::exchange(spare_bytes_, 0));
     }
   }
   auto file = reuse ? env_->ReuseWritableFile(path)
@@ -864,9 +864,9 @@ bool SegmentedWal::KeepAsSpare(uint64_t number) {
   std::lock_guard lock(spare_mu_);
   if (spare_bytes_ > 0) return false;
   auto size = env_->GetFileSize(SegmentPath(number));
-  if (!size.ok() || *size == 0 || !spares_->Reserve(*size)) return false;
+  if (!size.ok() || *size == 0 || !spares_->TryReserve(*size)) return false;
   if (!env_->RenameFile(SegmentPath(number), SparePath()).ok()) {
-    spares_->Give(*size);
+    spares_->Release(*size);
     return false;
   }
   spare_bytes_ = *size;
@@ -940,7 +940,7 @@ Status SegmentedWal::Close() {
     if (recent_ != nullptr) recent_->Forget(recent_id_);
     // The spare stays on disk for the next Open; the process no longer counts it.
     std::lock_guard spare_lock(spare_mu_);
-    spares_->Give(std::exchange(spare_bytes_, 0));
+    spares_->Release(std::exchange(spare_bytes_, 0));
   }
   std::lock_guard lock(mu_);
   return status_;
@@ -951,14 +951,6 @@ Status SegmentedWal::Close() {
 SpareBudget& SpareBudget::Shared() {
   static SpareBudget* budget = new SpareBudget(512ull << 20);  // never destroyed, as SyncPool
   return *budget;
-}
-
-bool SpareBudget::Reserve(uint64_t bytes) {
-  uint64_t kept = kept_.load();
-  do {
-    if (kept + bytes > limit_) return false;
-  } while (!kept_.compare_exchange_weak(kept, kept + bytes));
-  return true;
 }
 
 TaskPool* SyncPool() {

@@ -1002,10 +1002,10 @@ TEST_F(WalTest, SparesStayWithinTheirBudget) {
   ASSERT_TRUE(probe);
   roll_and_release(*probe);
   ASSERT_TRUE(has_spare(JoinPath(dir_, "probe")));
-  const uint64_t spare = roomy.kept_bytes();
+  const uint64_t spare = roomy.used();
   ASSERT_GT(spare, 0u);
   ASSERT_TRUE(probe->Close().ok());
-  EXPECT_EQ(roomy.kept_bytes(), 0u);
+  EXPECT_EQ(roomy.used(), 0u);
 
   // Room for one spare and a half: the second log deletes its released segment.
   SpareBudget spares(spare + spare / 2);
@@ -1016,14 +1016,42 @@ TEST_F(WalTest, SparesStayWithinTheirBudget) {
   roll_and_release(*b);
   EXPECT_TRUE(has_spare(JoinPath(dir_, "a")));
   EXPECT_FALSE(has_spare(JoinPath(dir_, "b")));
-  EXPECT_EQ(spares.kept_bytes(), spare);
+  EXPECT_EQ(spares.used(), spare);
   // Once a is closed its spare no longer counts, and b keeps its next released segment.
   ASSERT_TRUE(a->Close().ok());
-  EXPECT_EQ(spares.kept_bytes(), 0u);
+  EXPECT_EQ(spares.used(), 0u);
   for (int i = 0; b->DurableEnd().segment < 3; ++i) ASSERT_TRUE(AppendSync(*b, {std::string(1000, 'r')}, i).ok());
   ASSERT_TRUE(b->ReleaseBefore(b->DurableEnd()).ok());
   EXPECT_TRUE(has_spare(JoinPath(dir_, "b")));
-  EXPECT_EQ(spares.kept_bytes(), spare);
+  EXPECT_EQ(spares.used(), spare);
+}
+
+// A read told how many log bytes its visit takes fetches about those, across segments too; a
+// plain Read of the same records fetches a chunk past them.
+TEST_F(WalTest, AReadExpectingItsBytesFetchesNoFurther) {
+  RecentWrites recent(64 << 20);  // every byte stays in memory, so its hit bytes count each fetch
+  auto opened =
+      Wal::Open(Options{.env = &env_, .dir = dir_, .max_segment_bytes = 1 << 20, .recent = &recent}, nullptr);
+  ASSERT_TRUE(opened.ok());
+  std::unique_ptr<Wal> wal = std::move(*opened);
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(AppendSync(*wal, std::vector<std::string>(100, std::string(1000, 'x')), i).ok());
+  ASSERT_GE(wal->DurableEnd().segment, 3u);
+  // A batch of 1,500 records, which crosses into the second segment; the 1,501st ends it.
+  const uint64_t frame_bytes = kFrameHeaderSize + 1000;
+  const uint64_t expected = 1501 * frame_bytes;
+  auto fetched = [&](bool expecting) {
+    const uint64_t before = recent.hit_bytes();
+    int visited = 0;
+    auto visit = [&](const RecordView&) { return ++visited <= 1500; };
+    Status s = expecting ? wal->ReadExpecting(wal->Begin(), expected, visit) : wal->Read(wal->Begin(), visit);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(visited, 1501);
+    return recent.hit_bytes() - before;
+  };
+  const uint64_t with_expected = fetched(true);
+  EXPECT_GE(with_expected, expected);
+  EXPECT_LT(with_expected, expected + 8 * frame_bytes);  // frames cut by a chunk are read again
+  EXPECT_GT(fetched(false), with_expected + (256 << 10));
 }
 
 TEST_F(WalTest, ReleasedSegmentsAreNoLongerKept) {

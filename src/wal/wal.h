@@ -27,7 +27,6 @@
 // The byte layout is documented in wal_format.h and docs/wal-format.md.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/byte_budget.h"
 #include "common/cipher.h"
 #include "common/env.h"
 #include "common/status.h"
@@ -79,18 +79,11 @@ TaskPool* SyncPool();
 // The disk that logs keep as spares: a log renames its newest released segment to a spare and
 // writes its next segment over it (docs/wal-format.md, "Releasing space"), while the spares of
 // every log that shares the budget stay within its limit. Thread-safe.
-class SpareBudget {
+class SpareBudget : public ByteBudget {
  public:
-  explicit SpareBudget(uint64_t limit_bytes) : limit_(limit_bytes) {}
+  using ByteBudget::ByteBudget;
   // The process's: 512 MiB, whatever the number of logs.
   static SpareBudget& Shared();
-  bool Reserve(uint64_t bytes);
-  void Give(uint64_t bytes) { kept_.fetch_sub(bytes); }
-  uint64_t kept_bytes() const { return kept_.load(); }
-
- private:
-  const uint64_t limit_;
-  std::atomic<uint64_t> kept_{0};
 };
 
 struct Options {
